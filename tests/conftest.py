@@ -1,0 +1,92 @@
+"""Shared fixtures: simulators on loopback with a frozen clock, and clients bound to them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+# Snapshots must not depend on the developer's terminal settings.
+for _var in ("NO_COLOR", "TEXTUAL_THEME", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
+    os.environ.pop(_var, None)
+
+from vstui.api import ClientSettings, VectorStoresService  # noqa: E402
+from vstui.sim import FROZEN_EPOCH, FrozenClock, SimConfig, SimServer  # noqa: E402
+
+KEY = "sk-test-0123456789abcdefghijklmnopqrstuv"
+
+
+class Sleeps(list[float]):
+    """A stand-in for time.sleep that records what it was asked to wait."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(FROZEN_EPOCH)
+
+
+SimFactory = Callable[..., SimServer]
+
+
+@pytest.fixture
+def make_sim(clock: FrozenClock) -> Iterator[SimFactory]:
+    servers: list[SimServer] = []
+
+    def start(scenario: str = "empty", *, seed: int = 0, **config: Any) -> SimServer:
+        config.setdefault("api_key", KEY)
+        auto_create = config.pop("auto_create", False)
+        use_clock = config.pop("clock", clock)
+        server = SimServer.start_scenario(
+            scenario,
+            clock=use_clock,
+            seed=seed,
+            config=SimConfig(**config),
+            auto_create=auto_create,
+        )
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def sim(make_sim: SimFactory) -> SimServer:
+    return make_sim("empty")
+
+
+@pytest.fixture
+def demo_sim(make_sim: SimFactory) -> SimServer:
+    return make_sim("demo")
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+def make_service(server: SimServer, sleeps: Callable[[float], None] | None = None, **kw: Any):
+    settings = ClientSettings(api_key=KEY, base_url=server.base_url, **kw)
+    if sleeps is None:
+        return VectorStoresService(settings)
+    return VectorStoresService(settings, sleep=sleeps)
+
+
+@pytest.fixture
+def service(sim: SimServer, sleeps: Sleeps) -> Iterator[VectorStoresService]:
+    client = make_service(sim, sleeps)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def demo_service(demo_sim: SimServer, sleeps: Sleeps) -> Iterator[VectorStoresService]:
+    client = make_service(demo_sim, sleeps)
+    yield client
+    client.close()

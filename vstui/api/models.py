@@ -1,0 +1,241 @@
+"""Pydantic models for the Vector Stores and Files API objects.
+
+They are deliberately tolerant: unknown fields are ignored, enum-like fields are
+plain strings (a server may send a status this code has never heard of, such as
+``cancelling``), and optional fields may be missing or null. OpenAI-compatible
+servers differ from the real one (IDs without the ``vs_`` prefix, ``expires_at``
+always null, ``usage_bytes`` 0); none of that breaks parsing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+
+AttributeValue = str | float | bool | int
+
+# Known values, for display and validation; the models accept any string.
+STORE_STATUSES = ("expired", "in_progress", "completed")
+FILE_STATUSES = ("in_progress", "completed", "failed", "cancelled")
+BATCH_STATUSES = ("in_progress", "cancelling", "completed", "failed", "cancelled")
+TERMINAL_BATCH_STATUSES = frozenset({"completed", "failed", "cancelled"})
+
+
+class APIModel(BaseModel):
+    """Base for every wire object: ignore what we do not know."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    _poll_after_ms: int | None = PrivateAttr(default=None)
+    _request_id: str | None = PrivateAttr(default=None)
+
+    @property
+    def poll_after_ms(self) -> int | None:
+        """The poll interval the server suggested (``openai-poll-after-ms``), if any."""
+        return self._poll_after_ms
+
+    @property
+    def request_id(self) -> str | None:
+        return self._request_id
+
+
+def _none_to_zero(value: Any) -> Any:
+    return 0 if value is None else value
+
+
+class FileCounts(APIModel):
+    in_progress: int = 0
+    completed: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    total: int = 0
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _nulls_are_zero(cls, value: Any) -> Any:
+        return _none_to_zero(value)
+
+
+class ExpiresAfter(APIModel):
+    anchor: str = "last_active_at"
+    days: int
+
+
+class StaticChunking(APIModel):
+    max_chunk_size_tokens: int = 800
+    chunk_overlap_tokens: int = 400
+
+
+class ChunkingStrategy(APIModel):
+    type: str = "auto"
+    static: StaticChunking | None = None
+
+    def describe(self) -> str:
+        if self.type == "static" and self.static is not None:
+            return f"static {self.static.max_chunk_size_tokens}/{self.static.chunk_overlap_tokens}"
+        return self.type
+
+
+class VectorStore(APIModel):
+    id: str
+    object: str = "vector_store"
+    created_at: int = 0
+    name: str | None = None
+    description: str | None = None
+    usage_bytes: int = 0
+    file_counts: FileCounts = Field(default_factory=FileCounts)
+    status: str = "completed"
+    expires_after: ExpiresAfter | None = None
+    expires_at: int | None = None
+    last_active_at: int | None = None
+    metadata: dict[str, str] | None = None
+
+    @field_validator("usage_bytes", "created_at", mode="before")
+    @classmethod
+    def _nulls_are_zero(cls, value: Any) -> Any:
+        return _none_to_zero(value)
+
+    @field_validator("file_counts", mode="before")
+    @classmethod
+    def _null_counts(cls, value: Any) -> Any:
+        return {} if value is None else value
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _stringify_metadata(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): "" if v is None else str(v) for k, v in value.items()}
+        return value
+
+    @property
+    def display_name(self) -> str:
+        return self.name or "(unnamed)"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.status == "expired"
+
+
+class LastError(APIModel):
+    code: str = "unknown"
+    message: str = ""
+
+
+class VectorStoreFile(APIModel):
+    id: str
+    object: str = "vector_store.file"
+    usage_bytes: int = 0
+    created_at: int = 0
+    vector_store_id: str = ""
+    status: str = "in_progress"
+    last_error: LastError | None = None
+    chunking_strategy: ChunkingStrategy | None = None
+    attributes: dict[str, AttributeValue] | None = None
+
+    @field_validator("usage_bytes", "created_at", mode="before")
+    @classmethod
+    def _nulls_are_zero(cls, value: Any) -> Any:
+        return _none_to_zero(value)
+
+
+class FileBatch(APIModel):
+    id: str
+    object: str = "vector_store.files_batch"
+    created_at: int = 0
+    vector_store_id: str = ""
+    status: str = "in_progress"
+    file_counts: FileCounts = Field(default_factory=FileCounts)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_BATCH_STATUSES
+
+
+class FileObject(APIModel):
+    """A Files API file."""
+
+    id: str
+    object: str = "file"
+    bytes: int = 0
+    created_at: int = 0
+    expires_at: int | None = None
+    filename: str = ""
+    purpose: str = ""
+    status: str | None = None
+    status_details: str | None = None
+
+    @field_validator("bytes", "created_at", mode="before")
+    @classmethod
+    def _nulls_are_zero(cls, value: Any) -> Any:
+        return _none_to_zero(value)
+
+
+class Deleted(APIModel):
+    id: str
+    object: str = ""
+    deleted: bool = True
+
+
+T = TypeVar("T", bound=APIModel)
+
+
+class ListPage(APIModel, Generic[T]):
+    object: str = "list"
+    data: list[T] = Field(default_factory=list)
+    first_id: str | None = None
+    last_id: str | None = None
+    has_more: bool = False
+
+
+class ContentPart(APIModel):
+    type: str = "text"
+    text: str = ""
+
+
+class FileContentPage(APIModel):
+    object: str = "vector_store.file_content.page"
+    data: list[ContentPart] = Field(default_factory=list)
+    has_more: bool = False
+    next_page: str | None = None
+
+    @property
+    def text(self) -> str:
+        return "\n".join(part.text for part in self.data if part.text)
+
+
+class SearchResult(APIModel):
+    file_id: str
+    filename: str = ""
+    score: float = 0.0
+    attributes: dict[str, AttributeValue] | None = None
+    content: list[ContentPart] = Field(default_factory=list)
+
+
+class SearchResultsPage(APIModel):
+    object: str = "vector_store.search_results.page"
+    search_query: list[str] = Field(default_factory=list)
+    data: list[SearchResult] = Field(default_factory=list)
+    has_more: bool = False
+    next_page: str | None = None
+
+    @field_validator("search_query", mode="before")
+    @classmethod
+    def _query_as_list(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [value]
+        return value
+
+
+class ErrorBody(APIModel):
+    message: str = ""
+    type: str | None = None
+    param: str | None = None
+    code: str | None = None
+
+    @field_validator("code", "param", "type", mode="before")
+    @classmethod
+    def _stringify(cls, value: Any) -> Any:
+        return None if value is None else str(value)

@@ -1,0 +1,81 @@
+"""The ``vstui`` command: the TUI by default, plus ``sim``, ``cleanup`` and ``key``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+
+
+def _add_sim(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("sim", help="serve the local API simulator")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--scenario", default="demo", choices=["demo", "empty", "large"])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--latency-ms", type=float, default=0.0)
+    p.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered 500")
+    p.add_argument("--rate-limit", type=float, default=None, metavar="RPS")
+    p.add_argument("--auto-create", action="store_true", help="create unknown IDs on the spot")
+    p.add_argument("--api-key", default=None, help="accept only this bearer key")
+
+
+def run_sim(args: argparse.Namespace) -> int:
+    from .sim import RealClock, SimConfig, Simulator, make_account
+    from .sim.server import SimServer
+
+    if not 0 <= args.error_rate <= 1:
+        print("vstui sim: --error-rate must be between 0 and 1", file=sys.stderr)
+        return 2
+    account = make_account(args.scenario, RealClock(), seed=args.seed, auto_create=args.auto_create)
+    config = SimConfig(
+        api_key=args.api_key,
+        latency_ms=args.latency_ms,
+        error_rate=args.error_rate,
+        rate_limit=args.rate_limit,
+    )
+    server = SimServer(Simulator(account, config), host=args.host, port=args.port)
+    print(f"vstui simulator ({args.scenario}, seed {args.seed}) serving {server.base_url}")
+    print(f"  export OPENAI_BASE_URL={server.base_url} OPENAI_API_KEY=sk-sim-anything")
+    sys.stdout.flush()
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vstui",
+        description="A terminal browser for the OpenAI Vector Stores API.",
+    )
+    parser.add_argument("--version", action="version", version=f"vstui {__version__}")
+    parser.add_argument(
+        "--demo", action="store_true", help="browse a simulated demo account (no API key needed)"
+    )
+    parser.add_argument("--base-url", default=None, help="API base URL (default OPENAI_BASE_URL)")
+    parser.add_argument("--profile", default=None, help="profile from the config file")
+    parser.add_argument("--config", default=None, help="path of the config file")
+    parser.add_argument("--theme", default=None, help="theme name")
+    parser.add_argument(
+        "--read-only", action="store_true", help="hide and refuse every action that changes data"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_sim(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "sim":
+        return run_sim(args)
+    from .launch import run_tui
+
+    return run_tui(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
