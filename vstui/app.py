@@ -1,0 +1,130 @@
+"""The Textual app: wiring, global bindings and the command palette. Screens do the work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any
+
+from rich.style import Style
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from .screens.base import VstuiScreen
+from .screens.batch_monitor import BatchMonitorScreen
+from .screens.dialogs import HelpScreen
+from .screens.store_list import StoreListScreen
+from .session import Session
+
+
+class VstuiApp(App[None]):
+    """Browse one account. The :class:`Session` (service, clock, state) is injected."""
+
+    TITLE = "vstui"
+    CSS_PATH = "vstui.tcss"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("question_mark", "help", "Help"),
+        Binding("colon", "command_palette", "Jump", show=False),
+    ]
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        theme: str | None = None,
+        on_theme_change: Callable[[str], None] | None = None,
+        extra_commands: Callable[[], Iterable[SystemCommand]] | None = None,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self._initial_theme = theme
+        self._on_theme_change = on_theme_change
+        self._extra_commands = extra_commands
+
+    def on_mount(self) -> None:
+        if self._initial_theme and self._initial_theme in self.available_themes:
+            self.theme = self._initial_theme
+        self.push_screen(StoreListScreen())
+
+    def watch_theme(self, theme: str) -> None:
+        if self._on_theme_change is not None:
+            self._on_theme_change(theme)
+
+    def theme_style(self, variable: str) -> Style:
+        """A rich style in the current theme's colour (``error``, ``success``…)."""
+        colour = self.theme_variables.get(variable) or self.get_css_variables().get(variable)
+        return Style(color=colour, bold=variable == "error") if colour else Style()
+
+    # -- navigation ------------------------------------------------------------------------
+
+    def _find(self, kind: type[Screen[Any]]) -> Screen[Any] | None:
+        return next((s for s in reversed(self.screen_stack) if isinstance(s, kind)), None)
+
+    def action_stores(self) -> None:
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, StoreListScreen):
+            self.pop_screen()
+
+    def action_batches(self) -> None:
+        if isinstance(self.screen, BatchMonitorScreen):
+            return
+        existing = self._find(BatchMonitorScreen)
+        if existing is not None:
+            while self.screen is not existing:
+                self.pop_screen()
+            return
+        store_id = getattr(self.screen, "store_id", None)
+        self.push_screen(BatchMonitorScreen(store_id))
+
+    def action_files(self) -> None:
+        from .screens.file_list import FileListScreen
+
+        store_id = getattr(self.screen, "store_id", None)
+        if store_id is None and isinstance(self.screen, StoreListScreen):
+            current = self.screen.table.current
+            store_id = current.id if current is not None else None
+        if store_id is None:
+            self.notify("Open a store first (Enter on a row), then its files.", severity="warning")
+            return
+        self.push_screen(FileListScreen(store_id, store=getattr(self.screen, "store", None)))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    # -- command palette -------------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield SystemCommand("Go to: stores", "The store list", self.action_stores)
+        yield SystemCommand("Go to: batch monitor", "Batches and stores ingesting", self.action_batches)
+        yield SystemCommand("Go to: files", "Files of the current store", self.action_files)
+        yield SystemCommand("Help", "Keys for this screen", self.action_help)
+        yield from super().get_system_commands(screen)
+        if self._extra_commands is not None:
+            yield from self._extra_commands()
+        yield from self._screen_commands(screen)
+
+    def _screen_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every action bound on the screen, by name; refused politely when read-only."""
+        if not isinstance(screen, VstuiScreen):
+            return
+        title = screen.TITLE or "Screen"
+        seen: set[str] = set()
+        for cls in type(screen).__mro__:
+            for binding in getattr(cls, "BINDINGS", []):
+                if not isinstance(binding, Binding) or not binding.description:
+                    continue
+                action = binding.action
+                if action in seen or action.startswith("app."):
+                    continue
+                seen.add(action)
+                key = binding.key.split(",")[0]
+                if self.session.read_only and action in screen.MUTATING:
+                    callback = partial(screen.refuse_read_only, binding.description)
+                    help_text = "unavailable: read-only mode"
+                else:
+                    callback = partial(screen.run_action, action)
+                    help_text = f"key: {key}"
+                yield SystemCommand(f"{title}: {binding.description}", help_text, callback)

@@ -1,0 +1,1 @@
+"""The screens: store list, store detail, file list, batch monitor, clean-up, dialogs."""

@@ -1,0 +1,422 @@
+"""The batch monitor: live progress of every batch the app knows and every store ingesting."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Label, Static
+
+from .. import fmt
+from ..api import APIError, FileCounts, VectorStore
+from ..monitor import PollResult, Tracked, poll
+from ..session import RememberedBatch
+from ..widgets.bars import stacked
+from ..widgets.table import Column, VirtualTable
+from .base import VstuiScreen
+from .dialogs import ConfirmScreen, PromptScreen
+
+DEFAULT_INTERVAL = 2.0
+MAX_INTERVAL = 60.0
+RESCAN_EVERY = 30.0
+BATCH_ID = re.compile(r"^\S+$")
+
+
+def parse_batch_reference(text: str, default_store: str | None) -> tuple[str, str] | str:
+    """'vs_x vsfb_y', 'vs_x/vsfb_y' or (with a current store) 'vsfb_y' → (store, batch)."""
+    parts = [p for p in re.split(r"[\s/,]+", text.strip()) if p]
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    if len(parts) == 1 and default_store:
+        return default_store, parts[0]
+    if len(parts) == 1:
+        return "The API needs the store too: paste 'STORE_ID BATCH_ID'."
+    return "Paste a batch ID, or 'STORE_ID BATCH_ID'."
+
+
+class BatchMonitorScreen(VstuiScreen):
+    TITLE = "Batch monitor"
+    HELP = (
+        "Live ingestion: every batch vstui knows (opened here, created from the app, or "
+        "remembered from earlier runs) and every store with files in progress. Polling "
+        "follows the server's suggested interval, backs off on 429, and pauses while this "
+        "screen is hidden."
+    )
+    AUTO_FOCUS = "#batches"
+    MUTATING = frozenset({"cancel_batch"})
+
+    DEFAULT_CSS = """
+    BatchMonitorScreen .section {
+        height: 1;
+        background: $panel;
+        padding: 0 1;
+        text-style: bold;
+    }
+    BatchMonitorScreen #batches {
+        height: 1fr;
+    }
+    BatchMonitorScreen #ingesting {
+        height: 1fr;
+    }
+    BatchMonitorScreen #poll-status {
+        height: 1;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("o", "open_batch", "Open batch ID"),
+        Binding("x", "cancel_batch", "Cancel batch"),
+        Binding("F", "failed_files", "Failed files"),
+        Binding("delete,backspace", "forget", "Forget", show=False),
+        Binding("r", "poll_now", "Poll now"),
+        Binding("tab", "app.focus_next", "Next table", show=False),
+    ]
+
+    def __init__(self, store_id: str | None = None) -> None:
+        super().__init__()
+        self.context_store = store_id
+        self.paused = False
+        self.polling = False
+        self.interval = DEFAULT_INTERVAL
+        self.last_rescan: float | None = None
+        self.ingesting: dict[str, VectorStore] = {}
+        self.names: dict[str, str] = {}
+        self._timer: Timer | None = None
+        self.polls = 0
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Label("Batches", classes="section", id="batches-title")
+        yield VirtualTable(
+            self._batch_columns(),
+            row_key=lambda t: t.batch_id,
+            id="batches",
+            empty_text="No batches yet. Press o to open one by its ID.",
+        )
+        yield Label("Stores ingesting", classes="section", id="ingesting-title")
+        yield VirtualTable(
+            self._store_columns(),
+            row_key=lambda s: s.id,
+            id="ingesting",
+            empty_text="No store has files in progress.",
+        )
+        yield Static("", id="poll-status")
+        yield Footer()
+
+    @property
+    def batches(self) -> VirtualTable[Tracked]:
+        return self.query_one("#batches", VirtualTable)
+
+    @property
+    def stores(self) -> VirtualTable[VectorStore]:
+        return self.query_one("#ingesting", VirtualTable)
+
+    def _bar(self, table: VirtualTable[Any], counts: FileCounts | None) -> Text:
+        styles = {
+            "bar--completed": table.status_style("completed"),
+            "bar--in-progress": table.status_style("in_progress"),
+            "bar--failed": table.status_style("failed"),
+            "bar--cancelled": table.status_style("cancelled"),
+            "empty": table.muted_style(),
+        }
+        return stacked(counts or FileCounts(), 16, styles)
+
+    def _store_name(self, store_id: str) -> str:
+        return self.names.get(store_id, store_id)
+
+    def _batch_columns(self) -> list[Column[Tracked]]:
+        def counts(t: Tracked) -> FileCounts:
+            return t.batch.file_counts if t.batch else FileCounts()
+
+        def status(t: Tracked) -> Text:
+            return Text(t.status, style=self.batches.status_style(t.status))
+
+        def rate(t: Tracked) -> str:
+            value = t.rate_per_minute()
+            return "—" if value is None else f"{value:.1f}/min"
+
+        def eta(t: Tracked) -> str:
+            if t.terminal:
+                return "done"
+            return fmt.duration(t.eta_seconds())
+
+        return [
+            Column("store", "Store", 18, lambda t: self._store_name(t.store_id), lambda t: self._store_name(t.store_id)),
+            Column("batch", "Batch ID", 14, lambda t: Text(t.batch_id, style=self.batches.muted_style()), lambda t: t.batch_id),
+            Column("status", "Status", 11, status, lambda t: t.status),
+            Column("progress", "Progress", 16, lambda t: self._bar(self.batches, counts(t)), lambda t: t.done),
+            Column("done", "Done", 7, lambda t: f"{t.done}/{counts(t).total}", lambda t: t.done, "right"),
+            Column("completed", "✓", 4, lambda t: str(counts(t).completed), lambda t: counts(t).completed, "right"),
+            Column("failed", "✗", 4, lambda t: str(counts(t).failed), lambda t: counts(t).failed, "right"),
+            Column("cancelled", "⊘", 3, lambda t: str(counts(t).cancelled), lambda t: counts(t).cancelled, "right"),
+            Column("running", "…", 4, lambda t: str(counts(t).in_progress), lambda t: counts(t).in_progress, "right"),
+            Column("rate", "Rate", 9, rate, lambda t: t.rate_per_minute() or 0.0, "right"),
+            Column("eta", "ETA", 7, eta, lambda t: t.eta_seconds() or 0.0, "right"),
+        ]
+
+    def _store_columns(self) -> list[Column[VectorStore]]:
+        def status(s: VectorStore) -> Text:
+            return Text(s.status, style=self.stores.status_style(s.status))
+
+        return [
+            Column("name", "Store", 22, lambda s: s.display_name, lambda s: s.display_name.lower()),
+            Column("id", "ID", 27, lambda s: Text(s.id, style=self.stores.muted_style()), lambda s: s.id),
+            Column("status", "Status", 11, status, lambda s: s.status),
+            Column("progress", "Progress", 16, lambda s: self._bar(self.stores, s.file_counts), lambda s: s.file_counts.completed),
+            Column("running", "In progress", 11, lambda s: str(s.file_counts.in_progress), lambda s: s.file_counts.in_progress, "right"),
+            Column("completed", "Completed", 9, lambda s: str(s.file_counts.completed), lambda s: s.file_counts.completed, "right"),
+            Column("failed", "Failed", 6, lambda s: str(s.file_counts.failed), lambda s: s.file_counts.failed, "right"),
+            Column("total", "Total", 6, lambda s: str(s.file_counts.total), lambda s: s.file_counts.total, "right"),
+        ]
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.title = "vstui · Batch monitor"
+        for remembered in self.session.state.batches(self.session.account_key):
+            self._track(remembered.store_id, remembered.batch_id)
+        self.batches.focus()
+        self._poll_now()
+
+    # -- tracking --------------------------------------------------------------------------
+
+    def _track(self, store_id: str, batch_id: str) -> Tracked:
+        existing = self.batches.get(batch_id)
+        if existing is not None:
+            return existing
+        tracked = Tracked(store_id, batch_id)
+        self.batches.add_rows([tracked])
+        return tracked
+
+    def track(self, store_id: str, batch_id: str) -> None:
+        """Follow a batch (and remember it for the next run)."""
+        self._track(store_id, batch_id)
+        self.session.state.remember_batch(
+            self.session.account_key, RememberedBatch(store_id, batch_id)
+        )
+        self._poll_now()
+
+    # -- polling (never overlapping, paused while hidden) ----------------------------------
+
+    def _schedule(self, delay: float) -> None:
+        if self.paused or self._timer is not None:
+            return
+        self._timer = self.set_timer(delay, self._poll_now)
+
+    def _poll_now(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if self.paused or self.polling:
+            return
+        self.polling = True
+        now = self.session.now()
+        rescan = self.last_rescan is None or now - self.last_rescan >= RESCAN_EVERY
+        if rescan:
+            self.last_rescan = now
+        active = [t for t in self.batches.rows if not t.terminal]
+        stores = [s.id for s in self.ingesting.values()]
+        self.io("poll", poll, self.session.service, active, stores, rescan=rescan)
+        self._update_status()
+
+    def loaded_poll(self, result: PollResult, final: bool) -> None:
+        self.polling = False
+        self.polls += 1
+        self._apply(result)
+        if result.rate_limited:
+            self.interval = min(MAX_INTERVAL, self.interval * 2)
+        else:
+            suggested = (result.poll_after_ms or 0) / 1000
+            self.interval = max(DEFAULT_INTERVAL, suggested)
+        busy = any(not t.terminal for t in self.batches.rows) or bool(self.ingesting)
+        self._schedule(self.interval if busy else RESCAN_EVERY)
+        self._update_status()
+
+    def failed_poll(self, error: BaseException) -> None:
+        self.polling = False
+        self.notify_error(error, title="Polling failed")
+        self.interval = min(MAX_INTERVAL, self.interval * 2)
+        self._schedule(self.interval)
+        self._update_status()
+
+    def _apply(self, result: PollResult) -> None:
+        now = self.session.now()
+        for batch_id, outcome in result.batches.items():
+            tracked = self.batches.get(batch_id)
+            if tracked is None:
+                continue
+            if isinstance(outcome, APIError):
+                tracked.error = outcome.summary
+                continue
+            was_running = tracked.batch is not None and not tracked.terminal
+            tracked.record(outcome, now)
+            if was_running and tracked.terminal:
+                self._finished(tracked)
+        if result.scanned is not None:
+            self.names.update({s.id: s.display_name for s in result.scanned})
+            fresh = {s.id: s for s in result.scanned if s.file_counts.in_progress > 0}
+            for store_id, store in list(self.ingesting.items()):
+                if store_id not in fresh and store_id not in result.stores:
+                    result.stores[store_id] = store
+            self.ingesting.update(fresh)
+        for store_id, store in result.stores.items():
+            self.names[store_id] = store.display_name
+            if store.file_counts.in_progress > 0:
+                self.ingesting[store_id] = store
+            elif store_id in self.ingesting:
+                del self.ingesting[store_id]
+                counts = store.file_counts
+                self.notify(
+                    f"{store.display_name} finished ingesting: {counts.completed} completed, "
+                    f"{counts.failed} failed of {counts.total}.",
+                    title="Store ready",
+                    severity="warning" if counts.failed else "information",
+                )
+                self.session.store_changed(store_id, store)
+        self.stores.set_rows(self.ingesting.values())
+        self.batches.refresh()
+        self.batches.add_rows([])  # re-sort with fresh numbers
+
+    def _finished(self, tracked: Tracked) -> None:
+        assert tracked.batch is not None
+        c = tracked.batch.file_counts
+        self.notify(
+            f"{tracked.batch_id} in {self._store_name(tracked.store_id)} {tracked.status}: "
+            f"{c.completed} completed, {c.failed} failed, {c.cancelled} cancelled.",
+            title="Batch finished",
+            severity="warning" if (c.failed or c.cancelled) else "information",
+            timeout=8,
+        )
+
+    def _update_status(self) -> None:
+        running = sum(1 for t in self.batches.rows if not t.terminal)
+        state = "polling…" if self.polling else f"next poll in {self.interval:.0f}s"
+        if self.paused:
+            state = "paused"
+        if not running and not self.ingesting and not self.polling:
+            state = f"idle · checking for new ingestion every {RESCAN_EVERY:.0f}s"
+        self.query_one("#poll-status", Static).update(
+            f"{fmt.plural(running, 'batch', 'batches')} running · "
+            f"{fmt.plural(len(self.ingesting), 'store')} ingesting · {state}"
+        )
+
+    def on_screen_suspend(self, event: events.ScreenSuspend) -> None:
+        self.paused = True
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        if self.paused:
+            self.paused = False
+            self._poll_now()
+
+    def action_poll_now(self) -> None:
+        self._poll_now()
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def action_open_batch(self) -> None:
+        def validate(text: str) -> str | None:
+            parsed = parse_batch_reference(text, self.context_store)
+            return parsed if isinstance(parsed, str) else None
+
+        def done(text: str | None) -> None:
+            if text:
+                parsed = parse_batch_reference(text, self.context_store)
+                if not isinstance(parsed, str):
+                    self.track(*parsed)
+
+        hint = "The API has no list of batches: paste 'STORE_ID BATCH_ID'"
+        if self.context_store:
+            hint += f" (or just the batch ID, for {self.context_store})"
+        self.app.push_screen(
+            PromptScreen("Open a batch", placeholder="vs_… vsfb_…", hint=hint, validate=validate),
+            done,
+        )
+
+    def _selected_batch(self) -> Tracked | None:
+        if self.focused is self.batches or self.focused is not self.stores:
+            return self.batches.current
+        return None
+
+    @on(VirtualTable.Selected, "#batches")
+    def _open_batch_files(self, event: VirtualTable.Selected) -> None:
+        from .file_list import FileListScreen
+
+        tracked: Tracked = event.row
+        self.app.push_screen(FileListScreen(tracked.store_id, batch_id=tracked.batch_id))
+
+    @on(VirtualTable.Selected, "#ingesting")
+    def _open_store_files(self, event: VirtualTable.Selected) -> None:
+        from .file_list import FileListScreen
+
+        store: VectorStore = event.row
+        self.app.push_screen(FileListScreen(store.id, store=store, status="in_progress"))
+
+    def action_failed_files(self) -> None:
+        from .file_list import FileListScreen
+
+        tracked = self._selected_batch()
+        if tracked is not None:
+            self.app.push_screen(
+                FileListScreen(tracked.store_id, batch_id=tracked.batch_id, status="failed")
+            )
+
+    def action_forget(self) -> None:
+        tracked = self._selected_batch()
+        if tracked is not None:
+            self.batches.remove([tracked.batch_id])
+            self.session.state.forget_batch(self.session.account_key, tracked.batch_id)
+            self._update_status()
+
+    def action_cancel_batch(self) -> None:
+        tracked = self._selected_batch()
+        if tracked is None:
+            self.notify("Select a batch first.", severity="warning")
+            return
+        if tracked.terminal:
+            self.notify(f"{tracked.batch_id} is already {tracked.status}.", severity="warning")
+            return
+
+        def done(confirmed: bool | None) -> None:
+            if confirmed:
+                self.io(
+                    "cancelled",
+                    self.session.service.cancel_batch,
+                    tracked.store_id,
+                    tracked.batch_id,
+                )
+
+        running = tracked.batch.file_counts.in_progress if tracked.batch else 0
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Cancel {tracked.batch_id}?",
+                f"Stop processing the batch [b]{tracked.batch_id}[/b] in "
+                f"{self._store_name(tracked.store_id)}?\n\n"
+                f"{fmt.plural(running, 'file')} still in progress will be cancelled; "
+                "files already processed stay.",
+                confirm_label="Cancel batch",
+            ),
+            done,
+        )
+
+    def loaded_cancelled(self, batch: Any, final: bool) -> None:
+        tracked = self.batches.get(batch.id)
+        if tracked is not None:
+            tracked.record(batch, self.session.now())
+            self.batches.refresh()
+        self.notify(f"Cancelling {batch.id}…", timeout=3)
+        self._poll_now()
+
+    def failed_cancelled(self, error: BaseException) -> None:
+        self.notify_error(error, title="Cancel failed")

@@ -1,0 +1,363 @@
+"""A store's files (or one batch's), joined with the Files API for names and sizes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Footer, Header, Static
+
+from .. import fmt
+from ..api import NotFoundError, VectorStore, VectorStoreFile, limits
+from ..widgets.table import Column, VirtualTable
+from .base import VstuiScreen
+from .dialogs import ConfirmScreen, PairsEditor, TextPager, format_pairs
+
+FILE_FILTERS: list[tuple[str, str | None]] = [
+    ("all", None),
+    ("in progress", "in_progress"),
+    ("completed", "completed"),
+    ("failed", "failed"),
+    ("cancelled", "cancelled"),
+]
+
+
+class FileListScreen(VstuiScreen):
+    TITLE = "Files"
+    HELP = (
+        "The files attached to a store (or to one batch), with names and sizes from the "
+        "Files API. Detach a file, delete it everywhere, edit its attributes or read its "
+        "parsed content."
+    )
+    AUTO_FOCUS = "#files"
+    MUTATING = frozenset({"detach", "delete_file", "edit_attributes"})
+
+    DEFAULT_CSS = """
+    FileListScreen #bar {
+        height: 1;
+        background: $panel;
+        padding: 0 1;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("f", "status_filter", "Status"),
+        Binding("v", "view", "Content"),
+        Binding("a", "edit_attributes", "Attributes"),
+        Binding("d", "detach", "Detach"),
+        Binding("ctrl+d", "delete_file", "Delete file"),
+        Binding("s", "sort", "Sort"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("c", "copy_id", "Copy ID"),
+    ]
+
+    def __init__(
+        self,
+        store_id: str,
+        *,
+        store: VectorStore | None = None,
+        batch_id: str | None = None,
+        status: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.store_id = store_id
+        self.store = store
+        self.batch_id = batch_id
+        self.filter_index = next(
+            (i for i, (_, value) in enumerate(FILE_FILTERS) if value == status), 0
+        )
+        self.loading = False
+        self.count = 0
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="bar"):
+            yield Static("", id="status")
+        yield VirtualTable(self._columns(), row_key=lambda f: f.id, id="files", empty_text="")
+        yield Footer()
+
+    @property
+    def table(self) -> VirtualTable[VectorStoreFile]:
+        return self.query_one("#files", VirtualTable)
+
+    def _file_name(self, f: VectorStoreFile) -> str:
+        info = self.session.files.get(f.id)
+        if info is not None:
+            return info.filename
+        return "…" if not self.session.files.loaded else "(deleted file)"
+
+    def _file_size(self, f: VectorStoreFile) -> int:
+        info = self.session.files.get(f.id)
+        return info.bytes if info is not None else -1
+
+    def _columns(self) -> list[Column[VectorStoreFile]]:
+        now = self.session.now
+
+        def status(f: VectorStoreFile) -> Text:
+            return Text(f.status, style=self.table.status_style(f.status))
+
+        def error(f: VectorStoreFile) -> Text:
+            if f.last_error is None:
+                return Text("")
+            return Text(
+                f"{f.last_error.code}: {f.last_error.message}",
+                style=self.table.status_style("failed"),
+            )
+
+        def attributes(f: VectorStoreFile) -> Text:
+            pairs = format_pairs(f.attributes).replace("\n", " ")
+            return Text(pairs, style=self.table.muted_style())
+
+        def size(f: VectorStoreFile) -> str:
+            value = self._file_size(f)
+            return fmt.human_bytes(value) if value >= 0 else "—"
+
+        return [
+            Column("name", "File name", 24, self._file_name, lambda f: self._file_name(f).lower()),
+            Column("status", "Status", 11, status, lambda f: f.status),
+            Column("usage", "Usage", 8, lambda f: fmt.human_bytes(f.usage_bytes), lambda f: f.usage_bytes, "right"),
+            Column("size", "Size", 8, size, self._file_size, "right"),
+            Column("created", "Created", 9, lambda f: fmt.short_relative(f.created_at, now()), lambda f: f.created_at),
+            Column("error", "Last error", 28, error, lambda f: f.last_error.code if f.last_error else ""),
+            Column("attributes", "Attributes", 20, attributes, lambda f: format_pairs(f.attributes)),
+            Column("id", "File ID", 27, lambda f: Text(f.id, style=self.table.muted_style()), lambda f: f.id),
+            Column(
+                "chunking",
+                "Chunking",
+                14,
+                lambda f: f.chunking_strategy.describe() if f.chunking_strategy else "—",
+                lambda f: f.chunking_strategy.describe() if f.chunking_strategy else "",
+            ),
+        ]
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        where = self.store.display_name if self.store else self.store_id
+        self.title = f"vstui · Files · {where}" + (f" · batch {self.batch_id}" if self.batch_id else "")
+        self.table.sort_by("created", reverse=True)
+        self.table.focus()
+        if not self.session.files.loaded:
+            self.io("names", self.session.files.load, self.session.service)
+        self.action_refresh()
+
+    # -- loading ---------------------------------------------------------------------------
+
+    @property
+    def status_filter(self) -> str | None:
+        return FILE_FILTERS[self.filter_index][1]
+
+    def _fetch(self, emit: Callable[[list[VectorStoreFile]], None]) -> int:
+        service = self.session.service
+        if self.batch_id:
+            pages = service.iter_pages(
+                lambda after: service.list_batch_files(
+                    self.store_id, self.batch_id or "", filter=self.status_filter, after=after
+                )
+            )
+        else:
+            pages = service.iter_store_file_pages(self.store_id, filter=self.status_filter)
+        total = 0
+        for page in pages:
+            total += len(page.data)
+            emit(page.data)
+        return total
+
+    def action_refresh(self) -> None:
+        self.loading = True
+        self.count = 0
+        self.table.set_rows([])
+        self.table.loading = True
+        self.io("files", self._fetch, stream=True)
+        self._update_status()
+
+    def loaded_files(self, result: Any, final: bool) -> None:
+        self.table.loading = False
+        if final:
+            self.loading = False
+        else:
+            self.count += len(result)
+            self.table.add_rows(result)
+        label = FILE_FILTERS[self.filter_index][0]
+        if self.loading:
+            self.table.empty_text = "Loading…"
+        elif label == "all":
+            self.table.empty_text = "No files in this store. Attach some with the API or SDK."
+        else:
+            self.table.empty_text = f"No {label} files. Press f to change the status filter."
+        self.table.refresh()
+        self._update_status()
+
+    def failed_files(self, error: BaseException) -> None:
+        self.loading = False
+        self.table.loading = False
+        self.table.empty_text = "Could not load the files. Press r to retry."
+        self.notify_error(error, title="Loading files failed")
+        self._update_status()
+
+    def loaded_names(self, count: int, final: bool) -> None:
+        self.table.refresh()
+
+    def failed_names(self, error: BaseException) -> None:
+        self.notify_error(error, title="Loading file names failed")
+
+    def _update_status(self) -> None:
+        parts = [f"{'loading… ' if self.loading else ''}{fmt.plural(self.table.row_count, 'file')}"]
+        label = FILE_FILTERS[self.filter_index][0]
+        parts.append(f"status: {label}")
+        if self.batch_id:
+            parts.append(f"batch {self.batch_id}")
+        if self.store is not None:
+            parts.append(f"store {self.store.display_name}")
+        self.query_one("#status", Static).update(" · ".join(parts))
+
+    def action_status_filter(self) -> None:
+        self.filter_index = (self.filter_index + 1) % len(FILE_FILTERS)
+        self.action_refresh()
+
+    def action_sort(self) -> None:
+        self.notify(f"Sorted by {self.table.cycle_sort()}", timeout=1.5)
+
+    def action_copy_id(self) -> None:
+        row = self.table.current
+        if row is not None:
+            self.app.copy_to_clipboard(row.id)
+            self.notify(f"Copied {row.id}", timeout=2)
+
+    # -- content ---------------------------------------------------------------------------
+
+    @on(VirtualTable.Selected, "#files")
+    def _selected(self) -> None:
+        self.action_view()
+
+    def action_view(self) -> None:
+        row = self.table.current
+        if row is None:
+            return
+        self.io("content", self.session.service.store_file_content, self.store_id, row.id)
+
+    def loaded_content(self, page: Any, final: bool) -> None:
+        row = self.table.current
+        name = self._file_name(row) if row is not None else ""
+        text = page.text or "(no parsed content: the file has not finished processing, or failed)"
+        self.app.push_screen(TextPager(f"{name} — parsed content", text))
+
+    # -- changes ---------------------------------------------------------------------------
+
+    def _gone(self, file_id: str, message: str) -> None:
+        self.table.remove([file_id])
+        self.notify(message, timeout=4)
+        self._update_status()
+        # The store's counts and usage changed: refresh it for the screens below.
+        self.io("store", self.session.service.retrieve_store, self.store_id)
+
+    def loaded_store(self, store: VectorStore, final: bool) -> None:
+        self.store = store
+        self.session.store_changed(store.id, store)
+
+    def failed_store(self, error: BaseException) -> None:
+        pass  # only a courtesy refresh; the list below refreshes on its own with r
+
+    def action_detach(self) -> None:
+        row = self.table.current
+        if row is None:
+            return
+        name = self._file_name(row)
+
+        def done(confirmed: bool | None) -> None:
+            if confirmed:
+                self.io("detached", self._detach_io, row.id)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Detach {name}?",
+                f"Remove [b]{name}[/b] ({row.id}) from this store?\n\n"
+                "The file stays in the Files API and in any other store.",
+                confirm_label="Detach",
+            ),
+            done,
+        )
+
+    def _detach_io(self, file_id: str) -> str:
+        try:
+            self.session.service.delete_store_file(self.store_id, file_id)
+        except NotFoundError:
+            pass  # already detached: the outcome the user asked for
+        return file_id
+
+    def loaded_detached(self, file_id: str, final: bool) -> None:
+        self._gone(file_id, f"Detached {file_id}")
+
+    def action_delete_file(self) -> None:
+        row = self.table.current
+        if row is None:
+            return
+        name = self._file_name(row)
+
+        def done(confirmed: bool | None) -> None:
+            if confirmed:
+                self.io("file_deleted", self._delete_file, row.id)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Delete {name} everywhere?",
+                f"Delete the file [b]{name}[/b] ({row.id}) from the Files API?\n\n"
+                "It also leaves [b]every other store[/b] it is attached to. This cannot be undone.",
+                confirm_label="Delete file",
+            ),
+            done,
+        )
+
+    def _delete_file(self, file_id: str) -> str:
+        try:
+            self.session.service.delete_file(file_id)
+        except NotFoundError:
+            pass
+        self.session.files.forget(file_id)
+        return file_id
+
+    def loaded_file_deleted(self, file_id: str, final: bool) -> None:
+        self._gone(file_id, f"Deleted {file_id} from the Files API and every store")
+
+    def action_edit_attributes(self) -> None:
+        row = self.table.current
+        if row is None:
+            return
+
+        def check(values: dict[str, Any]) -> str | None:
+            problem = limits.check_attributes(values)
+            return problem[1] if problem else None
+
+        def done(values: dict[str, Any] | None) -> None:
+            if values is not None:
+                self.io(
+                    "attributes",
+                    self.session.service.update_store_file,
+                    self.store_id,
+                    row.id,
+                    attributes=values,
+                )
+
+        self.app.push_screen(
+            PairsEditor(
+                f"Attributes of {self._file_name(row)}",
+                row.attributes,
+                typed=True,
+                check=check,
+                hint='key=value a line; true/false and numbers are typed, "quoted" stays text. '
+                "At most 16; ctrl+s saves.",
+            ),
+            done,
+        )
+
+    def loaded_attributes(self, updated: VectorStoreFile, final: bool) -> None:
+        self.table.add_rows([updated])
+        self.notify(f"Saved attributes of {self._file_name(updated)}", timeout=3)
+
+    def failed_attributes(self, error: BaseException) -> None:
+        self.notify_error(error, title="Saving attributes failed; nothing was changed")

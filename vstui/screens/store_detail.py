@@ -1,0 +1,271 @@
+"""One store: every field the API returns, and what can be done to it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+from .. import fmt
+from ..api import VectorStore, limits
+from ..widgets.bars import StackedBar
+from .base import VstuiScreen
+from .dialogs import ConfirmScreen, PairsEditor, PromptScreen
+
+AUTO_REFRESH_SECONDS = 3.0
+
+
+def expiry_policy(store: VectorStore) -> str:
+    if store.expires_after is None:
+        return "never expires"
+    days = store.expires_after.days
+    return f"expires {fmt.plural(days, 'day')} after {store.expires_after.anchor}"
+
+
+def validate_days(value: str) -> str | None:
+    text = value.strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        return "Enter a whole number of days (1–365), or leave it empty for no expiry."
+    problem = limits.check_expires_after({"anchor": "last_active_at", "days": int(text)})
+    return problem[1] if problem else None
+
+
+class StoreDetailScreen(VstuiScreen):
+    TITLE = "Store"
+    HELP = "Everything about one store. Rename it, edit its metadata or expiry, or delete it."
+    AUTO_FOCUS = None
+    MUTATING = frozenset({"rename", "edit_metadata", "edit_expiry", "delete"})
+
+    DEFAULT_CSS = """
+    StoreDetailScreen VerticalScroll {
+        padding: 1 2;
+    }
+    StoreDetailScreen .section {
+        margin-top: 1;
+        text-style: bold;
+        color: $accent;
+    }
+    StoreDetailScreen #fields {
+        height: auto;
+    }
+    StoreDetailScreen StackedBar {
+        margin-top: 1;
+        width: 100%;
+    }
+    StoreDetailScreen DataTable {
+        height: auto;
+        max-height: 20;
+    }
+    StoreDetailScreen #notice {
+        color: $text-muted;
+        height: auto;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("f", "files", "Files"),
+        Binding("b", "batches", "Batches"),
+        Binding("e", "rename", "Rename"),
+        Binding("m", "edit_metadata", "Metadata"),
+        Binding("x", "edit_expiry", "Expiry"),
+        Binding("ctrl+d", "delete", "Delete"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("c", "copy_id", "Copy ID"),
+    ]
+
+    def __init__(self, store_id: str, store: VectorStore | None = None) -> None:
+        super().__init__()
+        self.store_id = store_id
+        self.store = store
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll():
+            yield Static("", id="fields")
+            yield Label("File counts", classes="section")
+            yield StackedBar()
+            yield Label("Metadata", classes="section")
+            yield DataTable(cursor_type="row", zebra_stripes=True, id="metadata")
+            yield Static("", id="notice")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.title = "vstui · Store"
+        table = self.query_one(DataTable)
+        table.add_columns("Key", "Value")
+        if self.store is not None:
+            self._show(self.store)
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        self.io("store", self.session.service.retrieve_store, self.store_id)
+
+    def loaded_store(self, store: VectorStore, final: bool) -> None:
+        self.store = store
+        self._show(store)
+        self.session.store_changed(store.id, store)
+        if store.status == "in_progress":
+            self.set_timer(AUTO_REFRESH_SECONDS, self._refresh_if_current)
+
+    def failed_store(self, error: BaseException) -> None:
+        self.notify_error(error, title="Loading the store failed")
+        if self.store is None:
+            self.query_one("#fields", Static).update(
+                Text(f"Could not load {self.store_id}. Press r to retry.", style="bold")
+            )
+
+    def _refresh_if_current(self) -> None:
+        if self.is_current:
+            self.action_refresh()
+
+    def _show(self, store: VectorStore) -> None:
+        now = self.session.now()
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", justify="right")
+        grid.add_column()
+        status = Text(store.status)
+        colour = {"expired": "error", "in_progress": "warning", "completed": "success"}
+        if store.status in colour:
+            status.stylize(self.vstui.theme_style(colour[store.status]))
+        rows: list[tuple[str, str | Text]] = [
+            ("Name", Text(store.display_name, style="bold")),
+            ("ID", store.id),
+            ("Description", store.description or "—"),
+            ("Status", status),
+            ("Usage", f"{fmt.human_bytes(store.usage_bytes)} ({store.usage_bytes:,} bytes)"),
+            ("Created", f"{fmt.timestamp(store.created_at)} ({fmt.relative(store.created_at, now)})"),
+            (
+                "Last active",
+                f"{fmt.timestamp(store.last_active_at)} ({fmt.relative(store.last_active_at, now)})",
+            ),
+            ("Expires at", f"{fmt.timestamp(store.expires_at)} ({fmt.expiry(store.expires_at, store.status, now)})"),
+            ("Expiry policy", expiry_policy(store)),
+        ]
+        for label, value in rows:
+            grid.add_row(label, value)
+        self.query_one("#fields", Static).update(grid)
+        self.query_one(StackedBar).counts = store.file_counts
+        table = self.query_one(DataTable)
+        table.clear()
+        for key, value in sorted((store.metadata or {}).items()):
+            table.add_row(key, value)
+        notice = "" if store.metadata else "No metadata. Press m to add some."
+        self.query_one("#notice", Static).update(notice)
+
+    # -- navigation ------------------------------------------------------------------------
+
+    def action_files(self) -> None:
+        from .file_list import FileListScreen
+
+        self.app.push_screen(FileListScreen(self.store_id, store=self.store))
+
+    def action_batches(self) -> None:
+        self.vstui.action_batches()
+
+    def action_copy_id(self) -> None:
+        self.app.copy_to_clipboard(self.store_id)
+        self.notify(f"Copied {self.store_id}", timeout=2)
+
+    # -- changes ---------------------------------------------------------------------------
+
+    def _save(self, **changes: Any) -> None:
+        self.io("saved", self.session.service.modify_store, self.store_id, **changes)
+
+    def loaded_saved(self, store: VectorStore, final: bool) -> None:
+        self.notify(f"Saved {store.display_name}", timeout=3)
+        self.loaded_store(store, final)
+
+    def failed_saved(self, error: BaseException) -> None:
+        self.notify_error(error, title="Saving failed; nothing was changed")
+
+    def action_rename(self) -> None:
+        current = self.store.name if self.store and self.store.name else ""
+
+        def done(value: str | None) -> None:
+            if value is not None and value != current:
+                self._save(name=value.strip() or None)
+
+        self.app.push_screen(
+            PromptScreen("Rename store", value=current, placeholder="store name"), done
+        )
+
+    def action_edit_metadata(self) -> None:
+        def check(values: dict[str, Any]) -> str | None:
+            problem = limits.check_metadata(values)
+            return problem[1] if problem else None
+
+        def done(values: dict[str, Any] | None) -> None:
+            if values is not None:
+                self._save(metadata=values)
+
+        self.app.push_screen(
+            PairsEditor(
+                "Edit metadata",
+                dict(self.store.metadata or {}) if self.store else {},
+                typed=False,
+                check=check,
+                hint="One key=value a line: at most 16, keys ≤ 64 chars, values ≤ 512. ctrl+s saves.",
+            ),
+            done,
+        )
+
+    def action_edit_expiry(self) -> None:
+        days = ""
+        if self.store and self.store.expires_after:
+            days = str(self.store.expires_after.days)
+
+        def done(value: str | None) -> None:
+            if value is None:
+                return
+            text = value.strip()
+            policy = {"anchor": "last_active_at", "days": int(text)} if text else None
+            self._save(expires_after=policy)
+
+        self.app.push_screen(
+            PromptScreen(
+                "Expire after how many days without activity?",
+                value=days,
+                placeholder="1–365; empty for never",
+                hint="Counted from last activity (anchor last_active_at).",
+                validate=validate_days,
+            ),
+            done,
+        )
+
+    def action_delete(self) -> None:
+        name = self.store.display_name if self.store else self.store_id
+        body = (
+            f"Delete the store [b]{name}[/b] ({self.store_id})?\n\n"
+            "Its files stay in the Files API (and in other stores); use the clean-up to "
+            "remove files left attached to no store."
+        )
+
+        def done(confirmed: bool | None) -> None:
+            if confirmed:
+                self.io("deleted", self.session.service.delete_store, self.store_id)
+
+        self.app.push_screen(ConfirmScreen(f"Delete {name}?", body), done)
+
+    def loaded_deleted(self, result: Any, final: bool) -> None:
+        self.session.store_changed(self.store_id, None)
+        name = self.store.display_name if self.store else self.store_id
+        self.notify(f"Deleted {name}", timeout=4)
+        self.app.pop_screen()
+
+    def failed_deleted(self, error: BaseException) -> None:
+        from ..api import NotFoundError
+
+        if isinstance(error, NotFoundError):
+            self.loaded_deleted(None, True)  # already gone: the outcome the user wanted
+            return
+        self.notify_error(error, title="Delete failed; the store is still there")
+

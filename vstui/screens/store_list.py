@@ -1,0 +1,351 @@
+"""The store list: every vector store in the account, streamed in page by page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Footer, Header, Input, Static
+
+from .. import fmt
+from ..api import VectorStore
+from ..widgets.table import Column, VirtualTable
+from .base import VstuiScreen
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+STATUS_FILTERS: list[tuple[str, str | None]] = [
+    ("all", None),
+    ("expired", "expired"),
+    ("in progress", "in_progress"),
+    ("completed", "completed"),
+]
+
+
+def files_cell(store: VectorStore, failed_style: Any) -> Text:
+    counts = store.file_counts
+    text = Text(f"{counts.completed}/{counts.total}")
+    if counts.failed:
+        text.append(f" ✗{counts.failed}", style=failed_style)
+    if counts.in_progress:
+        text.append(f" …{counts.in_progress}")
+    return text
+
+
+class StoreListScreen(VstuiScreen):
+    TITLE = "Stores"
+    HELP = (
+        "Every vector store in the account. Rows stream in page by page; sort, filter and "
+        "open a store with Enter. Mark stores with space to act on several at once."
+    )
+    AUTO_FOCUS = "#stores"
+    MUTATING = frozenset({"delete_marked", "cleanup_expired", "cleanup_orphans"})
+
+    DEFAULT_CSS = """
+    StoreListScreen #bar {
+        height: 1;
+        background: $panel;
+        padding: 0 1;
+    }
+    StoreListScreen #status {
+        width: 1fr;
+    }
+    StoreListScreen #filter {
+        display: none;
+        height: 3;
+        border: tall $accent;
+    }
+    StoreListScreen.filtering #filter {
+        display: block;
+    }
+    """
+
+    BINDINGS = [
+        Binding("slash", "filter", "Filter"),
+        Binding("f", "status_filter", "Status"),
+        Binding("s", "sort", "Sort"),
+        Binding("S", "reverse", "Reverse", show=False),
+        Binding("r,ctrl+r", "refresh", "Refresh"),
+        Binding("c", "copy_id", "Copy ID"),
+        Binding("space", "mark", "Mark"),
+        Binding("a", "mark_all", "Mark all", show=False),
+        Binding("A", "clear_marks", "Clear marks", show=False),
+        Binding("ctrl+d", "delete_marked", "Delete"),
+        Binding("X", "cleanup_expired", "Clean up expired"),
+        Binding("O", "cleanup_orphans", "Orphaned files", show=False),
+        Binding("b", "app.batches", "Batches"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text_filter = ""
+        self.status_index = 0
+        self.loading_count = 0
+        self.loading = False
+        self.load_error: str | None = None
+        self._spin = 0
+        self._seen: set[str] = set()
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="bar"):
+            yield Static("", id="status")
+        yield Input(placeholder="filter by name or ID — Enter keeps it, Escape clears", id="filter")
+        yield VirtualTable(self._columns(), row_key=lambda s: s.id, id="stores", empty_text="")
+        yield Footer()
+
+    @property
+    def table(self) -> VirtualTable[VectorStore]:
+        return self.query_one("#stores", VirtualTable)
+
+    def _columns(self) -> list[Column[VectorStore]]:
+        now = self.session.now
+
+        def status(store: VectorStore) -> Text:
+            return Text(store.status, style=self.table.status_style(store.status))
+
+        def expires(store: VectorStore) -> Text:
+            label = fmt.short_expiry(store.expires_at, store.status, now())
+            style = self.table.status_style("expired") if store.is_expired else ""
+            return Text(label, style=style)
+
+        return [
+            Column("name", "Name", 22, lambda s: s.display_name, lambda s: s.display_name.lower()),
+            Column("id", "ID", 27, lambda s: Text(s.id, style=self.table.muted_style()), lambda s: s.id),
+            Column("status", "Status", 11, status, lambda s: s.status),
+            Column(
+                "files",
+                "Files",
+                10,
+                lambda s: files_cell(s, self.table.status_style("failed")),
+                lambda s: (s.file_counts.total, s.file_counts.failed),
+            ),
+            Column("usage", "Usage", 8, lambda s: fmt.human_bytes(s.usage_bytes), lambda s: s.usage_bytes, "right"),
+            Column("created", "Created", 9, lambda s: fmt.short_relative(s.created_at, now()), lambda s: s.created_at),
+            Column(
+                "active",
+                "Active",
+                8,
+                lambda s: fmt.short_relative(s.last_active_at, now()),
+                lambda s: s.last_active_at or 0,
+            ),
+            Column(
+                "expires",
+                "Expires",
+                14,
+                expires,
+                lambda s: (s.expires_at is None, s.expires_at or 0),
+            ),
+        ]
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.title = "vstui · Stores"
+        self.table.sort_by("created", reverse=True)
+        self.table.focus()
+        self.set_interval(0.1, self._tick)
+        self.action_refresh()
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def _fetch(self, emit: Callable[[list[VectorStore]], None]) -> int:
+        total = 0
+        for batch in self.session.service.walk_stores_both_ends():
+            total += len(batch)
+            emit(batch)
+        return total
+
+    def action_refresh(self) -> None:
+        self.loading = True
+        self.load_error = None
+        self.loading_count = 0
+        self._seen = set()
+        if not self.table.row_count:
+            self.table.loading = True
+        self.io("stores", self._fetch, stream=True)
+        self._update_status()
+
+    def loaded_stores(self, result: Any, final: bool) -> None:
+        if not final:
+            self.table.loading = False
+            self._seen.update(s.id for s in result)
+            self.loading_count += len(result)
+            self.table.add_rows(result)
+        else:
+            self.loading = False
+            self.table.loading = False
+            gone = [s.id for s in self.table.rows if s.id not in self._seen]
+            if gone:
+                self.table.remove(gone)
+        self._update_empty()
+        self._update_status()
+
+    def failed_stores(self, error: BaseException) -> None:
+        self.loading = False
+        self.table.loading = False
+        self.notify_error(error, title="Loading stores failed")
+        self.load_error = "a page failed to load — press r to retry"
+        self._update_empty()
+        self._update_status()
+
+    def _tick(self) -> None:
+        if self.loading:
+            self._spin = (self._spin + 1) % len(SPINNER)
+            self._update_status()
+
+    def _update_empty(self) -> None:
+        if self.loading:
+            self.table.empty_text = "Loading…"
+        elif self.load_error and not self.table.row_count:
+            self.table.empty_text = "Could not load the stores. Press r to retry."
+        elif not self.table.row_count:
+            self.table.empty_text = "This account has no vector stores yet."
+        else:
+            self.table.empty_text = "No store matches the filter. Escape clears it."
+        self.table.refresh()
+
+    def _update_status(self) -> None:
+        table = self.table
+        shown, total = len(table.view), table.row_count
+        parts = []
+        if self.loading:
+            parts.append(f"{SPINNER[self._spin]} loading… {fmt.plural(self.loading_count, 'store')}")
+        else:
+            parts.append(fmt.plural(total, "store"))
+        if shown != total:
+            parts.append(f"{shown:,} shown")
+        label, _ = STATUS_FILTERS[self.status_index]
+        if label != "all":
+            parts.append(f"status: {label}")
+        if self.text_filter:
+            parts.append(f"filter: {self.text_filter!r}")
+        if table.marked:
+            parts.append(f"{len(table.marked):,} marked")
+        expired = sum(1 for s in table.rows if s.is_expired)
+        if expired:
+            parts.append(f"{expired:,} expired (X to clean up)")
+        if self.load_error:
+            parts.append(self.load_error)
+        self.query_one("#status", Static).update(" · ".join(parts))
+
+    # -- returning from other screens ------------------------------------------------------
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        changes = self.session.take_store_changes()
+        if not changes:
+            return
+        removed = [sid for sid, store in changes.items() if store is None]
+        updated = [store for store in changes.values() if store is not None]
+        if removed:
+            self.table.remove(removed)
+        if updated:
+            self.table.add_rows(updated)
+        self._update_status()
+
+    # -- filtering and sorting -------------------------------------------------------------
+
+    def _apply_filter(self) -> None:
+        needle = self.text_filter.lower()
+        _, status = STATUS_FILTERS[self.status_index]
+
+        def keep(store: VectorStore) -> bool:
+            if status is not None and store.status != status:
+                return False
+            return not needle or needle in store.id.lower() or needle in store.display_name.lower()
+
+        self.table.set_filter(keep if (needle or status) else None)
+        self._update_empty()
+        self._update_status()
+
+    def action_filter(self) -> None:
+        self.add_class("filtering")
+        self.query_one("#filter", Input).focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.text_filter = event.value.strip()
+        self._apply_filter()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        if not self.text_filter:
+            self.remove_class("filtering")
+        self.table.focus()
+
+    def action_clear_filter(self) -> None:
+        if self.text_filter or self.has_class("filtering"):
+            self.query_one("#filter", Input).value = ""
+            self.text_filter = ""
+            self.remove_class("filtering")
+            self._apply_filter()
+            self.table.focus()
+
+    def action_status_filter(self) -> None:
+        self.status_index = (self.status_index + 1) % len(STATUS_FILTERS)
+        self._apply_filter()
+
+    def set_status_filter(self, label: str) -> None:
+        self.status_index = [name for name, _ in STATUS_FILTERS].index(label)
+        self._apply_filter()
+
+    def action_sort(self) -> None:
+        label = self.table.cycle_sort()
+        self.notify(f"Sorted by {label}", timeout=1.5)
+
+    def action_reverse(self) -> None:
+        self.table.sort_by(self.table.sort_column, not self.table.sort_reverse)
+
+    # -- rows ------------------------------------------------------------------------------
+
+    @on(VirtualTable.Selected, "#stores")
+    def _open(self, event: VirtualTable.Selected) -> None:
+        from .store_detail import StoreDetailScreen
+
+        self.app.push_screen(StoreDetailScreen(event.row.id, event.row))
+
+    def action_copy_id(self) -> None:
+        store = self.table.current
+        if store is not None:
+            self.app.copy_to_clipboard(store.id)
+            self.notify(f"Copied {store.id}", timeout=2)
+
+    def action_mark(self) -> None:
+        self.table.toggle_mark()
+        self.table.action_cursor(1)
+        self._update_status()
+
+    def action_mark_all(self) -> None:
+        self.table.mark_all_visible()
+        self._update_status()
+
+    def action_clear_marks(self) -> None:
+        self.table.clear_marks()
+        self._update_status()
+
+    # -- cleanup (see screens/cleanup.py) --------------------------------------------------
+
+    def action_delete_marked(self) -> None:
+        from .cleanup import CleanupScreen
+
+        stores = self.table.marked_rows or ([self.table.current] if self.table.current else [])
+        if not stores:
+            self.notify("Nothing to delete: mark stores with space first.", severity="warning")
+            return
+        self.app.push_screen(CleanupScreen(stores=stores, title="Delete stores"))
+
+    def action_cleanup_expired(self) -> None:
+        from .cleanup import CleanupScreen
+
+        self.app.push_screen(CleanupScreen(expired=True, title="Clean up expired stores"))
+
+    def action_cleanup_orphans(self) -> None:
+        from .cleanup import CleanupScreen
+
+        self.app.push_screen(CleanupScreen(orphans_only=True, title="Delete orphaned files"))
