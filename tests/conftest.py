@@ -90,3 +90,42 @@ def demo_service(demo_sim: SimServer, sleeps: Sleeps) -> Iterator[VectorStoresSe
     client = make_service(demo_sim, sleeps)
     yield client
     client.close()
+
+
+# -- the app, bound to a simulator with a frozen clock -------------------------------------
+
+
+@pytest.fixture
+def make_app(make_sim: SimFactory, clock: FrozenClock):
+    from vstui.api import mask_key
+    from vstui.app import VstuiApp
+    from vstui.session import RememberedBatch, Session
+
+    def build(scenario: str = "demo", *, read_only: bool = False, remember: bool = True, **cfg):
+        server = make_sim(scenario, **cfg)
+        settings = ClientSettings(
+            api_key=KEY, base_url=server.base_url, backoff_initial=0.01, max_retries=2
+        )
+        session = Session(
+            service=VectorStoresService(settings),
+            account_label="test",
+            host="simulator",
+            masked_key=mask_key(KEY),
+            now=clock.now,
+            read_only=read_only,
+        )
+        if remember:
+            for batch in server.account.batches.values():
+                session.state.remember_batch(
+                    session.account_key, RememberedBatch(batch.store_id, batch.id)
+                )
+        return VstuiApp(session), server
+
+    return build
+
+
+async def settle(pilot, rounds: int = 3) -> None:
+    """Let workers finish and their messages land."""
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()

@@ -42,6 +42,7 @@ class Fault:
     after: bool = False
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
+    skip: int = 0  # let this many matching requests through first
 
     def matches(self, method: str, path: str) -> bool:
         if self.times <= 0:
@@ -136,6 +137,9 @@ class Simulator:
         with self._lock:
             for fault in self.faults:
                 if fault.after == after and fault.matches(method, path):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        continue
                     fault.times -= 1
                     return fault
         return None

@@ -11,10 +11,12 @@ from ..api import FileCounts
 
 SEGMENTS = (
     ("completed", "bar--completed", "completed"),
-    ("in_progress", "bar--in-progress", "in progress"),
     ("failed", "bar--failed", "failed"),
     ("cancelled", "bar--cancelled", "cancelled"),
+    ("in_progress", "bar--in-progress", "in progress"),
 )
+# Work still to do is drawn light, so a bar never looks finished before it is.
+GLYPHS = {"bar--in-progress": "░", "bar--cancelled": "▒"}
 
 
 def stacked(counts: FileCounts, width: int, styles: dict[str, Style]) -> Text:
@@ -40,7 +42,7 @@ def stacked(counts: FileCounts, width: int, styles: dict[str, Style]) -> Text:
     shares[largest] = (max(0, cells + width - used), key)
     for cells, key in shares:
         if cells:
-            text.append("█" * cells, style=styles.get(key, Style()))
+            text.append(GLYPHS.get(key, "█") * cells, style=styles.get(key, Style()))
     return text
 
 
@@ -82,7 +84,7 @@ class StackedBar(Widget):
             value = getattr(counts, field)
             if legend:
                 legend.append("   ")
-            legend.append("■ ", style=styles[key])
+            legend.append(GLYPHS.get(key, "█") + " ", style=styles[key])
             legend.append(f"{value:,} {label}")
         legend.append(f"   of {counts.total:,}")
         return bar + Text("\n") + legend

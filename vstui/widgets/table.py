@@ -223,7 +223,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         keys = [c.key for c in sortable]
         index = keys.index(self.sort_column) + 1 if self.sort_column in keys else 0
         column = sortable[index % len(sortable)]
-        self.sort_by(column.key, self.sort_reverse)
+        self.sort_by(column.key, False)
         return column.label
 
     def _rebuild(self, keep: str | None) -> None:
