@@ -10,6 +10,7 @@ from rich.style import Style
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.theme import Theme
 
 from .screens.base import VstuiScreen
 from .screens.batch_monitor import BatchMonitorScreen
@@ -35,19 +36,49 @@ class VstuiApp(App[None]):
         session: Session,
         *,
         theme: str | None = None,
+        themes: Iterable[Theme] = (),
+        theme_problems: Iterable[str] = (),
         on_theme_change: Callable[[str], None] | None = None,
-        extra_commands: Callable[[], Iterable[SystemCommand]] | None = None,
+        profiles: Iterable[str] = (),
+        session_factory: Callable[[str], Session] | None = None,
     ) -> None:
         super().__init__()
         self.session = session
         self._initial_theme = theme
-        self._on_theme_change = on_theme_change
-        self._extra_commands = extra_commands
+        self._on_theme_change: Callable[[str], None] | None = None
+        self._pending_theme_callback = on_theme_change
+        self._theme_problems = list(theme_problems)
+        self.profiles = list(profiles)
+        self._session_factory = session_factory
+        for item in themes:
+            self.register_theme(item)
 
     def on_mount(self) -> None:
         if self._initial_theme and self._initial_theme in self.available_themes:
             self.theme = self._initial_theme
+        self._on_theme_change = self._pending_theme_callback
+        for problem in self._theme_problems:
+            self.notify(f"Skipped a theme file — {problem}", title="Theme", severity="warning")
         self.push_screen(StoreListScreen())
+
+    # -- profiles --------------------------------------------------------------------------
+
+    def switch_profile(self, name: str) -> None:
+        """Reload everything against another profile's account."""
+        if self._session_factory is None:
+            return
+        try:
+            session = self._session_factory(name)
+        except Exception as exc:  # LaunchError: no key, bad profile — said, not raised
+            self.notify(str(exc), title=f"Cannot switch to {name}", severity="error", timeout=10)
+            return
+        old = self.session
+        self.session = session
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(StoreListScreen())
+        old.service.close()
+        self.notify(f"Switched to profile {name} ({session.host})", timeout=4)
 
     def watch_theme(self, theme: str) -> None:
         if self._on_theme_change is not None:
@@ -102,8 +133,12 @@ class VstuiApp(App[None]):
         yield SystemCommand("Go to: files", "Files of the current store", self.action_files)
         yield SystemCommand("Help", "Keys for this screen", self.action_help)
         yield from super().get_system_commands(screen)
-        if self._extra_commands is not None:
-            yield from self._extra_commands()
+        for name in self.profiles:
+            yield SystemCommand(
+                f"Switch profile: {name}",
+                "Reload everything against this profile's account",
+                partial(self.switch_profile, name),
+            )
         yield from self._screen_commands(screen)
 
     def _screen_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:

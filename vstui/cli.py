@@ -64,6 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_sim(sub)
+    from . import headless
+
+    headless.add_parser(sub)
+    key = sub.add_parser("key", help="store, show or delete an API key in the OS keyring")
+    key.add_argument("key_command", choices=["set", "show", "delete"])
+    key.add_argument("--profile", dest="key_profile", default=None, help="profile (default: default)")
     return parser
 
 
@@ -72,9 +78,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "sim":
         return run_sim(args)
-    from .launch import run_tui
+    from . import launch
 
-    return run_tui(args)
+    if args.command == "cleanup":
+        return launch.run_cleanup(args)
+    if args.command == "key":
+        return launch.run_key(args)
+    return launch.run_tui(args)
 
 
 if __name__ == "__main__":

@@ -1,24 +1,100 @@
-"""Build a session from the command line and run the app (or the demo)."""
+"""From the command line to a running app: config, profile, key, theme, state."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
+from . import config as config_mod
+from . import keys
 from .api import ClientSettings, VectorStoresService, mask_key
 from .session import RememberedBatch, Session, StateStore
 
 DEMO_KEY = "sk-demo-not-a-real-key-0000demo"
+DEFAULT_THEME = "vstui-dark"
 
 
-def demo_session(read_only: bool = False) -> tuple[Session, object]:
+class LaunchError(Exception):
+    """Something the user must fix before vstui can start; the message says what."""
+
+
+@dataclass
+class Account:
+    profile_name: str
+    profile: config_mod.Profile
+    settings: ClientSettings
+    key_source: str
+
+
+def load_config(args: argparse.Namespace) -> config_mod.Config:
+    path = Path(args.config).expanduser() if getattr(args, "config", None) else None
+    try:
+        return config_mod.load(path, explicit=path is not None)
+    except config_mod.ConfigError as exc:
+        raise LaunchError(str(exc)) from None
+
+
+def resolve_account(
+    config: config_mod.Config,
+    profile_name: str | None,
+    *,
+    base_url: str | None = None,
+    max_retries: int = 4,
+) -> Account:
+    try:
+        name, profile = config.profile(profile_name)
+    except config_mod.ConfigError as exc:
+        raise LaunchError(str(exc)) from None
+    resolved = keys.resolve(name)
+    if resolved.key is None:
+        message = keys.how_to_provide(name)
+        if resolved.note:
+            message = f"{resolved.note}\n{message}"
+        raise LaunchError(message)
+    settings = ClientSettings.from_env(
+        api_key=resolved.key,
+        base_url=base_url or profile.base_url,
+        organization=profile.organization,
+        project=profile.project,
+        max_retries=max_retries,
+    )
+    return Account(name, profile, settings, resolved.source)
+
+
+def session_for(
+    account: Account,
+    config: config_mod.Config,
+    state: StateStore,
+    *,
+    read_only: bool,
+) -> Session:
+    settings = account.settings
+    host = urlparse(settings.base_url).hostname or settings.base_url
+    return Session(
+        service=VectorStoresService(settings),
+        account_label=f"{account.profile_name} ({account.key_source} key)",
+        host=host,
+        masked_key=settings.masked_key,
+        read_only=read_only or account.profile.read_only,
+        state=state,
+        storage_price_per_gb_day=config.storage_price_per_gb_day,
+        cleanup_concurrency=config.cleanup_concurrency,
+    )
+
+
+def demo_session(read_only: bool = False, config: config_mod.Config | None = None) -> tuple[Session, Any]:
     """Start the simulator's demo account in-process and a session bound to it."""
     from .sim import RealClock, SimServer
 
+    config = config or config_mod.Config()
     server = SimServer.start_scenario("demo", clock=RealClock())
-    settings = ClientSettings(api_key=DEMO_KEY, base_url=server.base_url)
-    state = StateStore(None)
+    settings = ClientSettings(api_key=DEMO_KEY, base_url=server.base_url, max_retries=8)
+    state = StateStore(None)  # the demo remembers nothing about the user's real accounts
     session = Session(
         service=VectorStoresService(settings),
         account_label="demo",
@@ -26,6 +102,8 @@ def demo_session(read_only: bool = False) -> tuple[Session, object]:
         masked_key=mask_key(DEMO_KEY),
         read_only=read_only,
         state=state,
+        storage_price_per_gb_day=config.storage_price_per_gb_day,
+        cleanup_concurrency=config.cleanup_concurrency,
     )
     for batch in server.account.batches.values():
         state.remember_batch(session.account_key, RememberedBatch(batch.store_id, batch.id))
@@ -34,31 +112,136 @@ def demo_session(read_only: bool = False) -> tuple[Session, object]:
 
 def run_tui(args: argparse.Namespace) -> int:
     from .app import VstuiApp
+    from .themes import load_all
 
-    server = None
-    if args.demo:
-        session, server = demo_session(read_only=args.read_only)
-    else:
-        settings = ClientSettings.from_env(base_url=args.base_url)
-        if not settings.api_key:
-            print(
-                "vstui: no API key. Set OPENAI_API_KEY, or store one with `vstui key set`.\n"
-                "To look around without a key: vstui --demo",
-                file=sys.stderr,
-            )
-            return 2
-        host = urlparse(settings.base_url).hostname or settings.base_url
-        session = Session(
-            service=VectorStoresService(settings),
-            account_label="env",
-            host=host,
-            masked_key=settings.masked_key,
-            read_only=args.read_only,
-        )
     try:
-        VstuiApp(session, theme=args.theme).run()
+        config = load_config(args)
+        server = None
+        if args.demo:
+            session, server = demo_session(read_only=args.read_only, config=config)
+            state = StateStore(config_mod.state_path())
+            profile_names: list[str] = []
+            factory: Callable[[str], Session] | None = None
+            profile_theme = None
+        else:
+            state = StateStore(config_mod.state_path())
+            last = state.get("last_profile")
+            wanted = args.profile or (last if last in config.profiles else None)
+            account = resolve_account(config, wanted, base_url=args.base_url)
+            session = session_for(account, config, state, read_only=args.read_only)
+            state.set("last_profile", account.profile_name)
+            profile_names = sorted(config.profiles)
+            profile_theme = account.profile.theme
+
+            def factory(name: str) -> Session:
+                other = resolve_account(config, name)
+                state.set("last_profile", name)
+                return session_for(other, config, state, read_only=args.read_only)
+
+        themes, problems = load_all([config_mod.config_dir() / "themes"])
+        available = {t.name for t in themes}
+        theme = args.theme or state.get("theme") or profile_theme or config.theme or DEFAULT_THEME
+        if args.theme and args.theme not in available and not _is_builtin_textual(args.theme):
+            names = ", ".join(sorted(available | _textual_theme_names()))
+            raise LaunchError(f"There is no theme {args.theme!r}. Themes: {names}.")
+    except LaunchError as exc:
+        print(f"vstui: {exc}", file=sys.stderr)
+        return 2
+    app = VstuiApp(
+        session,
+        theme=theme,
+        themes=themes,
+        theme_problems=[f"{p.path.name}: {p.message}" for p in problems],
+        on_theme_change=lambda name: state.set("theme", name),
+        profiles=profile_names,
+        session_factory=factory,
+    )
+    try:
+        app.run()
     finally:
-        session.service.close()
+        app.session.service.close()
         if server is not None:
-            server.stop()  # type: ignore[attr-defined]
+            server.stop()
     return 0
+
+
+def _textual_theme_names() -> set[str]:
+    from textual.theme import BUILTIN_THEMES
+
+    return set(BUILTIN_THEMES)
+
+
+def _is_builtin_textual(name: str) -> bool:
+    return name in _textual_theme_names()
+
+
+def run_cleanup(args: argparse.Namespace) -> int:
+    from . import headless
+
+    try:
+        config = load_config(args)
+        server = None
+        if args.demo:
+            session, server = demo_session(config=config)
+            service = session.service
+            read_only = args.read_only
+        else:
+            account = resolve_account(config, args.profile, base_url=args.base_url, max_retries=8)
+            service = VectorStoresService(account.settings)
+            read_only = args.read_only or account.profile.read_only
+    except LaunchError as exc:
+        print(f"vstui: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return headless.run(
+            args,
+            service,
+            price_per_gb_day=config.storage_price_per_gb_day,
+            default_concurrency=config.cleanup_concurrency,
+            read_only=read_only,
+        )
+    finally:
+        service.close()
+        if server is not None:
+            server.stop()
+
+
+def run_key(args: argparse.Namespace) -> int:
+    """``vstui key set|show|delete [--profile NAME]``."""
+    import getpass
+
+    profile = args.key_profile or args.profile or "default"
+    try:
+        if args.key_command == "set":
+            if sys.stdin.isatty():
+                key = getpass.getpass(f"API key for profile {profile!r} (input hidden): ")
+            else:
+                key = sys.stdin.readline()
+            key = key.strip()
+            if not key:
+                print("vstui: no key given; nothing was stored.", file=sys.stderr)
+                return 2
+            keys.store(profile, key)
+            print(f"Stored the key for profile {profile!r} in the keyring ({mask_key(key)}).")
+            return 0
+        if args.key_command == "show":
+            resolved = keys.resolve(profile)
+            if resolved.key is None:
+                print(resolved.note or keys.how_to_provide(profile))
+                return 1
+            where = (
+                "the environment (OPENAI_API_KEY)"
+                if resolved.source == "environment"
+                else f"the keyring (service 'vstui', profile {profile!r})"
+            )
+            print(f"{resolved.masked} from {where}")
+            return 0
+        if keys.delete(profile):
+            print(f"Deleted the key for profile {profile!r} from the keyring.")
+            return 0
+        print(f"There was no key for profile {profile!r} in the keyring.")
+        return 1
+    except keys.KeyringUnavailable as exc:
+        print(f"vstui: {exc}", file=sys.stderr)
+        return 2
+

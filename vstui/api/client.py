@@ -103,6 +103,9 @@ class VectorStoresService:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
+        # When the server says "slow down", every thread using this service waits.
+        self._gate_until = 0.0
+        self._gate_lock = threading.Lock()
         headers = {
             "OpenAI-Beta": "assistants=v2",
             "User-Agent": "vstui/0.1",
@@ -198,6 +201,7 @@ class VectorStoresService:
         while True:
             if attempt:
                 send_headers["x-stainless-retry-count"] = str(attempt)
+            self._wait_at_gate()
             self.stats.add(requests=1)
             try:
                 response = self._http.request(
@@ -245,6 +249,12 @@ class VectorStoresService:
             status = response.status_code
             if status == 429:
                 self.stats.add(rate_limited=1)
+                if attempt < max_retries and self._should_retry(response, mode):
+                    self._close_gate(self._retry_delay(response, attempt))
+                    response.close()
+                    self.stats.add(retries=1)
+                    attempt += 1
+                    continue
             elif status >= 500:
                 self.stats.add(server_errors=1)
             if attempt < max_retries and self._should_retry(response, mode):
@@ -259,6 +269,16 @@ class VectorStoresService:
     def _pause(self, seconds: float) -> None:
         self.stats.add(retries=1)
         self._sleep(seconds)
+
+    def _close_gate(self, seconds: float) -> None:
+        with self._gate_lock:
+            self._gate_until = max(self._gate_until, time.monotonic() + seconds)
+
+    def _wait_at_gate(self) -> None:
+        with self._gate_lock:
+            wait = self._gate_until - time.monotonic()
+        if wait > 0:
+            self._sleep(wait)
 
     def _host(self) -> str:
         return self._http.base_url.host or str(self._http.base_url)

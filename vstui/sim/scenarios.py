@@ -164,9 +164,24 @@ def _demo_failures(account: Account, stores: dict[str, Store], now: int) -> None
 
 
 def _demo_shared(account: Account, stores: dict[str, Store], rng: random.Random) -> None:
-    """Files shared between an expired and a live store, and files only expired stores hold."""
+    """Files shared between an expired and a live store, and files only expired stores hold.
+
+    Two big crawls make the storage bill (and the clean-up's saving) worth looking at.
+    """
     expired = stores["old-docs-snapshot-2024"]
     live = stores["Product docs (prod)"]
+    for store, name, size in (
+        (expired, "docs-site-crawl-2024.html", 880_000_000),
+        (live, "product-catalog-2026.csv", 610_000_000),
+    ):
+        crawl = account.add_file(name, size, created_at=store.created_at + 3_600)
+        account.attach(
+            store,
+            crawl,
+            ready_at=store.created_at + 4_000,
+            outcome=("completed", None),
+            created_at=store.created_at + 3_600,
+        )
     for attachment in list(expired.files.values())[:3]:
         account.attach(
             live,

@@ -1,0 +1,152 @@
+"""``vstui cleanup``: the clean-up without the TUI, for cron and scripts.
+
+The plan and the result go to stdout (``--json``: one object); progress goes to stderr.
+Exit codes: 0 everything planned is gone, 1 something failed, 2 refused or bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, TextIO
+
+from . import fmt
+from .api import APIError, VectorStoresService
+from .cleanup import Outcome, Plan, Report, Tally, build_plan, execute
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "cleanup",
+        help="delete expired stores (and the files they leave behind) without the TUI",
+        description="Plan and carry out a clean-up. Nothing is deleted without --yes or a "
+        "typed confirmation on a terminal.",
+    )
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--expired", action="store_true", help="delete every expired store")
+    what.add_argument(
+        "--orphans", action="store_true", help="delete assistants files attached to no store"
+    )
+    what.add_argument("--store", action="append", metavar="ID", help="delete this store (repeat)")
+    p.add_argument("--delete-files", action="store_true", help="also delete files left attached to no store")
+    p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--concurrency", type=int, default=None, help="parallel deletions (default 8)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def _print_plan(plan: Plan, out: TextIO) -> None:
+    print(f"Stores to delete: {len(plan.stores)} ({fmt.human_bytes(plan.store_bytes)})", file=out)
+    for store in plan.stores:
+        print(
+            f"  {store.id}  {store.display_name[:40]:40}  {store.status:10} "
+            f"{fmt.human_bytes(store.usage_bytes):>9}  {store.file_counts.total} files",
+            file=out,
+        )
+    if plan.include_files:
+        print(
+            f"Files to delete (attached to no surviving store): {len(plan.files)} "
+            f"({fmt.human_bytes(plan.file_bytes)})",
+            file=out,
+        )
+        for f in plan.files:
+            print(f"  {f.id}  {f.filename[:50]:50} {fmt.human_bytes(f.bytes):>9}", file=out)
+    print(
+        f"Estimated vector storage saving: ${plan.saving_per_day:.4f}/day "
+        f"(${plan.price_per_gb_day:.2f} per GB-day beyond the first free GB)",
+        file=out,
+    )
+
+
+def _confirm(count: int, stdin: TextIO, err: TextIO) -> bool | None:
+    """None when there is no terminal to ask."""
+    if not stdin.isatty():
+        return None
+    err.write(f"Type {count} to delete {fmt.plural(count, 'item')}: ")
+    err.flush()
+    answer = stdin.readline().strip()
+    return answer == str(count)
+
+
+def run(
+    args: argparse.Namespace,
+    service: VectorStoresService,
+    *,
+    price_per_gb_day: float = 0.10,
+    default_concurrency: int = 8,
+    read_only: bool = False,
+    stdin: TextIO | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    stdin = stdin or sys.stdin
+    out = out or sys.stdout
+    err = err or sys.stderr
+    concurrency = args.concurrency or default_concurrency
+    if concurrency < 1 or concurrency > 64:
+        print("vstui cleanup: --concurrency must be between 1 and 64.", file=err)
+        return 2
+    try:
+        plan = build_plan(
+            service,
+            expired=args.expired,
+            store_ids=args.store,
+            include_files=args.delete_files,
+            orphans_only=args.orphans,
+            price_per_gb_day=price_per_gb_day,
+            progress=lambda text: print(f"… {text}", file=err),
+        )
+    except APIError as error:
+        print(f"vstui cleanup: could not build the plan: {error.summary}", file=err)
+        return 1
+    total = len(plan.stores) + len(plan.files)
+    if args.dry_run or total == 0:
+        if args.json:
+            json.dump({"dry_run": args.dry_run, "plan": plan.to_json()}, out)
+            out.write("\n")
+        else:
+            _print_plan(plan, out)
+            print("Dry run: nothing was changed." if args.dry_run else "Nothing to delete.", file=out)
+        return 0
+    if read_only:
+        print("vstui cleanup: this profile is read-only; nothing was deleted.", file=err)
+        return 2
+    if not args.json:
+        _print_plan(plan, out)
+        out.flush()
+    if not args.yes:
+        confirmed = _confirm(total, stdin, err)
+        if confirmed is None:
+            print(
+                "vstui cleanup: refusing to delete without confirmation: there is no terminal "
+                "to ask. Add --yes (or --dry-run to only see the plan).",
+                file=err,
+            )
+            return 2
+        if not confirmed:
+            print("vstui cleanup: not confirmed; nothing was deleted.", file=err)
+            return 2
+
+    def progress(tally: Tally, outcome: Outcome) -> None:
+        finished = tally.done + tally.failed
+        if outcome.result == "failed" or finished % 25 == 0 or tally.remaining == 0:
+            line = (
+                f"[{finished}/{tally.total}] done {tally.done} · failed {tally.failed} · "
+                f"remaining {tally.remaining} · {tally.rate:.1f}/s"
+            )
+            if outcome.result == "failed":
+                line += f" — {outcome.kind} {outcome.id}: {outcome.reason}"
+            print(line, file=err)
+
+    report: Report = execute(
+        service, plan.stores, plan.files, concurrency=concurrency, on_progress=progress
+    )
+    if args.json:
+        json.dump({"dry_run": False, "plan": plan.to_json(), "result": report.to_json()}, out)
+        out.write("\n")
+    else:
+        print(f"Result: {report.summary()} in {report.seconds:.1f}s.", file=out)
+        for outcome in report.of("failed"):
+            print(f"  failed {outcome.kind} {outcome.id}: {outcome.reason}", file=out)
+    return 0 if report.ok else 1

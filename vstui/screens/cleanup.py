@@ -1,0 +1,404 @@
+"""Clean-up: review what will go, confirm by typing the count, watch it go, read the report."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Button, Checkbox, Footer, Header, ProgressBar, Static
+
+from .. import fmt
+from ..api import FileObject, VectorStore
+from ..cleanup import Outcome, Plan, Report, Tally, build_plan, execute, retry_failed
+from ..widgets.table import Column, VirtualTable
+from .base import VstuiScreen
+from .dialogs import ConfirmScreen
+
+
+@dataclass
+class Item:
+    kind: str  # "store" or "file"
+    id: str
+    name: str
+    size: int
+    detail: str
+    outcome: str = ""
+    reason: str = ""
+
+
+class CleanupScreen(VstuiScreen):
+    TITLE = "Clean-up"
+    HELP = (
+        "Review what will be deleted, then confirm by typing the count. Deletions run "
+        "concurrently, honour rate limits, treat 404 as already gone, and end with a report; "
+        "'Retry failed' retries only what failed. A file still attached to any store that is "
+        "not being deleted is never deleted."
+    )
+    AUTO_FOCUS = "#plan"
+    MUTATING = frozenset({"delete", "retry"})
+
+    DEFAULT_CSS = """
+    CleanupScreen #summary {
+        height: auto;
+        padding: 1 2 0 2;
+    }
+    CleanupScreen #with-files {
+        margin: 0 2;
+    }
+    CleanupScreen #progress-row {
+        height: auto;
+        padding: 0 2;
+        display: none;
+    }
+    CleanupScreen.running #progress-row, CleanupScreen.finished #progress-row {
+        display: block;
+    }
+    CleanupScreen #progress {
+        width: 50;
+    }
+    CleanupScreen #progress-text {
+        height: 1;
+        width: 1fr;
+    }
+    CleanupScreen #buttons {
+        height: auto;
+        padding: 0 2;
+        align-horizontal: right;
+    }
+    CleanupScreen #buttons Button {
+        margin-left: 2;
+    }
+    CleanupScreen #retry, CleanupScreen #stop {
+        display: none;
+    }
+    CleanupScreen.can-retry #retry {
+        display: block;
+    }
+    CleanupScreen.running #stop {
+        display: block;
+    }
+    CleanupScreen.running #go, CleanupScreen.finished #go {
+        display: none;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("ctrl+d", "delete", "Delete…"),
+        Binding("R", "retry", "Retry failed"),
+        Binding("o", "toggle_files", "Orphaned files"),
+    ]
+
+    def __init__(
+        self,
+        *,
+        stores: list[VectorStore] | None = None,
+        expired: bool = False,
+        orphans_only: bool = False,
+        title: str = "Clean-up",
+    ) -> None:
+        super().__init__()
+        self.chosen = stores
+        self.expired = expired
+        self.orphans_only = orphans_only
+        self.heading = title
+        self.plan: Plan | None = None
+        self.report: Report | None = None
+        self.running = False
+        self._stop = threading.Event()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Scanning the account…", id="summary")
+        yield Checkbox("Also delete the files left attached to no store", id="with-files")
+        yield VirtualTable(self._columns(), row_key=lambda i: i.id, id="plan", empty_text="")
+        with Horizontal(id="progress-row"):
+            yield ProgressBar(id="progress", show_eta=False)
+            yield Static("", id="progress-text")
+        with Horizontal(id="buttons"):
+            yield Button("Stop", id="stop", variant="warning")
+            yield Button("Retry failed", id="retry", variant="primary")
+            yield Button("Delete…", id="go", variant="error")
+            yield Button("Close", id="close")
+        yield Footer()
+
+    @property
+    def table(self) -> VirtualTable[Item]:
+        return self.query_one("#plan", VirtualTable)
+
+    def _columns(self) -> list[Column[Item]]:
+        def outcome(item: Item) -> Text:
+            styles = {
+                "deleted": self.table.status_style("completed"),
+                "already gone": self.table.muted_style(),
+                "failed": self.table.status_style("failed"),
+                "skipped": self.table.status_style("in_progress"),
+            }
+            label = item.outcome or ("pending" if self.running else "")
+            if item.reason:
+                label += f": {item.reason}"
+            return Text(label, style=styles.get(item.outcome, ""))
+
+        return [
+            Column("kind", "Kind", 5, lambda i: i.kind, lambda i: i.kind),
+            Column("name", "Name", 24, lambda i: i.name or "(unnamed)", lambda i: i.name.lower()),
+            Column("id", "ID", 28, lambda i: Text(i.id, style=self.table.muted_style()), lambda i: i.id),
+            Column("size", "Size", 9, lambda i: fmt.human_bytes(i.size), lambda i: i.size, "right"),
+            Column("detail", "Details", 24, lambda i: i.detail, lambda i: i.detail),
+            Column("outcome", "Outcome", 20, outcome, lambda i: i.outcome),
+        ]
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.title = f"vstui · {self.heading}"
+        checkbox = self.query_one("#with-files", Checkbox)
+        checkbox.display = not self.orphans_only
+        self.table.loading = True
+        self.io("plan", self._build, stream=True)
+
+    # -- planning --------------------------------------------------------------------------
+
+    def _build(self, emit: Callable[[str], None]) -> Plan:
+        return build_plan(
+            self.session.service,
+            expired=self.expired,
+            store_ids=[s.id for s in self.chosen] if self.chosen else None,
+            include_files=True,
+            orphans_only=self.orphans_only,
+            price_per_gb_day=self.session.storage_price_per_gb_day,
+            progress=emit,
+        )
+
+    def loaded_plan(self, result: Any, final: bool) -> None:
+        if not final:
+            self.query_one("#summary", Static).update(f"Scanning the account… {result}")
+            return
+        self.table.loading = False
+        self.plan = result
+        now = self.session.now()
+        items = [self._store_item(s, now) for s in result.stores]
+        items += [self._file_item(f) for f in result.files]
+        self.table.set_rows(items)
+        self._apply_file_choice()
+
+    def failed_plan(self, error: BaseException) -> None:
+        self.table.loading = False
+        self.notify_error(error, title="Could not build the plan; nothing was deleted")
+        self.query_one("#summary", Static).update(
+            "Could not scan the account. Nothing was deleted. Press escape and try again."
+        )
+
+    @staticmethod
+    def _store_item(store: VectorStore, now: float) -> Item:
+        detail = fmt.plural(store.file_counts.total, "file")
+        if store.is_expired:
+            detail = f"{fmt.short_expiry(store.expires_at, store.status, now)} · {detail}"
+        return Item("store", store.id, store.name or "", store.usage_bytes, detail)
+
+    @staticmethod
+    def _file_item(f: FileObject) -> Item:
+        return Item("file", f.id, f.filename, f.bytes, "in no surviving store")
+
+    @property
+    def with_files(self) -> bool:
+        return self.orphans_only or self.query_one("#with-files", Checkbox).value
+
+    def _apply_file_choice(self) -> None:
+        with_files = self.with_files
+        self.table.set_filter(None if with_files else (lambda i: i.kind == "store"))
+        self._summarise()
+
+    @on(Checkbox.Changed, "#with-files")
+    def _files_toggled(self) -> None:
+        if not self.running and self.report is None:
+            self._apply_file_choice()
+
+    def action_toggle_files(self) -> None:
+        if not self.orphans_only and not self.running and self.report is None:
+            box = self.query_one("#with-files", Checkbox)
+            box.value = not box.value
+
+    def _summarise(self) -> None:
+        plan = self.plan
+        if plan is None:
+            return
+        checkbox = self.query_one("#with-files", Checkbox)
+        checkbox.label = (
+            f"Also delete the {fmt.plural(len(plan.files), 'file')} "
+            f"({fmt.human_bytes(plan.file_bytes)}) left attached to no store"
+        )
+        lines = []
+        if not self.orphans_only:
+            lines.append(
+                f"[b]{fmt.plural(len(plan.stores), 'store')}[/b] to delete, using "
+                f"[b]{fmt.human_bytes(plan.store_bytes)}[/b] of vector storage "
+                f"(the account uses {fmt.human_bytes(plan.account_usage_bytes)})."
+            )
+            if plan.account_usage_bytes <= 1024**3:
+                lines.append(
+                    "Estimated saving: $0.00 per day — the account's "
+                    f"{fmt.human_bytes(plan.account_usage_bytes)} is within the first free GB."
+                )
+            else:
+                lines.append(
+                    f"Estimated saving: [b]${plan.saving_per_day:.2f} per day[/b] "
+                    f"(${plan.price_per_gb_day:.2f} per GB-day beyond the first free GB)."
+                )
+        if self.with_files:
+            lines.append(
+                f"[b]{fmt.plural(len(plan.files), 'file')}[/b] "
+                f"({fmt.human_bytes(plan.file_bytes)}) attached to no surviving store will be "
+                "deleted from the Files API; files any other store uses are kept."
+            )
+        if not self._count():
+            lines.append("Nothing to delete.")
+        self.query_one("#summary", Static).update("\n".join(lines))
+
+    def _count(self) -> int:
+        if self.plan is None:
+            return 0
+        return len(self.plan.stores) + (len(self.plan.files) if self.with_files else 0)
+
+    # -- deleting --------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#go")
+    def action_delete(self) -> None:
+        if self.plan is None or self.running or self.report is not None:
+            return
+        count = self._count()
+        if not count:
+            self.notify("Nothing to delete.", severity="warning")
+            return
+        stores, files = len(self.plan.stores), len(self.plan.files) if self.with_files else 0
+        what = " and ".join(
+            x for x in (fmt.plural(stores, "store") if stores else "", fmt.plural(files, "file") if files else "") if x
+        )
+        typed = str(stores) if stores else str(files)
+        body = f"This deletes {what}. It cannot be undone."
+
+        def done(confirmed: bool | None) -> None:
+            if confirmed:
+                self._start()
+
+        self.app.push_screen(
+            ConfirmScreen(f"Delete {what}?", body, require_text=typed, confirm_label="Delete"),
+            done,
+        )
+
+    def _start(self, retry: bool = False) -> None:
+        assert self.plan is not None
+        self.running = True
+        self._stop.clear()
+        self.add_class("running")
+        self.remove_class("can-retry")
+        total = len(self.report.of("failed")) if retry and self.report else self._count()
+        bar = self.query_one("#progress", ProgressBar)
+        bar.update(total=total, progress=0)
+        if retry and self.report is not None:
+            for item in self.table.rows:
+                if item.outcome == "failed":
+                    item.outcome, item.reason = "", ""
+            self.io("run", self._retry, self.report, stream=True)
+        else:
+            files = self.plan.files if self.with_files else []
+            self.io("run", self._execute, self.plan.stores, files, stream=True)
+        self.table.refresh()
+
+    def _progress(self, emit: Callable[[Any], None]) -> Callable[[Tally, Outcome], None]:
+        def report(tally: Tally, outcome: Outcome) -> None:
+            snapshot = (tally.done, tally.failed, tally.remaining, tally.total, tally.rate)
+            try:
+                emit((snapshot, outcome))
+            except Exception:
+                pass  # the screen is gone; the deletion still finishes and is reported
+
+        return report
+
+    def _execute(
+        self, stores: list[VectorStore], files: list[FileObject], emit: Callable[[Any], None]
+    ) -> Report:
+        return execute(
+            self.session.service,
+            stores,
+            files,
+            concurrency=self.session.cleanup_concurrency,
+            on_progress=self._progress(emit),
+            cancelled=self._stop,
+        )
+
+    def _retry(self, report: Report, emit: Callable[[Any], None]) -> Report:
+        return retry_failed(
+            self.session.service,
+            report,
+            concurrency=self.session.cleanup_concurrency,
+            on_progress=self._progress(emit),
+        )
+
+    def loaded_run(self, result: Any, final: bool) -> None:
+        if not final:
+            (done, failed, remaining, total, rate), outcome = result
+            self._mark(outcome)
+            self.query_one("#progress", ProgressBar).update(progress=done + failed)
+            self.query_one("#progress-text", Static).update(
+                f"done {done} · failed {failed} · remaining {remaining} · {rate:.1f}/s"
+            )
+            return
+        report: Report = result
+        self.report = report
+        self.running = False
+        self.remove_class("running")
+        self.add_class("finished")
+        for outcome in report.outcomes:
+            self._mark(outcome)
+            if outcome.kind == "store" and outcome.result in ("deleted", "already gone"):
+                self.session.store_changed(outcome.id, None)
+            if outcome.kind == "file" and outcome.result in ("deleted", "already gone"):
+                self.session.files.forget(outcome.id)
+        self.set_class(not report.ok, "can-retry")
+        self.query_one("#progress-text", Static).update(
+            f"{report.summary()} in {report.seconds:.1f}s"
+        )
+        self.notify(
+            f"Clean-up finished: {report.summary()}.",
+            title="Clean-up",
+            severity="information" if report.ok else "error",
+            timeout=10,
+        )
+
+    def failed_run(self, error: BaseException) -> None:
+        self.running = False
+        self.remove_class("running")
+        self.add_class("finished", "can-retry")
+        self.notify_error(error, title="Clean-up stopped")
+
+    def _mark(self, outcome: Outcome) -> None:
+        item = self.table.get(outcome.id)
+        if item is not None:
+            item.outcome, item.reason = outcome.result, outcome.reason
+            self.table.refresh()
+
+    @on(Button.Pressed, "#retry")
+    def action_retry(self) -> None:
+        if self.report is not None and not self.report.ok and not self.running:
+            self._start(retry=True)
+
+    @on(Button.Pressed, "#stop")
+    def _stop_pressed(self) -> None:
+        self._stop.set()
+        self.notify("Stopping: deletions already sent finish; the rest are reported as stopped.")
+
+    @on(Button.Pressed, "#close")
+    def action_back(self) -> None:
+        if self.running:
+            self.notify(
+                "Deletion in progress: wait for the report, or press Stop.", severity="warning"
+            )
+            return
+        self.app.pop_screen()
