@@ -77,6 +77,40 @@ class ServiceStats:
                 setattr(self, name, getattr(self, name) + value)
 
 
+class _Pacer:
+    """Spacing between requests, shared by every thread of one service.
+
+    A 429 closes a gate until the server's ``retry-after`` and widens the spacing, so the
+    threads that were waiting go one by one instead of stampeding back into the limit;
+    each success narrows the spacing again (additive-increase/multiplicative-decrease).
+    """
+
+    MAX_INTERVAL = 1.0
+
+    def __init__(self) -> None:
+        self.interval = 0.0
+        self.next_at = 0.0
+        self.gate_until = 0.0
+        self.lock = threading.Lock()
+
+    def wait_time(self) -> float:
+        with self.lock:
+            now = time.monotonic()
+            at = max(now, self.gate_until, self.next_at)
+            self.next_at = at + self.interval
+            return at - now
+
+    def limited(self, delay: float) -> None:
+        with self.lock:
+            self.interval = min(self.MAX_INTERVAL, max(0.005, self.interval * 2))
+            self.gate_until = max(self.gate_until, time.monotonic() + delay)
+
+    def succeeded(self) -> None:
+        with self.lock:
+            if self.interval:
+                self.interval = self.interval * 0.9 if self.interval > 0.002 else 0.0
+
+
 def _drop_unset(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not UNSET}
 
@@ -103,9 +137,7 @@ class VectorStoresService:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._rng_lock = threading.Lock()
-        # When the server says "slow down", every thread using this service waits.
-        self._gate_until = 0.0
-        self._gate_lock = threading.Lock()
+        self._pacer = _Pacer()
         headers = {
             "OpenAI-Beta": "assistants=v2",
             "User-Agent": "vstui/0.1",
@@ -198,10 +230,11 @@ class VectorStoresService:
             send_headers.setdefault("Idempotency-Key", f"vstui-{uuid.uuid4()}")
         max_retries = self.settings.max_retries
         attempt = 0
+        rate_waited = 0.0
         while True:
             if attempt:
                 send_headers["x-stainless-retry-count"] = str(attempt)
-            self._wait_at_gate()
+            self._wait_for_turn()
             self.stats.add(requests=1)
             try:
                 response = self._http.request(
@@ -245,12 +278,19 @@ class VectorStoresService:
                     path=path,
                 ) from None
             if response.is_success:
+                self._pacer.succeeded()
                 return response
             status = response.status_code
             if status == 429:
                 self.stats.add(rate_limited=1)
-                if attempt < max_retries and self._should_retry(response, mode):
-                    self._close_gate(self._retry_delay(response, attempt))
+                delay = self._retry_delay(response, min(attempt, 4))
+                # Rate limits are retried for as long as the waiting budget lasts, not a
+                # fixed count: under a shared limit, patience is what finishes the job.
+                if rate_waited + delay <= self.settings.rate_limit_budget and self._should_retry(
+                    response, mode
+                ):
+                    rate_waited += delay
+                    self._pacer.limited(delay)
                     response.close()
                     self.stats.add(retries=1)
                     attempt += 1
@@ -270,13 +310,8 @@ class VectorStoresService:
         self.stats.add(retries=1)
         self._sleep(seconds)
 
-    def _close_gate(self, seconds: float) -> None:
-        with self._gate_lock:
-            self._gate_until = max(self._gate_until, time.monotonic() + seconds)
-
-    def _wait_at_gate(self) -> None:
-        with self._gate_lock:
-            wait = self._gate_until - time.monotonic()
+    def _wait_for_turn(self) -> None:
+        wait = self._pacer.wait_time()
         if wait > 0:
             self._sleep(wait)
 

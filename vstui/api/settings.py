@@ -32,6 +32,7 @@ class ClientSettings:
     max_retries: int = 4
     backoff_initial: float = 0.5
     backoff_max: float = 8.0
+    rate_limit_budget: float = 60.0  # seconds a request may wait out 429s before failing
 
     def __repr__(self) -> str:
         return (

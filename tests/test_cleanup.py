@@ -1,0 +1,257 @@
+"""Clean-up against the simulator with rate limits and injected 5xx: nothing lost."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import re
+from collections import Counter
+
+import pytest
+
+from vstui import headless
+from vstui.api import ClientSettings, VectorStoresService
+from vstui.cleanup import build_plan, execute, retry_failed
+from vstui.screens.cleanup import CleanupScreen
+from vstui.screens.dialogs import ConfirmScreen
+from vstui.screens.store_list import StoreListScreen
+from vstui.sim import Fault
+
+from .conftest import KEY, settle
+
+
+def service_for(server, **kw) -> VectorStoresService:
+    kw.setdefault("backoff_initial", 0.01)
+    settings = ClientSettings(api_key=KEY, base_url=server.base_url, max_retries=8, **kw)
+    return VectorStoresService(settings)
+
+
+def snapshot(account):
+    now = account.now()
+    expired = {s.id for s in account.stores.values() if s.to_json(now)["status"] == "expired"}
+    live = set(account.stores) - expired
+    kept_files = {fid for sid in live for fid in account.stores[sid].files}
+    return expired, live, kept_files
+
+
+def deletes(server, kind: str) -> Counter[str]:
+    pattern = re.compile(rf"^/v1/{kind}/([^/]+)$")
+    return Counter(
+        m.group(1)
+        for r in server.simulator.log
+        if r.method == "DELETE" and r.status == 200 and (m := pattern.match(r.path))
+    )
+
+
+def test_expired_cleanup_under_rate_limits_and_5xx(make_sim):
+    server = make_sim("demo", rate_limit=40, error_rate=0.15)
+    account = server.account
+    expired, live, kept_files = snapshot(account)
+    files_before = set(account.files)
+    service = service_for(server)
+    plan = build_plan(service, expired=True, include_files=True)
+    assert {s.id for s in plan.stores} == expired
+    assert not {f.id for f in plan.files} & kept_files
+    assert all(account.files[f.id].purpose == "assistants" for f in plan.files)
+    report = execute(service, plan.stores, plan.files, concurrency=8)
+    # every expired store deleted exactly once, no other store touched
+    assert set(account.stores) == live
+    store_deletes = deletes(server, "vector_stores")
+    assert set(store_deletes) == expired and set(store_deletes.values()) == {1}
+    # no file still attached to a surviving store was deleted; planned files are gone
+    assert kept_files <= set(account.files)
+    assert set(account.files) == files_before - {f.id for f in plan.files}
+    assert set(deletes(server, "files").values()) <= {1}
+    # the report adds up
+    assert report.ok, report.summary()
+    assert len(report.of("deleted")) + len(report.of("already gone")) == len(plan.stores) + len(
+        plan.files
+    )
+    assert report.rate_limited > 0  # the limit was hit, and honoured
+    assert server.simulator.count("DELETE", "", 500) > 0  # and 5xx were retried
+
+
+def test_404_is_already_gone_and_reattached_files_are_kept(make_sim):
+    server = make_sim("demo")
+    account = server.account
+    service = service_for(server)
+    plan = build_plan(service, expired=True, include_files=True)
+    gone = plan.stores[0].id
+    account.delete_store(gone)  # someone else deleted it meanwhile
+    survivor = account.stores[sorted(snapshot(account)[1])[0]]
+    reattached = plan.files[0]
+    account.attach(survivor, account.files[reattached.id])  # attached again meanwhile
+    report = execute(service, plan.stores, plan.files)
+    assert [o.id for o in report.of("already gone")] == [gone]
+    assert [o.id for o in report.of("skipped")] == [reattached.id]
+    assert reattached.id in account.files
+    assert report.ok
+
+
+def test_retry_failed_retries_only_the_failures(make_sim):
+    server = make_sim("demo")
+    service = service_for(server)
+    plan = build_plan(service, expired=True)
+    stubborn = plan.stores[1].id
+    server.simulator.inject(Fault(path=f"/vector_stores/{stubborn}$", status=503, times=9))
+    report = execute(service, plan.stores, concurrency=4)
+    assert [o.id for o in report.of("failed")] == [stubborn]
+    assert "HTTP 503" in report.of("failed")[0].reason and not report.ok
+    sent_before = Counter(r.path for r in server.simulator.log if r.method == "DELETE")
+    again = retry_failed(service, report)
+    assert again.ok and len(again.of("deleted")) == len(plan.stores)
+    sent_after = Counter(r.path for r in server.simulator.log if r.method == "DELETE")
+    assert sent_after - sent_before == Counter({f"/v1/vector_stores/{stubborn}": 1})
+
+
+def test_orphans_only_touches_assistants_files_attached_to_nothing(make_sim):
+    server = make_sim("demo")
+    account = server.account
+    attached = {fid for s in account.stores.values() for fid in s.files}
+    service = service_for(server)
+    plan = build_plan(service, orphans_only=True)
+    names = {f.filename for f in plan.files}
+    assert {"draft-faq-v0.md", "old-pricing.pdf", "meeting-notes-0309.txt"} <= names
+    assert not {f.id for f in plan.files} & attached
+    assert "train-0913.jsonl" not in names and not plan.stores
+    files_requests = server.simulator.count("GET", r"^/v1/files")
+    assert files_requests == 1  # one bulk listing, not a request per file
+
+
+def args(**kw) -> argparse.Namespace:
+    defaults = dict(
+        expired=True,
+        orphans=False,
+        store=None,
+        delete_files=True,
+        dry_run=False,
+        yes=False,
+        concurrency=None,
+        json=False,
+    )
+    defaults.update(kw)
+    return argparse.Namespace(**defaults)
+
+
+class NoTTY(io.StringIO):
+    def isatty(self) -> bool:
+        return False
+
+
+class TTY(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def run_headless(server, **kw):
+    out, err = io.StringIO(), io.StringIO()
+    stdin = kw.pop("stdin", NoTTY())
+    read_only = kw.pop("read_only", False)
+    code = headless.run(args(**kw), service_for(server), stdin=stdin, out=out, err=err, read_only=read_only)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_headless_dry_run_changes_nothing(make_sim):
+    server = make_sim("demo")
+    before = (set(server.account.stores), set(server.account.files))
+    code, out, err = run_headless(server, dry_run=True)
+    assert code == 0 and "Dry run: nothing was changed." in out
+    assert "Stores to delete: 9" in out and "Estimated vector storage saving" in out
+    assert (set(server.account.stores), set(server.account.files)) == before
+    assert server.simulator.count("DELETE", "") == 0
+    code, out, _ = run_headless(server, dry_run=True, json=True)
+    plan = json.loads(out)["plan"]
+    assert len(plan["stores"]) == 9 and plan["estimated_saving_per_day"] > 0
+
+
+def test_headless_refuses_without_a_terminal_and_asks_on_one(make_sim):
+    server = make_sim("demo")
+    code, _, err = run_headless(server)
+    assert code == 2 and "no terminal to ask" in err
+    assert server.simulator.count("DELETE", "") == 0
+    code, _, err = run_headless(server, stdin=TTY("3\n"))
+    assert code == 2 and "not confirmed" in err
+    total = 9 + len(build_plan(service_for(server), expired=True, include_files=True).files)
+    code, out, err = run_headless(server, stdin=TTY(f"{total}\n"))
+    assert code == 0 and "Result:" in out and "0 failed" in out
+    assert "remaining 0" in err  # progress goes to stderr
+
+
+def test_headless_json_and_exit_code_on_failure(make_sim):
+    server = make_sim("demo")
+    target = sorted(snapshot(server.account)[0])[0]
+    server.simulator.inject(Fault(path=f"/vector_stores/{target}$", method="DELETE", status=500, times=20))
+    code, out, _ = run_headless(server, yes=True, json=True, delete_files=False)
+    result = json.loads(out)
+    assert code == 1 and not result["result"]["ok"]
+    assert [f["id"] for f in result["result"]["failed"]] == [target]
+    assert len(result["result"]["deleted"]) == 8
+
+
+def test_headless_read_only_refuses(make_sim):
+    server = make_sim("demo")
+    code, _, err = run_headless(server, yes=True, read_only=True)
+    assert code == 2 and "read-only" in err
+    assert server.simulator.count("DELETE", "") == 0
+
+
+@pytest.fixture
+def demo_app(make_app):
+    return make_app("demo")
+
+
+async def test_cleanup_screen_review_confirm_report(demo_app):
+    app, server = demo_app
+    expired, live, kept_files = snapshot(server.account)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("X")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CleanupScreen)
+        assert {i.id for i in screen.table.view} == expired  # files hidden until chosen
+        summary = str(screen.query_one("#summary").render())
+        assert "9 stores" in summary and "per day" in summary
+        await pilot.press("o")  # also the orphaned files
+        assert len(screen.table.view) == 9 + len(screen.plan.files)
+        await pilot.press("ctrl+d")
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen) and dialog.require_text == "9"
+        await pilot.press("8", "enter")
+        assert "not 9" in str(dialog.query_one("#error").render())
+        assert set(server.account.stores) >= expired  # nothing deleted
+        await pilot.press("backspace", "9", "enter")
+        await settle(pilot, rounds=6)
+        assert screen.report is not None and screen.report.ok
+        assert set(server.account.stores) == live
+        assert kept_files <= set(server.account.files)
+        assert all(i.outcome == "deleted" for i in screen.table.view)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, StoreListScreen)
+        assert not {s.id for s in app.screen.table.rows} & expired
+
+
+async def test_marked_stores_delete_and_failures_retry(demo_app):
+    app, server = demo_app
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.table
+        table.cursor = 0
+        await pilot.press("space", "space")
+        marked = {s.id for s in table.marked_rows}
+        assert len(marked) == 2
+        first = sorted(marked)[0]
+        server.simulator.inject(Fault(path=f"/vector_stores/{first}$", method="DELETE", status=500, times=3))
+        await pilot.press("ctrl+d")
+        await settle(pilot)
+        screen = app.screen
+        assert {i.id for i in screen.table.view} == marked
+        await pilot.press("ctrl+d", "2", "enter")
+        await settle(pilot, rounds=6)
+        assert [o.id for o in screen.report.of("failed")] == [first]
+        assert screen.has_class("can-retry")
+        await pilot.press("R")
+        await settle(pilot, rounds=6)
+        assert screen.report.ok and not marked & set(server.account.stores)
