@@ -119,7 +119,10 @@ def make_app(make_sim: SimFactory, clock: FrozenClock):
                 session.state.remember_batch(
                     session.account_key, RememberedBatch(batch.store_id, batch.id)
                 )
-        return VstuiApp(session), server
+        from vstui.themes import load_all
+
+        themes, _ = load_all([])
+        return VstuiApp(session, theme="vstui-dark", themes=themes), server
 
     return build
 

@@ -148,14 +148,16 @@ def run_headless(server, **kw):
     out, err = io.StringIO(), io.StringIO()
     stdin = kw.pop("stdin", NoTTY())
     read_only = kw.pop("read_only", False)
-    code = headless.run(args(**kw), service_for(server), stdin=stdin, out=out, err=err, read_only=read_only)
+    code = headless.run(
+        args(**kw), service_for(server), stdin=stdin, out=out, err=err, read_only=read_only
+    )
     return code, out.getvalue(), err.getvalue()
 
 
 def test_headless_dry_run_changes_nothing(make_sim):
     server = make_sim("demo")
     before = (set(server.account.stores), set(server.account.files))
-    code, out, err = run_headless(server, dry_run=True)
+    code, out, _ = run_headless(server, dry_run=True)
     assert code == 0 and "Dry run: nothing was changed." in out
     assert "Stores to delete: 9" in out and "Estimated vector storage saving" in out
     assert (set(server.account.stores), set(server.account.files)) == before
@@ -173,15 +175,17 @@ def test_headless_refuses_without_a_terminal_and_asks_on_one(make_sim):
     code, _, err = run_headless(server, stdin=TTY("3\n"))
     assert code == 2 and "not confirmed" in err
     total = 9 + len(build_plan(service_for(server), expired=True, include_files=True).files)
-    code, out, err = run_headless(server, stdin=TTY(f"{total}\n"))
+    code, out, err_text = run_headless(server, stdin=TTY(f"{total}\n"))
     assert code == 0 and "Result:" in out and "0 failed" in out
-    assert "remaining 0" in err  # progress goes to stderr
+    assert "remaining 0" in err_text  # progress goes to stderr
 
 
 def test_headless_json_and_exit_code_on_failure(make_sim):
     server = make_sim("demo")
     target = sorted(snapshot(server.account)[0])[0]
-    server.simulator.inject(Fault(path=f"/vector_stores/{target}$", method="DELETE", status=500, times=20))
+    server.simulator.inject(
+        Fault(path=f"/vector_stores/{target}$", method="DELETE", status=500, times=20)
+    )
     code, out, _ = run_headless(server, yes=True, json=True, delete_files=False)
     result = json.loads(out)
     assert code == 1 and not result["result"]["ok"]
@@ -243,7 +247,9 @@ async def test_marked_stores_delete_and_failures_retry(demo_app):
         marked = {s.id for s in table.marked_rows}
         assert len(marked) == 2
         first = sorted(marked)[0]
-        server.simulator.inject(Fault(path=f"/vector_stores/{first}$", method="DELETE", status=500, times=3))
+        server.simulator.inject(
+            Fault(path=f"/vector_stores/{first}$", method="DELETE", status=500, times=3)
+        )
         await pilot.press("ctrl+d")
         await settle(pilot)
         screen = app.screen

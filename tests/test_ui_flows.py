@@ -97,7 +97,9 @@ async def test_store_list_streams_and_a_failed_page_can_be_retried(make_app, sim
         server.account.create_store(name=f"store-{i:03d}", created_at=1_700_000_000 + i)
     # After the first page from each end, every attempt fails (retries included): the pages
     # already loaded stay on screen.
-    server.simulator.inject(Fault(path="/vector_stores$", method="GET", status=500, times=6, skip=2))
+    server.simulator.inject(
+        Fault(path="/vector_stores$", method="GET", status=500, times=6, skip=2)
+    )
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
@@ -374,7 +376,9 @@ async def test_help_palette_and_jumps(make_app):
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Go to: batch monitor" in titles and "Stores: Refresh" in titles
         assert "Stores: Filter" in titles
-        command = next(c for c in app.get_system_commands(app.screen) if c.title == "Go to: batch monitor")
+        command = next(
+            c for c in app.get_system_commands(app.screen) if c.title == "Go to: batch monitor"
+        )
         command.callback()
         await settle(pilot)
         assert isinstance(app.screen, BatchMonitorScreen)
@@ -396,7 +400,9 @@ async def test_read_only_hides_and_refuses(make_app):
     app, server = make_app("demo", read_only=True)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        footer_keys = {ab.binding.action for ab in app.screen.active_bindings.values() if ab.enabled}
+        footer_keys = {
+            ab.binding.action for ab in app.screen.active_bindings.values() if ab.enabled
+        }
         assert "delete_marked" not in footer_keys and "refresh" in footer_keys
         before = len(server.account.stores)
         await pilot.press("ctrl+d")

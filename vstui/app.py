@@ -129,7 +129,9 @@ class VstuiApp(App[None]):
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield SystemCommand("Go to: stores", "The store list", self.action_stores)
-        yield SystemCommand("Go to: batch monitor", "Batches and stores ingesting", self.action_batches)
+        yield SystemCommand(
+            "Go to: batch monitor", "Batches and stores ingesting", self.action_batches
+        )
         yield SystemCommand("Go to: files", "Files of the current store", self.action_files)
         yield SystemCommand("Help", "Keys for this screen", self.action_help)
         yield from super().get_system_commands(screen)

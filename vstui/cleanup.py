@@ -61,9 +61,7 @@ class Plan:
                 }
                 for s in self.stores
             ],
-            "files": [
-                {"id": f.id, "filename": f.filename, "bytes": f.bytes} for f in self.files
-            ],
+            "files": [{"id": f.id, "filename": f.filename, "bytes": f.bytes} for f in self.files],
             "store_bytes": self.store_bytes,
             "file_bytes": self.file_bytes,
             "account_usage_bytes": self.account_usage_bytes,
@@ -272,12 +270,8 @@ def execute(
     started = time.monotonic()
     requests_before = service.stats.requests
     limited_before = service.stats.rate_limited
-    store_tasks: list[Task] = list(
-        {s.id: ("store", s.id, s.name or "") for s in stores}.values()
-    )
-    file_tasks: list[Task] = list(
-        {f.id: ("file", f.id, f.filename) for f in files}.values()
-    )
+    store_tasks: list[Task] = list({s.id: ("store", s.id, s.name or "") for s in stores}.values())
+    file_tasks: list[Task] = list({f.id: ("file", f.id, f.filename) for f in files}.values())
     tally = Tally(total=len(store_tasks) + len(file_tasks))
     outcomes = _run(service, store_tasks, concurrency, tally, on_progress, cancelled)
     if file_tasks:
@@ -286,7 +280,9 @@ def execute(
         except APIError as error:
             still_attached = set()
             reason = f"could not re-check attachments: {error}"
-            outcomes.extend(Outcome("file", fid, name, "failed", reason) for _, fid, name in file_tasks)
+            outcomes.extend(
+                Outcome("file", fid, name, "failed", reason) for _, fid, name in file_tasks
+            )
             file_tasks = []
         skipped = [t for t in file_tasks if t[1] in still_attached]
         file_tasks = [t for t in file_tasks if t[1] not in still_attached]

@@ -69,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     headless.add_parser(sub)
     key = sub.add_parser("key", help="store, show or delete an API key in the OS keyring")
     key.add_argument("key_command", choices=["set", "show", "delete"])
-    key.add_argument("--profile", dest="key_profile", default=None, help="profile (default: default)")
+    key.add_argument(
+        "--profile", dest="key_profile", default=None, help="profile (default: default)"
+    )
     return parser
 
 

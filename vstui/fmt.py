@@ -68,7 +68,9 @@ def short_expiry(expires_at: int | None, status: str, now: float) -> str:
     if expires_at is None:
         return "expired" if status == "expired" else "never"
     if status == "expired" or expires_at <= now:
-        return f"expired {_short_span(now - expires_at)} ago" if expires_at < now - 45 else "expired"
+        return (
+            f"expired {_short_span(now - expires_at)} ago" if expires_at < now - 45 else "expired"
+        )
     return short_relative(expires_at, now)
 
 

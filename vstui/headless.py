@@ -29,7 +29,9 @@ def add_parser(sub: Any) -> None:
         "--orphans", action="store_true", help="delete assistants files attached to no store"
     )
     what.add_argument("--store", action="append", metavar="ID", help="delete this store (repeat)")
-    p.add_argument("--delete-files", action="store_true", help="also delete files left attached to no store")
+    p.add_argument(
+        "--delete-files", action="store_true", help="also delete files left attached to no store"
+    )
     p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--concurrency", type=int, default=None, help="parallel deletions (default 8)")
@@ -107,7 +109,9 @@ def run(
             out.write("\n")
         else:
             _print_plan(plan, out)
-            print("Dry run: nothing was changed." if args.dry_run else "Nothing to delete.", file=out)
+            print(
+                "Dry run: nothing was changed." if args.dry_run else "Nothing to delete.", file=out
+            )
         return 0
     if read_only:
         print("vstui cleanup: this profile is read-only; nothing was deleted.", file=err)

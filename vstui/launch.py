@@ -87,7 +87,9 @@ def session_for(
     )
 
 
-def demo_session(read_only: bool = False, config: config_mod.Config | None = None) -> tuple[Session, Any]:
+def demo_session(
+    read_only: bool = False, config: config_mod.Config | None = None
+) -> tuple[Session, Any]:
     """Start the simulator's demo account in-process and a session bound to it."""
     from .sim import RealClock, SimServer
 
@@ -244,4 +246,3 @@ def run_key(args: argparse.Namespace) -> int:
     except keys.KeyringUnavailable as exc:
         print(f"vstui: {exc}", file=sys.stderr)
         return 2
-

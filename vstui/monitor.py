@@ -89,6 +89,7 @@ def poll(
     results: dict[str, FileBatch | APIError] = {}
     suggested: list[int] = []
     rate_limited = False
+    limited_before = service.stats.rate_limited
     for tracked in batches:
         try:
             batch = service.retrieve_batch(tracked.store_id, tracked.batch_id)
@@ -118,6 +119,8 @@ def poll(
             rate_limited = True
         except APIError:
             scanned = None
+    # 429s the service waited out still mean "poll less often".
+    rate_limited = rate_limited or service.stats.rate_limited > limited_before
     return PollResult(
         batches=results,
         stores=stores,

@@ -70,16 +70,16 @@ class VstuiScreen(Screen[Any]):
         return self.vstui.session
 
     def on_mount(self) -> None:
-        self.sub_title = f"{self.session.account_label} · {self.session.host} · {self.session.masked_key}"
+        self.sub_title = (
+            f"{self.session.account_label} · {self.session.host} · {self.session.masked_key}"
+        )
         if self.session.read_only:
             self.sub_title += " · read-only"
 
     # -- read-only -------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self.session.read_only and action in self.MUTATING:
-            return False
-        return True
+        return not (self.session.read_only and action in self.MUTATING)
 
     def refuse_read_only(self, what: str = "That action") -> None:
         self.notify(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -149,7 +150,9 @@ class CleanupScreen(VstuiScreen):
         return [
             Column("kind", "Kind", 5, lambda i: i.kind, lambda i: i.kind),
             Column("name", "Name", 24, lambda i: i.name or "(unnamed)", lambda i: i.name.lower()),
-            Column("id", "ID", 28, lambda i: Text(i.id, style=self.table.muted_style()), lambda i: i.id),
+            Column(
+                "id", "ID", 28, lambda i: Text(i.id, style=self.table.muted_style()), lambda i: i.id
+            ),
             Column("size", "Size", 9, lambda i: fmt.human_bytes(i.size), lambda i: i.size, "right"),
             Column("detail", "Details", 24, lambda i: i.detail, lambda i: i.detail),
             Column("outcome", "Outcome", 20, outcome, lambda i: i.outcome),
@@ -278,7 +281,12 @@ class CleanupScreen(VstuiScreen):
             return
         stores, files = len(self.plan.stores), len(self.plan.files) if self.with_files else 0
         what = " and ".join(
-            x for x in (fmt.plural(stores, "store") if stores else "", fmt.plural(files, "file") if files else "") if x
+            x
+            for x in (
+                fmt.plural(stores, "store") if stores else "",
+                fmt.plural(files, "file") if files else "",
+            )
+            if x
         )
         typed = str(stores) if stores else str(files)
         body = f"This deletes {what}. It cannot be undone."
@@ -314,10 +322,9 @@ class CleanupScreen(VstuiScreen):
     def _progress(self, emit: Callable[[Any], None]) -> Callable[[Tally, Outcome], None]:
         def report(tally: Tally, outcome: Outcome) -> None:
             snapshot = (tally.done, tally.failed, tally.remaining, tally.total, tally.rate)
-            try:
+            # If the screen is gone, the deletion still finishes and is reported.
+            with contextlib.suppress(Exception):
                 emit((snapshot, outcome))
-            except Exception:
-                pass  # the screen is gone; the deletion still finishes and is reported
 
         return report
 
@@ -343,7 +350,7 @@ class CleanupScreen(VstuiScreen):
 
     def loaded_run(self, result: Any, final: bool) -> None:
         if not final:
-            (done, failed, remaining, total, rate), outcome = result
+            (done, failed, remaining, _total, rate), outcome = result
             self._mark(outcome)
             self.query_one("#progress", ProgressBar).update(progress=done + failed)
             self.query_one("#progress-text", Static).update(

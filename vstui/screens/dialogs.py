@@ -294,7 +294,7 @@ class HelpScreen(Dialog):
         help_text = getattr(target, "HELP", "")
         rows = Text()
         seen: set[str] = set()
-        for key, active in target.active_bindings.items():
+        for active in target.active_bindings.values():
             binding = active.binding
             if not binding.description or binding.action in seen:
                 continue

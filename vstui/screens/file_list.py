@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -121,12 +122,39 @@ class FileListScreen(VstuiScreen):
         return [
             Column("name", "File name", 24, self._file_name, lambda f: self._file_name(f).lower()),
             Column("status", "Status", 11, status, lambda f: f.status),
-            Column("usage", "Usage", 8, lambda f: fmt.human_bytes(f.usage_bytes), lambda f: f.usage_bytes, "right"),
+            Column(
+                "usage",
+                "Usage",
+                8,
+                lambda f: fmt.human_bytes(f.usage_bytes),
+                lambda f: f.usage_bytes,
+                "right",
+            ),
             Column("size", "Size", 8, size, self._file_size, "right"),
-            Column("created", "Created", 9, lambda f: fmt.short_relative(f.created_at, now()), lambda f: f.created_at),
-            Column("error", "Last error", 28, error, lambda f: f.last_error.code if f.last_error else ""),
-            Column("attributes", "Attributes", 20, attributes, lambda f: format_pairs(f.attributes)),
-            Column("id", "File ID", 27, lambda f: Text(f.id, style=self.table.muted_style()), lambda f: f.id),
+            Column(
+                "created",
+                "Created",
+                9,
+                lambda f: fmt.short_relative(f.created_at, now()),
+                lambda f: f.created_at,
+            ),
+            Column(
+                "error",
+                "Last error",
+                28,
+                error,
+                lambda f: f.last_error.code if f.last_error else "",
+            ),
+            Column(
+                "attributes", "Attributes", 20, attributes, lambda f: format_pairs(f.attributes)
+            ),
+            Column(
+                "id",
+                "File ID",
+                27,
+                lambda f: Text(f.id, style=self.table.muted_style()),
+                lambda f: f.id,
+            ),
             Column(
                 "chunking",
                 "Chunking",
@@ -139,7 +167,9 @@ class FileListScreen(VstuiScreen):
     def on_mount(self) -> None:
         super().on_mount()
         where = self.store.display_name if self.store else self.store_id
-        self.title = f"vstui · Files · {where}" + (f" · batch {self.batch_id}" if self.batch_id else "")
+        self.title = f"vstui · Files · {where}" + (
+            f" · batch {self.batch_id}" if self.batch_id else ""
+        )
         self.table.sort_by("created", reverse=True)
         self.table.focus()
         if not self.session.files.loaded:
@@ -284,10 +314,8 @@ class FileListScreen(VstuiScreen):
         )
 
     def _detach_io(self, file_id: str) -> str:
-        try:
+        with contextlib.suppress(NotFoundError):  # already detached: what the user asked for
             self.session.service.delete_store_file(self.store_id, file_id)
-        except NotFoundError:
-            pass  # already detached: the outcome the user asked for
         return file_id
 
     def loaded_detached(self, file_id: str, final: bool) -> None:
@@ -314,10 +342,8 @@ class FileListScreen(VstuiScreen):
         )
 
     def _delete_file(self, file_id: str) -> str:
-        try:
+        with contextlib.suppress(NotFoundError):  # already gone: what the user asked for
             self.session.service.delete_file(file_id)
-        except NotFoundError:
-            pass
         self.session.files.forget(file_id)
         return file_id
 

@@ -136,18 +136,18 @@ class StoreDetailScreen(VstuiScreen):
         colour = {"expired": "error", "in_progress": "warning", "completed": "success"}
         if store.status in colour:
             status.stylize(self.vstui.theme_style(colour[store.status]))
+        created = fmt.relative(store.created_at, now)
+        active = fmt.relative(store.last_active_at, now)
+        expires = fmt.expiry(store.expires_at, store.status, now)
         rows: list[tuple[str, str | Text]] = [
             ("Name", Text(store.display_name, style="bold")),
             ("ID", store.id),
             ("Description", store.description or "—"),
             ("Status", status),
             ("Usage", f"{fmt.human_bytes(store.usage_bytes)} ({store.usage_bytes:,} bytes)"),
-            ("Created", f"{fmt.timestamp(store.created_at)} ({fmt.relative(store.created_at, now)})"),
-            (
-                "Last active",
-                f"{fmt.timestamp(store.last_active_at)} ({fmt.relative(store.last_active_at, now)})",
-            ),
-            ("Expires at", f"{fmt.timestamp(store.expires_at)} ({fmt.expiry(store.expires_at, store.status, now)})"),
+            ("Created", f"{fmt.timestamp(store.created_at)} ({created})"),
+            ("Last active", f"{fmt.timestamp(store.last_active_at)} ({active})"),
+            ("Expires at", f"{fmt.timestamp(store.expires_at)} ({expires})"),
             ("Expiry policy", expiry_policy(store)),
         ]
         for label, value in rows:
@@ -213,7 +213,8 @@ class StoreDetailScreen(VstuiScreen):
                 dict(self.store.metadata or {}) if self.store else {},
                 typed=False,
                 check=check,
-                hint="One key=value a line: at most 16, keys ≤ 64 chars, values ≤ 512. ctrl+s saves.",
+                hint="One key=value a line: at most 16, keys ≤ 64 chars, values ≤ 512. "
+                "ctrl+s saves.",
             ),
             done,
         )
@@ -268,4 +269,3 @@ class StoreDetailScreen(VstuiScreen):
             self.loaded_deleted(None, True)  # already gone: the outcome the user wanted
             return
         self.notify_error(error, title="Delete failed; the store is still there")
-

@@ -118,7 +118,9 @@ class StoreListScreen(VstuiScreen):
 
         return [
             Column("name", "Name", 22, lambda s: s.display_name, lambda s: s.display_name.lower()),
-            Column("id", "ID", 27, lambda s: Text(s.id, style=self.table.muted_style()), lambda s: s.id),
+            Column(
+                "id", "ID", 27, lambda s: Text(s.id, style=self.table.muted_style()), lambda s: s.id
+            ),
             Column("status", "Status", 11, status, lambda s: s.status),
             Column(
                 "files",
@@ -127,8 +129,21 @@ class StoreListScreen(VstuiScreen):
                 lambda s: files_cell(s, self.table.status_style("failed")),
                 lambda s: (s.file_counts.total, s.file_counts.failed),
             ),
-            Column("usage", "Usage", 8, lambda s: fmt.human_bytes(s.usage_bytes), lambda s: s.usage_bytes, "right"),
-            Column("created", "Created", 9, lambda s: fmt.short_relative(s.created_at, now()), lambda s: s.created_at),
+            Column(
+                "usage",
+                "Usage",
+                8,
+                lambda s: fmt.human_bytes(s.usage_bytes),
+                lambda s: s.usage_bytes,
+                "right",
+            ),
+            Column(
+                "created",
+                "Created",
+                9,
+                lambda s: fmt.short_relative(s.created_at, now()),
+                lambda s: s.created_at,
+            ),
             Column(
                 "active",
                 "Active",
@@ -216,7 +231,9 @@ class StoreListScreen(VstuiScreen):
         shown, total = len(table.view), table.row_count
         parts = []
         if self.loading:
-            parts.append(f"{SPINNER[self._spin]} loading… {fmt.plural(self.loading_count, 'store')}")
+            parts.append(
+                f"{SPINNER[self._spin]} loading… {fmt.plural(self.loading_count, 'store')}"
+            )
         else:
             parts.append(fmt.plural(total, "store"))
         if shown != total:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.style import Style
 from rich.text import Text
+from textual.color import Color
 from textual.reactive import reactive
 from textual.widget import Widget
 
@@ -72,6 +73,9 @@ class StackedBar(Widget):
     def styles_map(self) -> dict[str, Style]:
         names = ["bar--completed", "bar--in-progress", "bar--failed", "bar--cancelled"]
         styles = {name: self.get_component_rich_style(name, partial=True) for name in names}
+        variables = self.app.get_css_variables()
+        muted = Color.parse(variables["surface"]).blend(Color.parse(variables["foreground"]), 0.6)
+        styles["bar--cancelled"] = Style(color=muted.rich_color)
         styles["empty"] = self.get_component_rich_style("bar--empty", partial=True)
         return styles
 

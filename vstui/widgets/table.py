@@ -17,6 +17,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
+from textual.color import Color, ColorParseError
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -51,7 +52,6 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         "status--in-progress",
         "status--completed",
         "status--cancelled",
-        "muted",
     }
 
     DEFAULT_CSS = """
@@ -94,9 +94,6 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         color: $success;
     }
     VirtualTable > .status--cancelled {
-        color: $text-muted;
-    }
-    VirtualTable > .muted {
         color: $text-muted;
     }
     VirtualTable > .virtual-table--empty {
@@ -239,20 +236,34 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         index = 0
         if keep is not None:
             index = next((i for i, r in enumerate(view) if self.row_key(r) == keep), 0)
-        self.cursor = min(index, max(0, len(view) - 1)) if keep is not None else min(
-            self.cursor, max(0, len(view) - 1)
+        self.cursor = (
+            min(index, max(0, len(view) - 1))
+            if keep is not None
+            else min(self.cursor, max(0, len(view) - 1))
         )
         self.refresh()
 
     def status_style(self, status: str) -> Style:
         """The theme's colour for a status (expired and failed stand out)."""
         name = {"in_progress": "in-progress", "cancelling": "in-progress"}.get(status, status)
-        if name not in ("expired", "failed", "in-progress", "completed", "cancelled"):
+        if name == "cancelled":
+            return self.muted_style()
+        if name not in ("expired", "failed", "in-progress", "completed"):
             return Style()
         return self.get_component_rich_style(f"status--{name}", partial=True)
 
     def muted_style(self) -> Style:
-        return self.get_component_rich_style("muted", partial=True)
+        """Secondary text: the theme's foreground blended towards the background.
+
+        (``$text-muted`` carries alpha, which a rich style cannot blend by itself.)
+        """
+        variables = self.app.get_css_variables()
+        try:
+            fg = Color.parse(variables.get("foreground", "#c0c0c0"))
+            bg = Color.parse(variables.get("surface", variables.get("background", "#000000")))
+        except ColorParseError:
+            return Style(dim=True)
+        return Style(color=bg.blend(fg, 0.65).rich_color)
 
     # -- marks -----------------------------------------------------------------------------
 
@@ -393,7 +404,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         index = int(self.scroll_offset.y) + y - 1
         if not self._view:
             if y == 2:
-                empty = self.get_component_rich_style("virtual-table--empty")
+                empty = self.muted_style() + Style(italic=True)
                 return self._strip(Text("  " + self.empty_text), base + empty, width)
             return Strip.blank(width, base)
         if index >= len(self._view):
@@ -410,5 +421,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         strip = self._strip(gutter + self._line(cells, widths), base, width)
         if index == self.cursor:
             cursor = self.get_component_rich_style("virtual-table--cursor")
-            strip = Strip(Segment.apply_style(list(strip), post_style=Style(bgcolor=cursor.bgcolor)))
+            strip = Strip(
+                Segment.apply_style(list(strip), post_style=Style(bgcolor=cursor.bgcolor))
+            )
         return strip
