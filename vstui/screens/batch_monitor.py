@@ -376,7 +376,7 @@ class BatchMonitorScreen(VstuiScreen):
                 )
                 self.session.store_changed(store_id, store)
         self.stores.set_rows(self.ingesting.values())
-        self.batches.refresh()
+        self.batches.refresh_rows()
         self.batches.add_rows([])  # re-sort with fresh numbers
 
     def _finished(self, tracked: Tracked) -> None:
@@ -507,7 +507,7 @@ class BatchMonitorScreen(VstuiScreen):
         tracked = self.batches.get(batch.id)
         if tracked is not None:
             tracked.record(batch, self.session.now())
-            self.batches.refresh()
+            self.batches.refresh_rows()
         self.notify(f"Cancelling {batch.id}…", timeout=3)
         self._poll_now()
 

@@ -317,7 +317,7 @@ class CleanupScreen(VstuiScreen):
         else:
             files = self.plan.files if self.with_files else []
             self.io("run", self._execute, self.plan.stores, files, stream=True)
-        self.table.refresh()
+        self.table.refresh_rows()
 
     def _progress(self, emit: Callable[[Any], None]) -> Callable[[Tally, Outcome], None]:
         def report(tally: Tally, outcome: Outcome) -> None:
@@ -389,7 +389,7 @@ class CleanupScreen(VstuiScreen):
         item = self.table.get(outcome.id)
         if item is not None:
             item.outcome, item.reason = outcome.result, outcome.reason
-            self.table.refresh()
+            self.table.refresh_rows()
 
     @on(Button.Pressed, "#retry")
     def action_retry(self) -> None:

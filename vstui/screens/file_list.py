@@ -220,7 +220,7 @@ class FileListScreen(VstuiScreen):
             self.table.empty_text = "No files in this store. Attach some with the API or SDK."
         else:
             self.table.empty_text = f"No {label} files. Press f to change the status filter."
-        self.table.refresh()
+        self.table.refresh_rows()
         self._update_status()
 
     def failed_files(self, error: BaseException) -> None:
@@ -231,7 +231,7 @@ class FileListScreen(VstuiScreen):
         self._update_status()
 
     def loaded_names(self, count: int, final: bool) -> None:
-        self.table.refresh()
+        self.table.refresh_rows()
 
     def failed_names(self, error: BaseException) -> None:
         self.notify_error(error, title="Loading file names failed")

@@ -90,6 +90,7 @@ class StoreListScreen(VstuiScreen):
         self.load_error: str | None = None
         self._spin = 0
         self._seen: set[str] = set()
+        self.expired_count = 0
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -193,12 +194,14 @@ class StoreListScreen(VstuiScreen):
             self._seen.update(s.id for s in result)
             self.loading_count += len(result)
             self.table.add_rows(result)
+            self._rows_changed()
         else:
             self.loading = False
             self.table.loading = False
             gone = [s.id for s in self.table.rows if s.id not in self._seen]
             if gone:
                 self.table.remove(gone)
+            self._rows_changed()
         self._update_empty()
         self._update_status()
 
@@ -215,6 +218,10 @@ class StoreListScreen(VstuiScreen):
             self._spin = (self._spin + 1) % len(SPINNER)
             self._update_status()
 
+    def _rows_changed(self) -> None:
+        """Counts that depend on every row: computed once per change, not per frame."""
+        self.expired_count = sum(1 for s in self.table.rows if s.is_expired)
+
     def _update_empty(self) -> None:
         if self.loading:
             self.table.empty_text = "Loading…"
@@ -224,7 +231,7 @@ class StoreListScreen(VstuiScreen):
             self.table.empty_text = "This account has no vector stores yet."
         else:
             self.table.empty_text = "No store matches the filter. Escape clears it."
-        self.table.refresh()
+        self.table.refresh_rows()
 
     def _update_status(self) -> None:
         table = self.table
@@ -245,9 +252,8 @@ class StoreListScreen(VstuiScreen):
             parts.append(f"filter: {self.text_filter!r}")
         if table.marked:
             parts.append(f"{len(table.marked):,} marked")
-        expired = sum(1 for s in table.rows if s.is_expired)
-        if expired:
-            parts.append(f"{expired:,} expired (X to clean up)")
+        if self.expired_count:
+            parts.append(f"{self.expired_count:,} expired (X to clean up)")
         if self.load_error:
             parts.append(self.load_error)
         self.query_one("#status", Static).update(" · ".join(parts))
@@ -264,6 +270,7 @@ class StoreListScreen(VstuiScreen):
             self.table.remove(removed)
         if updated:
             self.table.add_rows(updated)
+        self._rows_changed()
         self._update_status()
 
     # -- filtering and sorting -------------------------------------------------------------

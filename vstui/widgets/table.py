@@ -158,6 +158,23 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self.sort_column: str | None = None
         self.sort_reverse = False
         self.marked: set[str] = set()
+        # Rendered lines and theme styles, dropped whenever data, layout or theme change.
+        self._line_cache: dict[tuple[Any, ...], Strip] = {}
+        self._style_cache: dict[str, Style] = {}
+
+    def on_mount(self) -> None:
+        # Relative times ("3m ago") age: re-render now and then even when nothing changed.
+        self.set_interval(30, self.refresh_rows)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style_cache.clear()
+        self._line_cache.clear()
+
+    def refresh_rows(self) -> None:
+        """Re-render every row (after the rows' objects changed in place)."""
+        self._line_cache.clear()
+        self.refresh()
 
     # -- data ------------------------------------------------------------------------------
 
@@ -232,10 +249,12 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         if column is not None and column.sort_key is not None:
             view.sort(key=column.sort_key, reverse=self.sort_reverse)
         self._view = view
+        self._line_cache.clear()
         self.virtual_size = Size(self._content_width(), len(view) + 1)
         index = 0
-        if keep is not None:
-            index = next((i for i, r in enumerate(view) if self.row_key(r) == keep), 0)
+        target = self._rows.get(keep) if keep is not None else None
+        if target is not None:
+            index = next((i for i, r in enumerate(view) if r is target), 0)
         self.cursor = (
             min(index, max(0, len(view) - 1))
             if keep is not None
@@ -245,25 +264,36 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
 
     def status_style(self, status: str) -> Style:
         """The theme's colour for a status (expired and failed stand out)."""
+        cached = self._style_cache.get(status)
+        if cached is not None:
+            return cached
         name = {"in_progress": "in-progress", "cancelling": "in-progress"}.get(status, status)
         if name == "cancelled":
-            return self.muted_style()
-        if name not in ("expired", "failed", "in-progress", "completed"):
-            return Style()
-        return self.get_component_rich_style(f"status--{name}", partial=True)
+            style = self.muted_style()
+        elif name not in ("expired", "failed", "in-progress", "completed"):
+            style = Style()
+        else:
+            style = self.get_component_rich_style(f"status--{name}", partial=True)
+        self._style_cache[status] = style
+        return style
 
     def muted_style(self) -> Style:
         """Secondary text: the theme's foreground blended towards the background.
 
         (``$text-muted`` carries alpha, which a rich style cannot blend by itself.)
         """
+        cached = self._style_cache.get(" muted")
+        if cached is not None:
+            return cached
         variables = self.app.get_css_variables()
         try:
             fg = Color.parse(variables.get("foreground", "#c0c0c0"))
             bg = Color.parse(variables.get("surface", variables.get("background", "#000000")))
+            style = Style(color=bg.blend(fg, 0.65).rich_color)
         except ColorParseError:
-            return Style(dim=True)
-        return Style(color=bg.blend(fg, 0.65).rich_color)
+            style = Style(dim=True)
+        self._style_cache[" muted"] = style
+        return style
 
     # -- marks -----------------------------------------------------------------------------
 
@@ -276,15 +306,15 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             self.marked.discard(key)
         else:
             self.marked.add(key)
-        self.refresh()
+        self.refresh_rows()
 
     def mark_all_visible(self) -> None:
         self.marked |= {self.row_key(r) for r in self._view}
-        self.refresh()
+        self.refresh_rows()
 
     def clear_marks(self) -> None:
         self.marked.clear()
-        self.refresh()
+        self.refresh_rows()
 
     @property
     def marked_rows(self) -> list[R]:
@@ -322,6 +352,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             self.post_message(self.Selected(self, self.current))
 
     def on_resize(self) -> None:
+        self._line_cache.clear()
         self.virtual_size = Size(self._content_width(), len(self._view) + 1)
         self._scroll_cursor_into_view()
 
@@ -410,18 +441,27 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         if index >= len(self._view):
             return Strip.blank(width, base)
         row = self._view[index]
+        key = self.row_key(row)
+        is_cursor = index == self.cursor
+        cache_key = (key, is_cursor, key in self.marked, width, int(self.scroll_offset.x))
+        cached = self._line_cache.get(cache_key)
+        if cached is not None:
+            return cached
         cells = []
         for column in self.columns:
             value = column.render(row)
             cells.append(value if isinstance(value, Text) else Text(str(value)))
-        marked = self.row_key(row) in self.marked
+        marked = key in self.marked
         gutter = Text("● " if marked else "  ")
         if marked:
             gutter.stylize(self.get_component_rich_style("virtual-table--marked"))
         strip = self._strip(gutter + self._line(cells, widths), base, width)
-        if index == self.cursor:
+        if is_cursor:
             cursor = self.get_component_rich_style("virtual-table--cursor")
             strip = Strip(
                 Segment.apply_style(list(strip), post_style=Style(bgcolor=cursor.bgcolor))
             )
+        if len(self._line_cache) > 4000:
+            self._line_cache.clear()
+        self._line_cache[cache_key] = strip
         return strip

@@ -1,0 +1,178 @@
+"""Responsiveness on a 10,000-store account (``--scenario large``).
+
+Prints, for vstui's virtual table and for Textual's DataTable as a baseline measured in
+the same run: time to show the first page, time to load everything, the longest time the
+event loop was held while loading, and the time to sort, filter and scroll 10,000 rows.
+
+    python benchmarks/large_account.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import time
+
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+from vstui.api import ClientSettings, VectorStoresService
+from vstui.app import VstuiApp
+from vstui.session import Session
+from vstui.sim import FROZEN_EPOCH, FrozenClock
+
+KEY = "sk-bench-000000000000000000000000"
+
+
+class Stall:
+    """Measures the longest gap between 5 ms ticks of the event loop."""
+
+    def __init__(self) -> None:
+        self.gaps: list[float] = []
+        self.last = time.perf_counter()
+
+    def tick(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append(now - self.last)
+        self.last = now
+
+    @property
+    def worst_ms(self) -> float:
+        return max(self.gaps, default=0.0) * 1000
+
+    @property
+    def p99_ms(self) -> float:
+        if len(self.gaps) < 2:
+            return self.worst_ms
+        return statistics.quantiles(self.gaps, n=100, method="inclusive")[98] * 1000
+
+
+def render_screen_ms(widget: object, lines: int = 38, rounds: int = 50) -> float:
+    """Average time to render one screenful of lines (what a scroll or keypress costs)."""
+    render_line = widget.render_line  # type: ignore[attr-defined]
+    start = time.perf_counter()
+    for _ in range(rounds):
+        if hasattr(widget, "_line_cache"):
+            widget._line_cache.clear()  # DataTable caches lines; measure real work
+        for y in range(lines):
+            render_line(y)
+    return (time.perf_counter() - start) / rounds * 1000
+
+
+async def measure_vstui(base_url: str) -> dict[str, float]:
+    clock = FrozenClock(FROZEN_EPOCH)
+    service = VectorStoresService(ClientSettings(api_key=KEY, base_url=base_url))
+    session = Session(service=service, account_label="bench", host="sim", masked_key="sk-…", now=clock.now)
+    app = VstuiApp(session)
+    stall = Stall()
+    result: dict[str, float] = {}
+    start = time.perf_counter()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.set_interval(0.005, stall.tick)
+        while not hasattr(app.screen, "table") or app.screen.table.row_count == 0:
+            await asyncio.sleep(0.002)
+        result["first rows (s)"] = time.perf_counter() - start
+        while app.screen.loading:  # type: ignore[attr-defined]
+            await asyncio.sleep(0.005)
+        result["all 10,000 loaded (s)"] = time.perf_counter() - start
+        result["worst frame hold while loading (ms)"] = stall.worst_ms
+        result["p99 frame hold while loading (ms)"] = stall.p99_ms
+        table = app.screen.table
+        t = time.perf_counter()
+        table.sort_by("name")
+        result["sort 10,000 by name (ms)"] = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        table.set_filter(lambda s: "42" in s.display_name)
+        result["filter 10,000 (ms)"] = (time.perf_counter() - t) * 1000
+        table.set_filter(None)
+        table.action_page(1)
+        result["render one screenful (ms)"] = render_screen_ms(table)
+        t = time.perf_counter()
+        await pilot.press("end")
+        result["End key to last row, repainted (ms)"] = (time.perf_counter() - t) * 1000
+    service.close()
+    return result
+
+
+class DataTableApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield DataTable()
+
+
+async def measure_datatable(base_url: str) -> dict[str, float]:
+    """The baseline: the same 10,000 stores put into Textual's DataTable page by page."""
+    service = VectorStoresService(ClientSettings(api_key=KEY, base_url=base_url))
+    pages = [page.data for page in service.iter_store_pages()]
+    service.close()
+    app = DataTableApp()
+    stall = Stall()
+    result: dict[str, float] = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.query_one(DataTable)
+        keys = table.add_columns(
+            "Name", "ID", "Status", "Files", "Usage", "Created", "Active", "Expires"
+        )
+        app.set_interval(0.005, stall.tick)
+        start = time.perf_counter()
+        for i, page in enumerate(pages):
+            table.add_rows(
+                (s.display_name, s.id, s.status, str(s.file_counts.total), str(s.usage_bytes),
+                 str(s.created_at), str(s.last_active_at), str(s.expires_at))
+                for s in page
+            )
+            await pilot.pause()
+            if i == 0:
+                result["first rows (s)"] = time.perf_counter() - start
+        await pilot.pause()
+        result["all 10,000 loaded (s)"] = time.perf_counter() - start
+        result["worst frame hold while loading (ms)"] = stall.worst_ms
+        result["p99 frame hold while loading (ms)"] = stall.p99_ms
+        t = time.perf_counter()
+        table.sort(keys[0])
+        await pilot.pause()
+        result["sort 10,000 by name (ms)"] = (time.perf_counter() - t) * 1000
+        result["filter 10,000 (ms)"] = float("nan")  # DataTable has no filter
+        table.action_page_down()
+        result["render one screenful (ms)"] = render_screen_ms(table)
+        t = time.perf_counter()
+        await pilot.press("end")
+        result["End key to last row, repainted (ms)"] = (time.perf_counter() - t) * 1000
+    return result
+
+
+def start_simulator(port: int) -> subprocess.Popen[bytes]:
+    """The simulator in its own process, like a real server: it does not share our GIL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vstui", "sim", "--scenario", "large", "--port", str(port)],
+        stdout=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    process.stdout.readline()  # "serving http://…" once it is up
+    time.sleep(0.3)
+    return process
+
+
+def main() -> None:
+    from vstui.sim.server import free_port
+
+    port = free_port()
+    process = start_simulator(port)
+    base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        ours = asyncio.run(measure_vstui(base_url))
+        base = asyncio.run(measure_datatable(base_url))
+    finally:
+        process.terminate()
+        process.wait()
+    print(f"{'10,000-store account':42} {'vstui':>10} {'DataTable':>10} {'ratio':>8}")
+    for key, value in ours.items():
+        other = base[key]
+        ratio = other / value if value and other == other else float("nan")
+        print(f"{key:42} {value:10.3f} {other:10.3f} {ratio:7.1f}x")
+    print("(ratio = DataTable / vstui: how many times faster vstui is; same run, same data)")
+
+
+if __name__ == "__main__":
+    main()
