@@ -64,7 +64,9 @@ def render_screen_ms(widget: object, lines: int = 38, rounds: int = 50) -> float
 async def measure_vstui(base_url: str) -> dict[str, float]:
     clock = FrozenClock(FROZEN_EPOCH)
     service = VectorStoresService(ClientSettings(api_key=KEY, base_url=base_url))
-    session = Session(service=service, account_label="bench", host="sim", masked_key="sk-…", now=clock.now)
+    session = Session(
+        service=service, account_label="bench", host="sim", masked_key="sk-…", now=clock.now
+    )
     app = VstuiApp(session)
     stall = Stall()
     result: dict[str, float] = {}
@@ -118,8 +120,16 @@ async def measure_datatable(base_url: str) -> dict[str, float]:
         start = time.perf_counter()
         for i, page in enumerate(pages):
             table.add_rows(
-                (s.display_name, s.id, s.status, str(s.file_counts.total), str(s.usage_bytes),
-                 str(s.created_at), str(s.last_active_at), str(s.expires_at))
+                (
+                    s.display_name,
+                    s.id,
+                    s.status,
+                    str(s.file_counts.total),
+                    str(s.usage_bytes),
+                    str(s.created_at),
+                    str(s.last_active_at),
+                    str(s.expires_at),
+                )
                 for s in page
             )
             await pilot.pause()

@@ -158,6 +158,15 @@ class CleanupScreen(VstuiScreen):
             Column("outcome", "Outcome", 20, outcome, lambda i: i.outcome),
         ]
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if not super().check_action(action, parameters):
+            return False
+        if action == "retry":
+            return self.report is not None and not self.report.ok and not self.running
+        if action in ("delete", "toggle_files"):
+            return self.report is None and not self.running
+        return True
+
     def on_mount(self) -> None:
         super().on_mount()
         self.title = f"vstui · {self.heading}"
@@ -306,6 +315,7 @@ class CleanupScreen(VstuiScreen):
         self._stop.clear()
         self.add_class("running")
         self.remove_class("can-retry")
+        self.refresh_bindings()
         total = len(self.report.of("failed")) if retry and self.report else self._count()
         bar = self.query_one("#progress", ProgressBar)
         bar.update(total=total, progress=0)
@@ -369,6 +379,7 @@ class CleanupScreen(VstuiScreen):
             if outcome.kind == "file" and outcome.result in ("deleted", "already gone"):
                 self.session.files.forget(outcome.id)
         self.set_class(not report.ok, "can-retry")
+        self.refresh_bindings()
         self.query_one("#progress-text", Static).update(
             f"{report.summary()} in {report.seconds:.1f}s"
         )
