@@ -275,6 +275,9 @@ class BatchMonitorScreen(VstuiScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.title = "vstui · Batch monitor"
+        # Fixed orders: results arrive from concurrent walks in no particular order.
+        self.batches.sort_by("store")
+        self.stores.sort_by("name")
         for remembered in self.session.state.batches(self.session.account_key):
             self._track(remembered.store_id, remembered.batch_id)
         self.batches.focus()
