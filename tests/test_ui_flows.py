@@ -388,6 +388,25 @@ async def test_help_palette_and_jumps(make_app):
         assert isinstance(app.screen, StoreListScreen)
 
 
+async def test_palette_by_keyboard(make_app):
+    from textual.command import CommandPalette
+
+    app, _ = make_app("demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"batch monitor")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, BatchMonitorScreen)
+        await pilot.press("colon")  # k9s-style jump opens the same palette
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, CommandPalette)
+
+
 async def test_header_shows_masked_key_only(make_app):
     app, _ = make_app("demo")
     async with app.run_test(size=SIZE) as pilot:

@@ -28,6 +28,8 @@ class VstuiApp(App[None]):
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("question_mark", "help", "Help"),
+        # Declaring any palette binding stops Textual adding ctrl+p itself: keep both.
+        Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True),
         Binding("colon", "command_palette", "Jump", show=False),
     ]
 

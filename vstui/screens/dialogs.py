@@ -294,7 +294,13 @@ class HelpScreen(Dialog):
         help_text = getattr(target, "HELP", "")
         rows = Text()
         seen: set[str] = set()
-        for active in target.active_bindings.values():
+        # This screen's own keys first, then the focused widget's, then the app's.
+        def rank(active: Any) -> int:
+            if active.node is target:
+                return 0
+            return 2 if active.node is self.app else 1
+
+        for active in sorted(target.active_bindings.values(), key=rank):
             binding = active.binding
             if not binding.description or binding.action in seen:
                 continue
