@@ -21,76 +21,57 @@ def human_bytes(size: int | None) -> str:
     return f"{size} B"  # pragma: no cover
 
 
-def _span(seconds: float) -> str:
-    seconds = abs(seconds)
-    for limit, unit, size in (
-        (60, "second", 1),
-        (3600, "minute", 60),
-        (86400, "hour", 3600),
-        (86400 * 60, "day", 86400),
-        (86400 * 730, "month", 86400 * 30),
-    ):
-        if seconds < limit:
-            count = int(seconds // size)
-            return f"{count} {unit}{'' if count == 1 else 's'}"
-    years = int(seconds // (86400 * 365))
-    return f"{years} year{'' if years == 1 else 's'}"
-
-
-_SHORT = (
-    (60, "s", 1),
-    (3600, "m", 60),
-    (86400, "h", 3600),
-    (86400 * 60, "d", 86400),
-    (86400 * 730, "mo", 86400 * 30),
+_LONG = (
+    (60, "second", 1),
+    (3600, "minute", 60),
+    (86400, "hour", 3600),
+    (86400 * 60, "day", 86400),
+    (86400 * 730, "month", 86400 * 30),
 )
+_SHORT_UNITS = {"second": "s", "minute": "m", "hour": "h", "day": "d", "month": "mo"}
 
 
-def _short_span(seconds: float) -> str:
+def _span(seconds: float, short: bool = False) -> str:
+    """A duration in the largest sensible unit: '3 days' (or '3d' when short)."""
     seconds = abs(seconds)
-    for limit, unit, size in _SHORT:
+    unit, count = "year", int(seconds // (86400 * 365))
+    for limit, name, size in _LONG:
         if seconds < limit:
-            return f"{int(seconds // size)}{unit}"
-    return f"{int(seconds // (86400 * 365))}y"
+            unit, count = name, int(seconds // size)
+            break
+    if short:
+        return f"{count}{_SHORT_UNITS.get(unit, 'y')}"
+    return f"{count} {unit}{'' if count == 1 else 's'}"
 
 
-def short_relative(when: float | None, now: float) -> str:
-    """'3d ago', 'in 2h', 'now': for table columns."""
+def relative(when: float | None, now: float, short: bool = False) -> str:
+    """'3 days ago', 'in 2 hours', 'just now' (short: '3d ago', 'in 2h', 'now')."""
     if when is None:
         return "—"
     delta = when - now
     if abs(delta) < 45:
-        return "now"
-    return f"in {_short_span(delta)}" if delta > 0 else f"{_short_span(delta)} ago"
+        return "now" if short else "just now"
+    span = _span(delta, short)
+    return f"in {span}" if delta > 0 else f"{span} ago"
 
 
-def short_expiry(expires_at: int | None, status: str, now: float) -> str:
-    if expires_at is None:
-        return "expired" if status == "expired" else "never"
-    if status == "expired" or expires_at <= now:
-        return (
-            f"expired {_short_span(now - expires_at)} ago" if expires_at < now - 45 else "expired"
-        )
-    return short_relative(expires_at, now)
-
-
-def relative(when: float | None, now: float) -> str:
-    """'3 days ago', 'in 2 hours', 'just now'."""
-    if when is None:
-        return "—"
-    delta = when - now
-    if abs(delta) < 45:
-        return "just now"
-    return f"in {_span(delta)}" if delta > 0 else f"{_span(delta)} ago"
-
-
-def expiry(expires_at: int | None, status: str, now: float) -> str:
+def expiry(expires_at: int | None, status: str, now: float, short: bool = False) -> str:
     """'in 3 days', 'expired 2 days ago', or 'never'."""
     if expires_at is None:
         return "expired" if status == "expired" else "never"
     if status == "expired" or expires_at <= now:
-        return f"expired {_span(now - expires_at)} ago" if expires_at < now - 45 else "expired"
-    return relative(expires_at, now)
+        if expires_at < now - 45:
+            return f"expired {_span(now - expires_at, short)} ago"
+        return "expired"
+    return relative(expires_at, now, short)
+
+
+def short_relative(when: float | None, now: float) -> str:
+    return relative(when, now, short=True)
+
+
+def short_expiry(expires_at: int | None, status: str, now: float) -> str:
+    return expiry(expires_at, status, now, short=True)
 
 
 def timestamp(when: float | None) -> str:

@@ -50,6 +50,7 @@ Order = Literal["asc", "desc"]
 RetryMode = Literal["safe", "create"]
 
 RETRY_STATUSES: Final = frozenset({408, 409, 429})
+NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 MAX_RETRY_AFTER: Final = 60.0
 
 
@@ -246,37 +247,15 @@ class VectorStoresService:
                     data=data,
                     headers=send_headers,
                 )
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                # Nothing reached the server: always safe to try again.
-                if attempt < max_retries:
-                    self._pause(self._backoff(attempt))
-                    attempt += 1
-                    continue
-                raise APIConnectionError(
-                    f"Could not connect to {self._host()}: {type(exc).__name__}",
-                    method=method,
-                    path=path,
-                ) from None
-            except httpx.TimeoutException as exc:
-                if mode == "safe" and attempt < max_retries:
-                    self._pause(self._backoff(attempt))
-                    attempt += 1
-                    continue
-                raise APITimeoutError(
-                    f"Request to {self._host()} timed out ({type(exc).__name__})",
-                    method=method,
-                    path=path,
-                ) from None
             except httpx.TransportError as exc:
-                if mode == "safe" and attempt < max_retries:
+                # A request that never reached the server is always safe to send again;
+                # one that may have (a read timeout, a dropped connection) only if safe.
+                not_sent = isinstance(exc, NOT_SENT)
+                if (not_sent or mode == "safe") and attempt < max_retries:
                     self._pause(self._backoff(attempt))
                     attempt += 1
                     continue
-                raise APIConnectionError(
-                    f"Connection to {self._host()} failed: {type(exc).__name__}",
-                    method=method,
-                    path=path,
-                ) from None
+                raise self._transport_error(exc, not_sent, method, path) from None
             if response.is_success:
                 self._pacer.succeeded()
                 return response
@@ -314,6 +293,20 @@ class VectorStoresService:
         wait = self._pacer.wait_time()
         if wait > 0:
             self._sleep(wait)
+
+    def _transport_error(
+        self, exc: httpx.TransportError, not_sent: bool, method: str, path: str
+    ) -> APIError:
+        name = type(exc).__name__
+        if not_sent:
+            message = f"Could not connect to {self._host()}: {name}"
+        elif isinstance(exc, httpx.TimeoutException):
+            return APITimeoutError(
+                f"Request to {self._host()} timed out ({name})", method=method, path=path
+            )
+        else:
+            message = f"Connection to {self._host()} failed: {name}"
+        return APIConnectionError(message, method=method, path=path)
 
     def _host(self) -> str:
         return self._http.base_url.host or str(self._http.base_url)

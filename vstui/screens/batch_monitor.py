@@ -111,7 +111,7 @@ class BatchMonitorScreen(VstuiScreen):
             empty_text="No store has files in progress.",
         )
         yield Static("", id="poll-status")
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     @property
     def batches(self) -> VirtualTable[Tracked]:

@@ -128,7 +128,7 @@ class CleanupScreen(VstuiScreen):
             yield Button("Retry failed", id="retry", variant="primary")
             yield Button("Delete…", id="go", variant="error")
             yield Button("Close", id="close")
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     @property
     def table(self) -> VirtualTable[Item]:

@@ -294,6 +294,7 @@ class HelpScreen(Dialog):
         help_text = getattr(target, "HELP", "")
         rows = Text()
         seen: set[str] = set()
+
         # This screen's own keys first, then the focused widget's, then the app's.
         def rank(active: Any) -> int:
             if active.node is target:
@@ -350,7 +351,7 @@ class TextPager(Screen[None]):
         yield Header()
         yield Label(self.title_text, id="pager-title")
         yield TextArea(self.text, read_only=True, soft_wrap=True, show_line_numbers=True)
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.title = "vstui · Content"

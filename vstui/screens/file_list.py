@@ -81,7 +81,7 @@ class FileListScreen(VstuiScreen):
         with Horizontal(id="bar"):
             yield Static("", id="status")
         yield VirtualTable(self._columns(), row_key=lambda f: f.id, id="files", empty_text="")
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     @property
     def table(self) -> VirtualTable[VectorStoreFile]:

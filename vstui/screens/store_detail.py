@@ -95,7 +95,7 @@ class StoreDetailScreen(VstuiScreen):
             yield Label("Metadata", classes="section")
             yield DataTable(cursor_type="row", zebra_stripes=True, id="metadata")
             yield Static("", id="notice")
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         super().on_mount()

@@ -100,7 +100,7 @@ class StoreListScreen(VstuiScreen):
             yield Static("", id="status")
         yield Input(placeholder="filter by name or ID — Enter keeps it, Escape clears", id="filter")
         yield VirtualTable(self._columns(), row_key=lambda s: s.id, id="stores", empty_text="")
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     @property
     def table(self) -> VirtualTable[VectorStore]:
