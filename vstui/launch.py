@@ -52,9 +52,9 @@ def resolve_account(
         raise LaunchError(str(exc)) from None
     resolved = keys.resolve(name)
     if resolved.key is None:
-        message = keys.how_to_provide(name)
+        message = resolved.note or keys.how_to_provide(name)
         if resolved.note:
-            message = f"{resolved.note}\n{message}"
+            message += "\nTo look around without a key: vstui --demo"
         raise LaunchError(message)
     settings = ClientSettings.from_env(
         api_key=resolved.key,

@@ -412,6 +412,9 @@ class BatchMonitorScreen(VstuiScreen):
             self._timer = None
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Batches created elsewhere in the app while this screen was hidden.
+        for remembered in self.session.state.batches(self.session.account_key):
+            self._track(remembered.store_id, remembered.batch_id)
         if self.paused:
             self.paused = False
             self._poll_now()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -14,10 +16,34 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Static
 
 from .. import fmt
-from ..api import NotFoundError, VectorStore, VectorStoreFile, limits
+from ..api import FileBatch, NotFoundError, VectorStore, VectorStoreFile, limits
+from ..session import RememberedBatch
 from ..widgets.table import Column, VirtualTable
 from .base import VstuiScreen
-from .dialogs import ConfirmScreen, PairsEditor, TextPager, format_pairs
+from .dialogs import ConfirmScreen, PairsEditor, PromptScreen, TextPager, format_pairs
+
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+
+
+def local_files(text: str) -> list[Path] | str:
+    """The files a path, folder or glob names; or a sentence saying what is wrong."""
+    pattern = str(Path(text.strip()).expanduser()) if text.strip() else ""
+    if not pattern:
+        return "Enter a file, a folder or a glob."
+    base = Path(pattern)
+    if base.is_dir():
+        found = sorted(p for p in base.iterdir() if p.is_file() and not p.name.startswith("."))
+    else:
+        found = sorted(Path(p) for p in glob.glob(pattern) if Path(p).is_file())
+    if not found:
+        return f"No file matches {text.strip()!r}."
+    if len(found) > limits.BATCH_FILES_MAX:
+        return f"{len(found)} files: a batch takes at most {limits.BATCH_FILES_MAX}."
+    too_big = [p.name for p in found if p.stat().st_size > MAX_UPLOAD_BYTES]
+    if too_big:
+        return f"Larger than 512 MB, the upload limit: {', '.join(too_big[:3])}."
+    return found
+
 
 FILE_FILTERS: list[tuple[str, str | None]] = [
     ("all", None),
@@ -36,7 +62,7 @@ class FileListScreen(VstuiScreen):
         "parsed content."
     )
     AUTO_FOCUS = "#files"
-    MUTATING = frozenset({"detach", "delete_file", "edit_attributes"})
+    MUTATING = frozenset({"detach", "delete_file", "edit_attributes", "upload"})
 
     DEFAULT_CSS = """
     FileListScreen #bar {
@@ -53,6 +79,8 @@ class FileListScreen(VstuiScreen):
         Binding("a", "edit_attributes", "Attributes"),
         Binding("d", "detach", "Detach"),
         Binding("ctrl+d", "delete_file", "Delete file"),
+        Binding("u", "upload", "Upload"),
+        Binding("b", "batches", "Batches", show=False),
         Binding("s", "sort", "Sort"),
         Binding("r", "refresh", "Refresh"),
         Binding("c", "copy_id", "Copy ID"),
@@ -276,6 +304,64 @@ class FileListScreen(VstuiScreen):
         name = self._file_name(row) if row is not None else ""
         text = page.text or "(no parsed content: the file has not finished processing, or failed)"
         self.app.push_screen(TextPager(f"{name} — parsed content", text))
+
+    # -- upload and attach (a batch the monitor follows) ------------------------------------
+
+    def action_upload(self) -> None:
+        def validate(text: str) -> str | None:
+            found = local_files(text)
+            return found if isinstance(found, str) else None
+
+        def done(text: str | None) -> None:
+            if text:
+                found = local_files(text)
+                if not isinstance(found, str):
+                    self.io("uploaded", self._upload, found, stream=True)
+
+        self.app.push_screen(
+            PromptScreen(
+                "Upload files and attach them to this store",
+                placeholder="a file, a folder, or a glob such as docs/*.md",
+                hint="Each file is uploaded (purpose assistants), then all are attached as "
+                f"one batch (at most {limits.BATCH_FILES_MAX}) that the batch monitor follows.",
+                validate=validate,
+            ),
+            done,
+        )
+
+    def _upload(self, paths: list[Path], emit: Callable[[str], None]) -> FileBatch:
+        service = self.session.service
+        file_ids = []
+        for i, path in enumerate(paths, start=1):
+            emit(f"uploading {i}/{len(paths)}: {path.name}")
+            file_ids.append(service.upload_file(path.name, path.read_bytes()).id)
+        emit(f"attaching {len(file_ids)} files as a batch…")
+        return service.create_batch(self.store_id, file_ids=file_ids)
+
+    def loaded_uploaded(self, result: Any, final: bool) -> None:
+        if not final:
+            self.query_one("#status", Static).update(str(result))
+            return
+        batch: FileBatch = result
+        self.session.state.remember_batch(
+            self.session.account_key, RememberedBatch(self.store_id, batch.id)
+        )
+        self.session.files.loaded = False  # new names to fetch
+        self.notify(
+            f"Batch {batch.id} created with {fmt.plural(batch.file_counts.total, 'file')}. "
+            "Press b to watch it in the batch monitor.",
+            title="Upload",
+            timeout=8,
+        )
+        self.io("names", self.session.files.load, self.session.service)
+        self.action_refresh()
+
+    def failed_uploaded(self, error: BaseException) -> None:
+        self.notify_error(error, title="Upload failed")
+        self._update_status()
+
+    def action_batches(self) -> None:
+        self.vstui.action_batches()
 
     # -- changes ---------------------------------------------------------------------------
 
