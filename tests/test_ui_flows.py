@@ -22,6 +22,16 @@ def status_text(app) -> str:
     return str(app.screen.query_one("#status").render())
 
 
+def screen_text(app) -> str:
+    """What the terminal shows, as plain text (from the SVG screenshot)."""
+    import html
+    import re
+
+    svg = app.export_screenshot()
+    texts = re.findall(r"<text[^>]*>(.*?)</text>", svg)
+    return html.unescape("".join(texts)).replace("\xa0", " ")
+
+
 def open_store(app, name: str) -> None:
     table = app.screen.table
     table.cursor = next(i for i, s in enumerate(table.view) if s.name == name)
@@ -445,6 +455,35 @@ async def test_palette_by_keyboard(make_app):
         await pilot.press("colon")  # k9s-style jump opens the same palette
         await pilot.pause(0.2)
         assert isinstance(app.screen, CommandPalette)
+
+
+async def test_names_with_markup_characters_are_shown_as_typed(make_app):
+    app, server = make_app("empty")
+    account = server.account
+    store = account.create_store(
+        name="[draft] notes [/b]",
+        description="[red]not red[/red] [/]",
+        metadata={"[k]": "[/v]"},
+    )
+    weird = account.add_file("[x] report [/i].md", 100)
+    account.attach(store, weird)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"[draft", "enter")
+        assert "[draft" in status_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "[draft] notes [/b]" in screen_text(app)
+        assert "[red]not red[/red] [/]" in screen_text(app)
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("escape", "f")
+        await settle(pilot)
+        await pilot.press("d")
+        await pilot.pause()
+        assert "[x] report [/i].md" in screen_text(app)
+        await pilot.press("escape")
 
 
 async def test_header_shows_masked_key_only(make_app):

@@ -76,6 +76,18 @@ class VstuiScreen(Screen[Any]):
         if self.session.read_only:
             self.sub_title += " · read-only"
 
+    def notify(  # type: ignore[override]
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: Any = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notifications quote names and server messages: never parse them as markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
     # -- read-only -------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

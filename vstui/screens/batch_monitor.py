@@ -9,6 +9,7 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.markup import escape
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Label, Static
 
@@ -500,8 +501,8 @@ class BatchMonitorScreen(VstuiScreen):
         self.app.push_screen(
             ConfirmScreen(
                 f"Cancel {tracked.batch_id}?",
-                f"Stop processing the batch [b]{tracked.batch_id}[/b] in "
-                f"{self._store_name(tracked.store_id)}?\n\n"
+                f"Stop processing the batch [b]{escape(tracked.batch_id)}[/b] in "
+                f"{escape(self._store_name(tracked.store_id))}?\n\n"
                 f"{fmt.plural(running, 'file')} still in progress will be cancelled; "
                 "files already processed stay.",
                 confirm_label="Cancel batch",

@@ -83,12 +83,12 @@ class ConfirmScreen(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="title")
+            yield Label(self.title_text, classes="title", markup=False)
             yield Static(self.body)
             if self.require_text is not None:
                 yield Label(f"Type {self.require_text} to confirm:", classes="hint")
                 yield Input(id="confirm-text")
-            yield Label("", classes="error", id="error")
+            yield Label("", classes="error", id="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button(self.confirm_label, id="confirm", variant="error")
@@ -140,11 +140,11 @@ class PromptScreen(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="title")
+            yield Label(self.title_text, classes="title", markup=False)
             yield Input(value=self.value, placeholder=self.placeholder)
             if self.hint:
                 yield Label(self.hint, classes="hint")
-            yield Label("", classes="error", id="error")
+            yield Label("", classes="error", id="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("OK", id="ok", variant="primary")
@@ -234,10 +234,10 @@ class PairsEditor(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="title")
+            yield Label(self.title_text, classes="title", markup=False)
             yield TextArea(format_pairs(self.values), id="pairs", soft_wrap=False)
             yield Label(self.hint, classes="hint")
-            yield Label("", classes="error", id="error")
+            yield Label("", classes="error", id="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Save", id="save", variant="primary")
@@ -313,7 +313,7 @@ class HelpScreen(Dialog):
                 rows.append("  (unavailable here)", style="dim")
             rows.append("\n")
         with Vertical():
-            yield Label(f"Help — {title}", classes="title")
+            yield Label(f"Help — {title}", classes="title", markup=False)
             if help_text:
                 yield Static(help_text + "\n")
             with VerticalScroll():
@@ -349,7 +349,7 @@ class TextPager(Screen[None]):
         from textual.widgets import Footer, Header
 
         yield Header()
-        yield Label(self.title_text, id="pager-title")
+        yield Label(self.title_text, id="pager-title", markup=False)
         yield TextArea(self.text, read_only=True, soft_wrap=True, show_line_numbers=True)
         yield Footer(show_command_palette=False)
 

@@ -13,6 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.markup import escape
 from textual.widgets import Footer, Header, Static
 
 from .. import fmt
@@ -107,7 +108,7 @@ class FileListScreen(VstuiScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="bar"):
-            yield Static("", id="status")
+            yield Static("", id="status", markup=False)
         yield VirtualTable(self._columns(), row_key=lambda f: f.id, id="files", empty_text="")
         yield Footer(show_command_palette=False)
 
@@ -379,7 +380,10 @@ class FileListScreen(VstuiScreen):
     def failed_store(self, error: BaseException) -> None:
         pass  # only a courtesy refresh; the list below refreshes on its own with r
 
-    def action_detach(self) -> None:
+    def _confirm_then(
+        self, key: str, fn: Callable[[str], str], title: str, body: str, label: str
+    ) -> None:
+        """Ask about the current row; on yes, run ``fn(file_id)`` in a worker as ``key``."""
         row = self.table.current
         if row is None:
             return
@@ -387,16 +391,25 @@ class FileListScreen(VstuiScreen):
 
         def done(confirmed: bool | None) -> None:
             if confirmed:
-                self.io("detached", self._detach_io, row.id)
+                self.io(key, fn, row.id)
 
         self.app.push_screen(
             ConfirmScreen(
-                f"Detach {name}?",
-                f"Remove [b]{name}[/b] ({row.id}) from this store?\n\n"
-                "The file stays in the Files API and in any other store.",
-                confirm_label="Detach",
+                title.format(name=name),
+                body.format(name=escape(name), id=escape(row.id)),
+                confirm_label=label,
             ),
             done,
+        )
+
+    def action_detach(self) -> None:
+        self._confirm_then(
+            "detached",
+            self._detach_io,
+            "Detach {name}?",
+            "Remove [b]{name}[/b] ({id}) from this store?\n\n"
+            "The file stays in the Files API and in any other store.",
+            "Detach",
         )
 
     def _detach_io(self, file_id: str) -> str:
@@ -408,23 +421,13 @@ class FileListScreen(VstuiScreen):
         self._gone(file_id, f"Detached {file_id}")
 
     def action_delete_file(self) -> None:
-        row = self.table.current
-        if row is None:
-            return
-        name = self._file_name(row)
-
-        def done(confirmed: bool | None) -> None:
-            if confirmed:
-                self.io("file_deleted", self._delete_file, row.id)
-
-        self.app.push_screen(
-            ConfirmScreen(
-                f"Delete {name} everywhere?",
-                f"Delete the file [b]{name}[/b] ({row.id}) from the Files API?\n\n"
-                "It also leaves [b]every other store[/b] it is attached to. This cannot be undone.",
-                confirm_label="Delete file",
-            ),
-            done,
+        self._confirm_then(
+            "file_deleted",
+            self._delete_file,
+            "Delete {name} everywhere?",
+            "Delete the file [b]{name}[/b] ({id}) from the Files API?\n\n"
+            "It also leaves [b]every other store[/b] it is attached to. This cannot be undone.",
+            "Delete file",
         )
 
     def _delete_file(self, file_id: str) -> str:

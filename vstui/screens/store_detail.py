@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.markup import escape
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from .. import fmt
@@ -151,13 +152,13 @@ class StoreDetailScreen(VstuiScreen):
             ("Expiry policy", expiry_policy(store)),
         ]
         for label, value in rows:
-            grid.add_row(label, value)
+            grid.add_row(label, value if isinstance(value, Text) else Text(value))
         self.query_one("#fields", Static).update(grid)
         self.query_one(StackedBar).counts = store.file_counts
         table = self.query_one(DataTable)
         table.clear()
         for key, value in sorted((store.metadata or {}).items()):
-            table.add_row(key, value)
+            table.add_row(Text(key), Text(value))
         notice = "" if store.metadata else "No metadata. Press m to add some."
         self.query_one("#notice", Static).update(notice)
 
@@ -245,7 +246,7 @@ class StoreDetailScreen(VstuiScreen):
     def action_delete(self) -> None:
         name = self.store.display_name if self.store else self.store_id
         body = (
-            f"Delete the store [b]{name}[/b] ({self.store_id})?\n\n"
+            f"Delete the store [b]{escape(name)}[/b] ({escape(self.store_id)})?\n\n"
             "Its files stay in the Files API (and in other stores); use the clean-up to "
             "remove files left attached to no store."
         )

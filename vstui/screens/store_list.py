@@ -97,7 +97,7 @@ class StoreListScreen(VstuiScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="bar"):
-            yield Static("", id="status")
+            yield Static("", id="status", markup=False)
         yield Input(placeholder="filter by name or ID — Enter keeps it, Escape clears", id="filter")
         yield VirtualTable(self._columns(), row_key=lambda s: s.id, id="stores", empty_text="")
         yield Footer(show_command_palette=False)

@@ -114,29 +114,21 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
 
     cursor = reactive(0, always_update=True)
 
-    class Selected(Message):
+    class RowMessage(Message):
+        def __init__(self, table: VirtualTable[Any], row: Any) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
+        @property
+        def control(self) -> VirtualTable[Any]:
+            return self.table
+
+    class Selected(RowMessage):
         """Enter or double-click on a row."""
 
-        def __init__(self, table: VirtualTable[Any], row: Any) -> None:
-            super().__init__()
-            self.table = table
-            self.row = row
-
-        @property
-        def control(self) -> VirtualTable[Any]:
-            return self.table
-
-    class Highlighted(Message):
+    class Highlighted(RowMessage):
         """The cursor moved to another row (or the rows changed under it)."""
-
-        def __init__(self, table: VirtualTable[Any], row: Any) -> None:
-            super().__init__()
-            self.table = table
-            self.row = row
-
-        @property
-        def control(self) -> VirtualTable[Any]:
-            return self.table
 
     def __init__(
         self,
