@@ -25,7 +25,7 @@ from vstui.api import (
 from vstui.api.models import VectorStore
 from vstui.sim import Fault
 
-from .conftest import KEY
+from .conftest import KEY, make_service
 
 
 def test_every_store_method(service, clock):
@@ -298,3 +298,18 @@ def test_unset_is_not_sent(service, sim):
     store = service.create_store(name="n", metadata={"k": "v"})
     kept = service.modify_store(store.id, name=UNSET, metadata=UNSET)
     assert kept.name == "n" and kept.metadata == {"k": "v"}
+
+
+def test_timeouts_are_retried_then_typed(make_sim, sleeps):
+    from vstui.api import APITimeoutError
+
+    slow = make_sim("empty", latency_ms=400)
+    client = make_service(slow, sleeps, timeout=0.1, max_retries=1)
+    with pytest.raises(APITimeoutError) as info:
+        client.list_stores()
+    assert "timed out" in str(info.value) and len(sleeps) == 1
+    # a create that timed out may have happened on the server: not sent again
+    sleeps.clear()
+    with pytest.raises(APITimeoutError):
+        client.create_store(name="maybe")
+    assert sleeps == []

@@ -133,6 +133,18 @@ async def test_rate_limited_pages_are_retried_quietly(make_app):
         assert not notes(app)
 
 
+async def test_malformed_answer_is_a_notification(make_app):
+    app, server = make_app("demo")
+    server.simulator.inject(Fault(path="/vector_stores$", status=200, body="<html>proxy</html>", times=2))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert any("was not JSON" in n for n in notes(app))
+        assert "press r to retry" in status_text(app)
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.screen.table.row_count == len(server.account.stores)
+
+
 async def test_empty_account_says_so(make_app):
     app, _ = make_app("empty")
     async with app.run_test(size=SIZE) as pilot:
