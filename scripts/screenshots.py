@@ -59,6 +59,10 @@ async def shoot() -> list[str]:
             await pilot.press("f")
             await settle(pilot)
             save("file-list")
+            await pilot.press("escape", "s")
+            await pilot.press(*"how long do refunds take", "enter")
+            await settle(pilot)
+            save("search")
             await pilot.press("escape", "escape")
             clock.advance(45)  # the demo's batches are under way
             await pilot.press("b")

@@ -111,3 +111,13 @@ def test_content_pager(snap_compare, demo_app):
         await settle(pilot)
 
     assert snap_compare(demo_app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_search(snap_compare, demo_app):
+    async def run_before(pilot):
+        await settle(pilot)
+        await _open(pilot, "support-faq")
+        await pilot.press("s", *"refund policy", "enter")
+        await settle(pilot)
+
+    assert snap_compare(demo_app, terminal_size=SIZE, run_before=run_before)

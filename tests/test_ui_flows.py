@@ -87,6 +87,41 @@ async def test_store_list_loads_filters_sorts_and_opens(make_app):
         assert isinstance(app.screen, StoreListScreen)
 
 
+async def test_inverse_filter_file_filter_and_save_table(make_app, tmp_path, monkeypatch):
+    import csv
+
+    monkeypatch.chdir(tmp_path)
+    app, _ = make_app("demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.table
+        total = table.row_count
+        await pilot.press("slash", *"!tmp-eval", "enter")
+        assert len(table.view) == total - 2
+        assert not any(s.name.startswith("tmp-eval") for s in table.view)
+        await pilot.press("ctrl+s")
+        saved = list(tmp_path.glob("vstui-stores-*.csv"))
+        assert len(saved) == 1
+        rows = list(csv.reader(saved[0].open()))
+        assert rows[0][:2] == ["Name", "ID"] and len(rows) == total - 2 + 1
+        await pilot.press("escape")
+        open_store(app, "customer-tickets-q3")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        files = app.screen.table
+        await pilot.press("slash", *"unsupported", "enter")
+        assert {screen_name for screen_name in map(app.screen._file_name, files.view)} == {
+            "export.zip",
+            "dump.bin",
+        }
+        await pilot.press("escape")  # clears the filter…
+        assert len(files.view) == files.row_count
+        await pilot.press("escape")  # …then goes back
+        assert isinstance(app.screen, StoreDetailScreen)
+
+
 async def test_store_list_mouse_sorts_and_opens(make_app):
     app, _ = make_app("demo")
     async with app.run_test(size=SIZE) as pilot:
@@ -135,7 +170,9 @@ async def test_rate_limited_pages_are_retried_quietly(make_app):
 
 async def test_malformed_answer_is_a_notification(make_app):
     app, server = make_app("demo")
-    server.simulator.inject(Fault(path="/vector_stores$", status=200, body="<html>proxy</html>", times=2))
+    server.simulator.inject(
+        Fault(path="/vector_stores$", status=200, body="<html>proxy</html>", times=2)
+    )
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert any("was not JSON" in n for n in notes(app))
@@ -220,6 +257,37 @@ async def test_store_detail_delete_with_confirmation(make_app):
         assert store_id not in server.account.stores
         assert isinstance(app.screen, StoreListScreen)
         assert app.screen.table.get(store_id) is None
+
+
+async def test_search_a_store(make_app):
+    from vstui.screens.search import SearchScreen
+
+    app, server = make_app("demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        open_store(app, "support-faq")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("s")
+        assert isinstance(app.screen, SearchScreen)
+        await pilot.press(*"refund policy", "enter")
+        await settle(pilot)
+        screen = app.screen
+        rows = screen.results.view
+        assert rows and all(0 < r[1].score <= 1 for r in rows)
+        scores = [r[1].score for r in rows]
+        assert scores == sorted(scores, reverse=True)
+        assert "score" in str(screen.query_one("#chunk").render())
+        assert server.simulator.count("POST", "/search$", 200) == 1
+        await pilot.press("escape")
+        # an expired store cannot be searched: the API's 400 is a notification
+        await pilot.press("escape")
+        open_store(app, "scratch")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("s", *"anything", "enter")
+        await settle(pilot)
+        assert any("HTTP 400" in n and "expired" in n for n in notes(app))
 
 
 async def test_store_detail_404_is_a_notification(make_app):

@@ -20,8 +20,8 @@ from .. import fmt
 from ..api import FileBatch, NotFoundError, VectorStore, VectorStoreFile, limits
 from ..session import RememberedBatch
 from ..widgets.table import Column, VirtualTable
-from .base import VstuiScreen
 from .dialogs import ConfirmScreen, PairsEditor, PromptScreen, TextPager, format_pairs
+from .tables import TableScreen
 
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 
@@ -55,7 +55,7 @@ FILE_FILTERS: list[tuple[str, str | None]] = [
 ]
 
 
-class FileListScreen(VstuiScreen):
+class FileListScreen(TableScreen):
     TITLE = "Files"
     HELP = (
         "The files attached to a store (or to one batch), with names and sizes from the "
@@ -65,16 +65,8 @@ class FileListScreen(VstuiScreen):
     AUTO_FOCUS = "#files"
     MUTATING = frozenset({"detach", "delete_file", "edit_attributes", "upload"})
 
-    DEFAULT_CSS = """
-    FileListScreen #bar {
-        height: 1;
-        background: $panel;
-        padding: 0 1;
-    }
-    """
-
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
+        Binding("escape", "clear_filter", "Back"),
         Binding("f", "status_filter", "Status"),
         Binding("v", "view", "Content"),
         Binding("a", "edit_attributes", "Attributes"),
@@ -82,9 +74,9 @@ class FileListScreen(VstuiScreen):
         Binding("ctrl+d", "delete_file", "Delete file"),
         Binding("u", "upload", "Upload"),
         Binding("b", "batches", "Batches", show=False),
-        Binding("s", "sort", "Sort"),
+        Binding("s", "sort", "Sort", show=False),
         Binding("r", "refresh", "Refresh"),
-        Binding("c", "copy_id", "Copy ID"),
+        Binding("c", "copy_id", "Copy ID", show=False),
     ]
 
     def __init__(
@@ -109,6 +101,7 @@ class FileListScreen(VstuiScreen):
         yield Header()
         with Horizontal(id="bar"):
             yield Static("", id="status", markup=False)
+        yield self.filter_input()
         yield VirtualTable(self._columns(), row_key=lambda f: f.id, id="files", empty_text="")
         yield Footer(show_command_palette=False)
 
@@ -269,11 +262,23 @@ class FileListScreen(VstuiScreen):
         parts = [f"{'loading… ' if self.loading else ''}{fmt.plural(self.table.row_count, 'file')}"]
         label = FILE_FILTERS[self.filter_index][0]
         parts.append(f"status: {label}")
+        shown = len(self.table.view)
+        if shown != self.table.row_count:
+            parts.append(f"{shown:,} shown")
+        if self.text_filter:
+            parts.append(f"filter: {self.text_filter!r}")
         if self.batch_id:
             parts.append(f"batch {self.batch_id}")
         if self.store is not None:
             parts.append(f"store {self.store.display_name}")
         self.query_one("#status", Static).update(" · ".join(parts))
+
+    def filter_fields(self, f: VectorStoreFile) -> tuple[str, ...]:
+        error = f.last_error.code if f.last_error else ""
+        return (f.id, self._file_name(f), f.status, error, format_pairs(f.attributes))
+
+    def filters_changed(self) -> None:
+        self._update_status()
 
     def action_status_filter(self) -> None:
         self.filter_index = (self.filter_index + 1) % len(FILE_FILTERS)

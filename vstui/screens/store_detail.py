@@ -74,6 +74,7 @@ class StoreDetailScreen(VstuiScreen):
         Binding("escape", "app.pop_screen", "Back"),
         Binding("f", "files", "Files"),
         Binding("b", "batches", "Batches"),
+        Binding("s", "search", "Search"),
         Binding("e", "rename", "Rename"),
         Binding("m", "edit_metadata", "Metadata"),
         Binding("x", "edit_expiry", "Expiry"),
@@ -168,6 +169,11 @@ class StoreDetailScreen(VstuiScreen):
         from .file_list import FileListScreen
 
         self.app.push_screen(FileListScreen(self.store_id, store=self.store))
+
+    def action_search(self) -> None:
+        from .search import SearchScreen
+
+        self.app.push_screen(SearchScreen(self.store_id, store=self.store))
 
     def action_batches(self) -> None:
         self.vstui.action_batches()

@@ -10,12 +10,12 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Footer, Header, Static
 
 from .. import fmt
 from ..api import VectorStore
 from ..widgets.table import Column, VirtualTable
-from .base import VstuiScreen
+from .tables import TableScreen
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 STATUS_FILTERS: list[tuple[str, str | None]] = [
@@ -36,7 +36,7 @@ def files_cell(store: VectorStore, failed_style: Any) -> Text:
     return text
 
 
-class StoreListScreen(VstuiScreen):
+class StoreListScreen(TableScreen):
     TITLE = "Stores"
     HELP = (
         "Every vector store in the account. Rows stream in page by page; sort, filter and "
@@ -46,26 +46,12 @@ class StoreListScreen(VstuiScreen):
     MUTATING = frozenset({"delete_marked", "cleanup_expired", "cleanup_orphans"})
 
     DEFAULT_CSS = """
-    StoreListScreen #bar {
-        height: 1;
-        background: $panel;
-        padding: 0 1;
-    }
     StoreListScreen #status {
         width: 1fr;
-    }
-    StoreListScreen #filter {
-        display: none;
-        height: 3;
-        border: tall $accent;
-    }
-    StoreListScreen.filtering #filter {
-        display: block;
     }
     """
 
     BINDINGS = [
-        Binding("slash", "filter", "Filter"),
         Binding("f", "status_filter", "Status"),
         Binding("s", "sort", "Sort"),
         Binding("S", "reverse", "Reverse", show=False),
@@ -78,12 +64,10 @@ class StoreListScreen(VstuiScreen):
         Binding("X", "cleanup_expired", "Clean up expired"),
         Binding("O", "cleanup_orphans", "Orphaned files", show=False),
         Binding("b", "app.batches", "Batches"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
-        self.text_filter = ""
         self.status_index = 0
         self.loading_count = 0
         self.loading = False
@@ -98,7 +82,7 @@ class StoreListScreen(VstuiScreen):
         yield Header()
         with Horizontal(id="bar"):
             yield Static("", id="status", markup=False)
-        yield Input(placeholder="filter by name or ID — Enter keeps it, Escape clears", id="filter")
+        yield self.filter_input()
         yield VirtualTable(self._columns(), row_key=lambda s: s.id, id="stores", empty_text="")
         yield Footer(show_command_palette=False)
 
@@ -275,49 +259,26 @@ class StoreListScreen(VstuiScreen):
 
     # -- filtering and sorting -------------------------------------------------------------
 
-    def _apply_filter(self) -> None:
-        needle = self.text_filter.lower()
+    def filter_fields(self, store: VectorStore) -> tuple[str, str]:
+        return (store.id, store.display_name)
+
+    def extra_predicate(self) -> Callable[[VectorStore], bool] | None:
         _, status = STATUS_FILTERS[self.status_index]
+        if status is None:
+            return None
+        return lambda store: store.status == status
 
-        def keep(store: VectorStore) -> bool:
-            if status is not None and store.status != status:
-                return False
-            return not needle or needle in store.id.lower() or needle in store.display_name.lower()
-
-        self.table.set_filter(keep if (needle or status) else None)
+    def filters_changed(self) -> None:
         self._update_empty()
         self._update_status()
 
-    def action_filter(self) -> None:
-        self.add_class("filtering")
-        self.query_one("#filter", Input).focus()
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.text_filter = event.value.strip()
-        self._apply_filter()
-
-    @on(Input.Submitted, "#filter")
-    def _filter_done(self) -> None:
-        if not self.text_filter:
-            self.remove_class("filtering")
-        self.table.focus()
-
-    def action_clear_filter(self) -> None:
-        if self.text_filter or self.has_class("filtering"):
-            self.query_one("#filter", Input).value = ""
-            self.text_filter = ""
-            self.remove_class("filtering")
-            self._apply_filter()
-            self.table.focus()
-
     def action_status_filter(self) -> None:
         self.status_index = (self.status_index + 1) % len(STATUS_FILTERS)
-        self._apply_filter()
+        self.apply_filter()
 
     def set_status_filter(self, label: str) -> None:
         self.status_index = [name for name, _ in STATUS_FILTERS].index(label)
-        self._apply_filter()
+        self.apply_filter()
 
     def action_sort(self) -> None:
         label = self.table.cycle_sort()

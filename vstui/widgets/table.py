@@ -287,6 +287,17 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._style_cache[" muted"] = style
         return style
 
+    def export_rows(self) -> list[list[str]]:
+        """The header and every shown row as plain text (for saving the table)."""
+        out = [[c.label for c in self.columns]]
+        for row in self._view:
+            cells = []
+            for column in self.columns:
+                value = column.render(row)
+                cells.append(value.plain if isinstance(value, Text) else str(value))
+            out.append(cells)
+        return out
+
     # -- marks -----------------------------------------------------------------------------
 
     def toggle_mark(self) -> None:
