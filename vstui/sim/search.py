@@ -66,9 +66,17 @@ def chunk_text(text: str, max_tokens: int, overlap: int) -> list[str]:
     return chunks
 
 
+def _stem(word: str) -> str:
+    """A light stemmer: 'refunds' and 'refund', 'policies' and 'policy' meet."""
+    for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)] + repl
+    return word
+
+
 def terms(text: str) -> Counter[str]:
     return Counter(
-        w for w in (m.group().lower() for m in _WORD.finditer(text)) if w not in STOP_WORDS
+        _stem(w) for w in (m.group().lower() for m in _WORD.finditer(text)) if w not in STOP_WORDS
     )
 
 
