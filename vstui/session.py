@@ -102,10 +102,6 @@ class FileCache:
         with self._lock:
             self._files.pop(file_id, None)
 
-    def all(self) -> list[FileObject]:
-        with self._lock:
-            return list(self._files.values())
-
 
 @dataclass
 class Session:

@@ -159,10 +159,6 @@ class VstuiScreen(Screen[Any]):
     def is_stale(self, key: str, generation: int) -> bool:
         return self._generations.get(key) != generation
 
-    def invalidate(self, key: str) -> None:
-        """Drop whatever is in flight for ``key``."""
-        self._generations[key] = self._generations.get(key, 0) + 1
-
     @on(IODone)
     def _io_done(self, message: IODone) -> None:
         if self.is_stale(message.key, message.generation):

@@ -25,7 +25,6 @@ from .dialogs import ConfirmScreen, PromptScreen
 DEFAULT_INTERVAL = 2.0
 MAX_INTERVAL = 60.0
 RESCAN_EVERY = 30.0
-BATCH_ID = re.compile(r"^\S+$")
 
 
 def parse_batch_reference(text: str, default_store: str | None) -> tuple[str, str] | str:

@@ -276,10 +276,6 @@ class StoreListScreen(TableScreen):
         self.status_index = (self.status_index + 1) % len(STATUS_FILTERS)
         self.apply_filter()
 
-    def set_status_filter(self, label: str) -> None:
-        self.status_index = [name for name, _ in STATUS_FILTERS].index(label)
-        self.apply_filter()
-
     def action_sort(self) -> None:
         label = self.table.cycle_sort()
         self.notify(f"Sorted by {label}", timeout=1.5)

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
+from ..api import limits
 from ..api.settings import mask_key
 from .account import Account, SimError
 
@@ -120,10 +121,6 @@ class Simulator:
                 and re.search(pattern, r.path)
                 and (status is None or r.status == status)
             )
-
-    def set_rate_limit(self, rps: float | None) -> None:
-        self.config.rate_limit = rps
-        self._limiter = RateLimiter(rps) if rps else None
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -315,7 +312,11 @@ async def _json_body(request: Request) -> dict[str, Any]:
 
 
 def _list_params(
-    request: Request, *, max_limit: int = 100, default_limit: int = 20, statuses: bool = False
+    request: Request,
+    *,
+    max_limit: int = limits.LIST_LIMIT_MAX,
+    default_limit: int = 20,
+    statuses: bool = False,
 ) -> dict[str, Any]:
     query = request.query_params
     raw_limit = query.get("limit")
@@ -325,10 +326,11 @@ def _list_params(
         raise SimError(
             400, f"Invalid 'limit': {raw_limit!r} is not an integer.", param="limit"
         ) from None
-    if not 1 <= limit <= max_limit:
+    if not limits.LIST_LIMIT_MIN <= limit <= max_limit:
         raise SimError(
             400,
-            f"Invalid 'limit': expected a value between 1 and {max_limit}, got {limit}.",
+            f"Invalid 'limit': expected a value between {limits.LIST_LIMIT_MIN} and {max_limit}, "
+            f"got {limit}.",
             param="limit",
         )
     order = query.get("order", "desc")

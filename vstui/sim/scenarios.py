@@ -8,8 +8,6 @@ from collections.abc import Callable
 from .account import DAY, Account, SimFile, Store
 from .clock import Clock
 
-HOUR = 3_600
-
 # name, env, team, files, expired, days-since-last-active, expiry days
 _DEMO_STORES: list[tuple[str, str, str, int, bool, float, int | None]] = [
     ("support-faq", "prod", "support", 14, False, 0.2, None),
