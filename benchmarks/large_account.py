@@ -2,7 +2,9 @@
 
 Prints, for vstui's virtual table and for Textual's DataTable as a baseline measured in
 the same run: time to show the first page, time to load everything, the longest time the
-event loop was held while loading, and the time to sort, filter and scroll 10,000 rows.
+event loop was held while loading, the time to sort, filter and render 10,000 rows, and
+the memory the loaded table costs. Each side runs in its own process, against the same
+simulator (in a third process, like a real server).
 
     python benchmarks/large_account.py
 """
@@ -10,6 +12,8 @@ event loop was held while loading, and the time to sort, filter and scroll 10,00
 from __future__ import annotations
 
 import asyncio
+import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -164,15 +168,42 @@ def start_simulator(port: int) -> subprocess.Popen[bytes]:
     return process
 
 
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_one(kind: str, base_url: str) -> None:
+    """In a child process: measure one side and print its numbers as JSON."""
+    before = peak_rss_mb()
+    measure = measure_vstui if kind == "vstui" else measure_datatable
+    result = asyncio.run(measure(base_url))
+    result["peak memory over start (MB)"] = peak_rss_mb() - before
+    print(json.dumps(result))
+
+
+def in_child(kind: str, base_url: str) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, base_url],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    data: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return data
+
+
 def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        run_one(sys.argv[2], sys.argv[3])
+        return
     from vstui.sim.server import free_port
 
     port = free_port()
     process = start_simulator(port)
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
-        ours = asyncio.run(measure_vstui(base_url))
-        base = asyncio.run(measure_datatable(base_url))
+        ours = in_child("vstui", base_url)
+        base = in_child("datatable", base_url)
     finally:
         process.terminate()
         process.wait()
@@ -181,6 +212,7 @@ def main() -> None:
         other = base[key]
         ratio = other / value if value and other == other else float("nan")
         print(f"{key:42} {value:10.3f} {other:10.3f} {ratio:7.1f}x")
+    print("(memory: peak RSS growth of each process while it loads and drives the table)")
     print("(ratio = DataTable / vstui: how many times faster vstui is; same run, same data)")
 
 

@@ -3,6 +3,7 @@ notifications, and a stale-result guard."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -179,6 +180,32 @@ class VstuiScreen(Screen[Any]):
 
     def notify_error(self, error: BaseException, title: str = "Request failed") -> None:
         self.notify(describe_error(error), title=title, severity="error", timeout=10)
+
+
+class Coalescer:
+    """Batches streamed items so the UI handles a few updates, not one per page.
+
+    The first batch goes out at once (the first page shows before the rest is fetched);
+    later ones at most every ``interval`` seconds; :meth:`flush` sends what is left.
+    """
+
+    def __init__(self, emit: Callable[[list[Any]], None], interval: float = 0.1) -> None:
+        self._emit = emit
+        self._interval = interval
+        self._pending: list[Any] = []
+        self._last: float | None = None
+
+    def push(self, items: list[Any]) -> None:
+        self._pending.extend(items)
+        now = time.monotonic()
+        if self._last is None or now - self._last >= self._interval:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            batch, self._pending = self._pending, []
+            self._last = time.monotonic()
+            self._emit(batch)
 
 
 class _Stale(Exception):

@@ -24,7 +24,8 @@ from .dialogs import ConfirmScreen, PromptScreen
 
 DEFAULT_INTERVAL = 2.0
 MAX_INTERVAL = 60.0
-RESCAN_EVERY = 30.0
+RESCAN_EVERY = 30.0  # seconds between full store-list scans, for a small account
+RESCAN_PER_STORE = 0.03  # …plus this per known store: 10,000 stores → every 5.5 minutes
 
 
 def parse_batch_reference(text: str, default_store: str | None) -> tuple[str, str] | str:
@@ -301,6 +302,11 @@ class BatchMonitorScreen(VstuiScreen):
         )
         self._poll_now()
 
+    @property
+    def rescan_every(self) -> float:
+        """Finding new ingestion costs a full listing: rarer on big accounts."""
+        return RESCAN_EVERY + RESCAN_PER_STORE * len(self.names)
+
     # -- polling (never overlapping, paused while hidden) ----------------------------------
 
     def _schedule(self, delay: float) -> None:
@@ -316,7 +322,7 @@ class BatchMonitorScreen(VstuiScreen):
             return
         self.polling = True
         now = self.session.now()
-        rescan = self.last_rescan is None or now - self.last_rescan >= RESCAN_EVERY
+        rescan = self.last_rescan is None or now - self.last_rescan >= self.rescan_every
         if rescan:
             self.last_rescan = now
         active = [t for t in self.batches.rows if not t.terminal]
@@ -334,7 +340,7 @@ class BatchMonitorScreen(VstuiScreen):
             suggested = (result.poll_after_ms or 0) / 1000
             self.interval = max(DEFAULT_INTERVAL, suggested)
         busy = any(not t.terminal for t in self.batches.rows) or bool(self.ingesting)
-        self._schedule(self.interval if busy else RESCAN_EVERY)
+        self._schedule(self.interval if busy else self.rescan_every)
         self._update_status()
 
     def failed_poll(self, error: BaseException) -> None:
@@ -399,7 +405,7 @@ class BatchMonitorScreen(VstuiScreen):
         if self.paused:
             state = "paused"
         if not running and not self.ingesting and not self.polling:
-            state = f"idle · checking for new ingestion every {RESCAN_EVERY:.0f}s"
+            state = f"idle · checking for new ingestion every {self.rescan_every:.0f}s"
         self.query_one("#poll-status", Static).update(
             f"{fmt.plural(running, 'batch', 'batches')} running · "
             f"{fmt.plural(len(self.ingesting), 'store')} ingesting · {state}"

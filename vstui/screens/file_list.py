@@ -20,6 +20,7 @@ from .. import fmt
 from ..api import FileBatch, NotFoundError, VectorStore, VectorStoreFile, limits
 from ..session import RememberedBatch
 from ..widgets.table import Column, VirtualTable
+from .base import Coalescer
 from .dialogs import ConfirmScreen, PairsEditor, PromptScreen, TextPager, format_pairs
 from .tables import TableScreen
 
@@ -215,9 +216,13 @@ class FileListScreen(TableScreen):
         else:
             pages = service.iter_store_file_pages(self.store_id, filter=self.status_filter)
         total = 0
-        for page in pages:
-            total += len(page.data)
-            emit(page.data)
+        rows = Coalescer(emit)
+        try:
+            for page in pages:
+                total += len(page.data)
+                rows.push(page.data)
+        finally:
+            rows.flush()  # what did arrive is shown, even when a later page fails
         return total
 
     def action_refresh(self) -> None:

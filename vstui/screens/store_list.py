@@ -15,6 +15,7 @@ from textual.widgets import Footer, Header, Static
 from .. import fmt
 from ..api import VectorStore
 from ..widgets.table import Column, VirtualTable
+from .base import Coalescer
 from .tables import TableScreen
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -157,9 +158,13 @@ class StoreListScreen(TableScreen):
 
     def _fetch(self, emit: Callable[[list[VectorStore]], None]) -> int:
         total = 0
-        for batch in self.session.service.walk_stores_both_ends():
-            total += len(batch)
-            emit(batch)
+        rows = Coalescer(emit)
+        try:
+            for batch in self.session.service.walk_stores_both_ends():
+                total += len(batch)
+                rows.push(batch)
+        finally:
+            rows.flush()  # what did arrive is shown, even when a later page fails
         return total
 
     def action_refresh(self) -> None:
