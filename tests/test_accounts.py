@@ -175,6 +175,11 @@ def test_broken_config_is_explained(tmp_path, capsys, memory_keyring, text, expe
     assert code == 2 and expected in err and "Traceback" not in err + out
 
 
+def test_unknown_theme_is_refused_before_starting(capsys, memory_keyring):
+    code, _, err = run(["--demo", "--theme", "no-such-theme"], capsys)
+    assert code == 2 and "no-such-theme" in err and "vstui-light" in err
+
+
 def test_missing_explicit_config(tmp_path, capsys, memory_keyring):
     code, _, err = run(["--config", str(tmp_path / "nope.toml")], capsys)
     assert code == 2 and "does not exist" in err

@@ -116,17 +116,22 @@ def run_tui(args: argparse.Namespace) -> int:
     from .app import VstuiApp
     from .themes import load_all
 
+    server = None
     try:
         config = load_config(args)
-        server = None
+        # Everything the user can get wrong is checked before anything starts.
+        themes, problems = load_all([config_mod.config_dir() / "themes"])
+        available = {t.name for t in themes} | _textual_theme_names()
+        if args.theme and args.theme not in available:
+            names = ", ".join(sorted(available))
+            raise LaunchError(f"There is no theme {args.theme!r}. Themes: {names}.")
+        state = StateStore(config_mod.state_path())
+        profile_names: list[str] = []
+        factory: Callable[[str], Session] | None = None
+        profile_theme = None
         if args.demo:
             session, server = demo_session(read_only=args.read_only, config=config)
-            state = StateStore(config_mod.state_path())
-            profile_names: list[str] = []
-            factory: Callable[[str], Session] | None = None
-            profile_theme = None
         else:
-            state = StateStore(config_mod.state_path())
             last = state.get("last_profile")
             wanted = args.profile or (last if last in config.profiles else None)
             account = resolve_account(config, wanted, base_url=args.base_url)
@@ -140,15 +145,10 @@ def run_tui(args: argparse.Namespace) -> int:
                 state.set("last_profile", name)
                 return session_for(other, config, state, read_only=args.read_only)
 
-        themes, problems = load_all([config_mod.config_dir() / "themes"])
-        available = {t.name for t in themes}
-        theme = args.theme or state.get("theme") or profile_theme or config.theme or DEFAULT_THEME
-        if args.theme and args.theme not in available and not _is_builtin_textual(args.theme):
-            names = ", ".join(sorted(available | _textual_theme_names()))
-            raise LaunchError(f"There is no theme {args.theme!r}. Themes: {names}.")
     except LaunchError as exc:
         print(f"vstui: {exc}", file=sys.stderr)
         return 2
+    theme = args.theme or state.get("theme") or profile_theme or config.theme or DEFAULT_THEME
     app = VstuiApp(
         session,
         theme=theme,
@@ -171,10 +171,6 @@ def _textual_theme_names() -> set[str]:
     from textual.theme import BUILTIN_THEMES
 
     return set(BUILTIN_THEMES)
-
-
-def _is_builtin_textual(name: str) -> bool:
-    return name in _textual_theme_names()
 
 
 def run_cleanup(args: argparse.Namespace) -> int:
