@@ -42,6 +42,10 @@ class Stall:
         self.gaps.append(now - self.last)
         self.last = now
 
+    def reset(self) -> None:
+        self.gaps.clear()
+        self.last = time.perf_counter()
+
     @property
     def worst_ms(self) -> float:
         return max(self.gaps, default=0.0) * 1000
@@ -76,15 +80,17 @@ async def measure_vstui(base_url: str) -> dict[str, float]:
     result: dict[str, float] = {}
     start = time.perf_counter()
     async with app.run_test(size=(120, 40)) as pilot:
-        app.set_interval(0.005, stall.tick)
+        ticker = app.set_interval(0.005, stall.tick)
         while not hasattr(app.screen, "table") or app.screen.table.row_count == 0:
             await asyncio.sleep(0.002)
         result["first rows (s)"] = time.perf_counter() - start
+        stall.reset()  # from the first rows on: start-up is not "while loading"
         while app.screen.loading:  # type: ignore[attr-defined]
             await asyncio.sleep(0.005)
         result["all 10,000 loaded (s)"] = time.perf_counter() - start
         result["worst frame hold while loading (ms)"] = stall.worst_ms
         result["p99 frame hold while loading (ms)"] = stall.p99_ms
+        ticker.stop()
         table = app.screen.table
         t = time.perf_counter()
         table.sort_by("name")
@@ -96,8 +102,9 @@ async def measure_vstui(base_url: str) -> dict[str, float]:
         table.action_page(1)
         result["render one screenful (ms)"] = render_screen_ms(table)
         t = time.perf_counter()
-        await pilot.press("end")
-        result["End key to last row, repainted (ms)"] = (time.perf_counter() - t) * 1000
+        table.action_jump(-1)
+        await pilot.pause()
+        result["jump to the last row, repainted (ms)"] = (time.perf_counter() - t) * 1000
     service.close()
     return result
 
@@ -120,7 +127,7 @@ async def measure_datatable(base_url: str) -> dict[str, float]:
         keys = table.add_columns(
             "Name", "ID", "Status", "Files", "Usage", "Created", "Active", "Expires"
         )
-        app.set_interval(0.005, stall.tick)
+        ticker = app.set_interval(0.005, stall.tick)
         start = time.perf_counter()
         for i, page in enumerate(pages):
             table.add_rows(
@@ -139,10 +146,12 @@ async def measure_datatable(base_url: str) -> dict[str, float]:
             await pilot.pause()
             if i == 0:
                 result["first rows (s)"] = time.perf_counter() - start
+                stall.reset()
         await pilot.pause()
         result["all 10,000 loaded (s)"] = time.perf_counter() - start
         result["worst frame hold while loading (ms)"] = stall.worst_ms
         result["p99 frame hold while loading (ms)"] = stall.p99_ms
+        ticker.stop()
         t = time.perf_counter()
         table.sort(keys[0])
         await pilot.pause()
@@ -151,8 +160,9 @@ async def measure_datatable(base_url: str) -> dict[str, float]:
         table.action_page_down()
         result["render one screenful (ms)"] = render_screen_ms(table)
         t = time.perf_counter()
-        await pilot.press("end")
-        result["End key to last row, repainted (ms)"] = (time.perf_counter() - t) * 1000
+        table.action_scroll_bottom()
+        await pilot.pause()
+        result["jump to the last row, repainted (ms)"] = (time.perf_counter() - t) * 1000
     return result
 
 

@@ -160,6 +160,7 @@ class VstuiApp(App[None]):
                     continue
                 seen.add(action)
                 key = binding.key.split(",")[0]
+                callback: Callable[[], Any]
                 if self.session.read_only and action in screen.MUTATING:
                     callback = partial(screen.refuse_read_only, binding.description)
                     help_text = "unavailable: read-only mode"

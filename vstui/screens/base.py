@@ -77,7 +77,7 @@ class VstuiScreen(Screen[Any]):
         if self.session.read_only:
             self.sub_title += " · read-only"
 
-    def notify(  # type: ignore[override]
+    def notify(
         self,
         message: str,
         *,

@@ -480,7 +480,7 @@ class BatchMonitorScreen(VstuiScreen):
     def action_forget(self) -> None:
         tracked = self._selected_batch()
         if tracked is not None:
-            self.batches.remove([tracked.batch_id])
+            self.batches.remove_rows([tracked.batch_id])
             self.session.state.forget_batch(self.session.account_key, tracked.batch_id)
             self._update_status()
 

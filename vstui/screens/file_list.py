@@ -377,7 +377,7 @@ class FileListScreen(TableScreen):
     # -- changes ---------------------------------------------------------------------------
 
     def _gone(self, file_id: str, message: str) -> None:
-        self.table.remove([file_id])
+        self.table.remove_rows([file_id])
         self.notify(message, timeout=4)
         self._update_status()
         # The store's counts and usage changed: refresh it for the screens below.

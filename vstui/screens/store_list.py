@@ -189,7 +189,7 @@ class StoreListScreen(TableScreen):
             self.table.loading = False
             gone = [s.id for s in self.table.rows if s.id not in self._seen]
             if gone:
-                self.table.remove(gone)
+                self.table.remove_rows(gone)
             self._rows_changed()
         self._update_empty()
         self._update_status()
@@ -256,7 +256,7 @@ class StoreListScreen(TableScreen):
         removed = [sid for sid, store in changes.items() if store is None]
         updated = [store for store in changes.values() if store is not None]
         if removed:
-            self.table.remove(removed)
+            self.table.remove_rows(removed)
         if updated:
             self.table.add_rows(updated)
         self._rows_changed()

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -205,7 +206,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             self._rows[self.row_key(row)] = row
         self._rebuild(keep)
 
-    def remove(self, keys: Iterable[str]) -> None:
+    def remove_rows(self, keys: Iterable[str]) -> None:
         keep = self.row_key(self.current) if self.current is not None else None
         for key in keys:
             self._rows.pop(key, None)
@@ -397,49 +398,73 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             position += width + 1
         return None
 
-    def _line(self, cells: Sequence[Text], widths: Sequence[int]) -> Text:
-        line = Text(no_wrap=True, overflow="ellipsis")
-        for i, (cell, width, column) in enumerate(zip(cells, widths, self.columns, strict=True)):
-            if i:
-                line.append(" ")
-            cell = cell.copy()
-            cell.truncate(width, overflow="ellipsis")
-            pad = width - cell.cell_len
-            if column.justify == "right":
-                line.append(" " * pad)
-                line.append_text(cell)
-            else:
-                line.append_text(cell)
-                line.append(" " * pad)
-        return line
+    def _cell_segments(self, value: Cell, width: int, justify: str, base: Style) -> list[Segment]:
+        """One cell, truncated with an ellipsis and padded to ``width``.
 
-    def _strip(self, text: Text, style: Style, width: int) -> Strip:
-        segments = list(text.render(self.app.console))
-        strip = Strip(segments).crop(int(self.scroll_offset.x), int(self.scroll_offset.x) + width)
-        strip = strip.apply_style(style)
-        return strip.extend_cell_length(width, style)
+        Plain and single-style cells (nearly all of them) become one segment directly;
+        only cells with several styles go through rich's full rendering.
+        """
+        if isinstance(value, Text) and value.spans:
+            text = value.copy()
+            text.truncate(width, overflow="ellipsis", pad=False)
+            pad = " " * (width - text.cell_len)
+            if justify == "right":
+                text = Text(pad) + text
+            else:
+                text.append(pad)
+            return [
+                Segment(seg.text, base + seg.style if seg.style else base)
+                for seg in text.render(self.app.console)
+                if seg.text
+            ]
+        if isinstance(value, Text):
+            own = Style.parse(value.style) if isinstance(value.style, str) else value.style
+            plain, style = value.plain, base + own
+        else:
+            plain, style = str(value), base
+        if "\n" in plain:
+            plain = plain.replace("\n", " ")
+        length = cell_len(plain)
+        if length > width:
+            plain = set_cell_size(plain, max(0, width - 1)) + "…" if width else ""
+            length = width
+        pad = " " * (width - length)
+        return [Segment(pad + plain if justify == "right" else plain + pad, style)]
+
+    def _row_strip(self, cells: Sequence[Cell], gutter: Segment, base: Style, width: int) -> Strip:
+        segments = [gutter]
+        space = Segment(" ", base)
+        for i, (value, cell_width, column) in enumerate(
+            zip(cells, self._widths(), self.columns, strict=True)
+        ):
+            if i:
+                segments.append(space)
+            segments.extend(self._cell_segments(value, cell_width, column.justify, base))
+        x = int(self.scroll_offset.x)
+        return Strip(segments).crop(x, x + width).extend_cell_length(width, base)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        widths = self._widths()
         base = self.rich_style
         if y == 0:
             header = self.get_component_rich_style("virtual-table--header")
             sorted_style = self.get_component_rich_style("virtual-table--sorted")
-            labels = []
+            labels: list[Cell] = []
             for column in self.columns:
                 label = column.label
                 if column.key == self.sort_column:
                     label += " ▼" if self.sort_reverse else " ▲"
                     labels.append(Text(label, style=sorted_style))
                 else:
-                    labels.append(Text(label))
-            return self._strip(Text("  ") + self._line(labels, widths), base + header, width)
+                    labels.append(label)
+            head = base + header
+            return self._row_strip(labels, Segment("  ", head), head, width)
         index = int(self.scroll_offset.y) + y - 1
         if not self._view:
             if y == 2:
-                empty = self.muted_style() + Style(italic=True)
-                return self._strip(Text("  " + self.empty_text), base + empty, width)
+                empty = base + self.muted_style() + Style(italic=True)
+                line = [Segment("  " + self.empty_text, empty)]
+                return Strip(line).crop(0, width).extend_cell_length(width, base)
             return Strip.blank(width, base)
         if index >= len(self._view):
             return Strip.blank(width, base)
@@ -450,15 +475,13 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         cached = self._line_cache.get(cache_key)
         if cached is not None:
             return cached
-        cells = []
-        for column in self.columns:
-            value = column.render(row)
-            cells.append(value if isinstance(value, Text) else Text(str(value)))
-        marked = key in self.marked
-        gutter = Text("● " if marked else "  ")
-        if marked:
-            gutter.stylize(self.get_component_rich_style("virtual-table--marked"))
-        strip = self._strip(gutter + self._line(cells, widths), base, width)
+        cells = [column.render(row) for column in self.columns]
+        if key in self.marked:
+            marked = self.get_component_rich_style("virtual-table--marked")
+            gutter = Segment("● ", base + marked)
+        else:
+            gutter = Segment("  ", base)
+        strip = self._row_strip(cells, gutter, base, width)
         if is_cursor:
             cursor = self.get_component_rich_style("virtual-table--cursor")
             strip = Strip(
