@@ -40,8 +40,9 @@ def files_cell(store: VectorStore, failed_style: Any) -> Text:
 class StoreListScreen(TableScreen):
     TITLE = "Stores"
     HELP = (
-        "Every vector store in the account. Rows stream in page by page; sort, filter and "
-        "open a store with Enter. Mark stores with space to act on several at once."
+        "Every vector store in the account. Rows stream in page by page; sort, filter "
+        "(/text, or /!text to hide matches) and open a store with Enter. Mark stores with "
+        "space to act on several at once; ctrl+s saves the table as CSV."
     )
     AUTO_FOCUS = "#stores"
     MUTATING = frozenset({"delete_marked", "cleanup_expired", "cleanup_orphans"})
