@@ -15,7 +15,7 @@ for _var in ("NO_COLOR", "TEXTUAL_THEME", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
 from vstui.api import ClientSettings, VectorStoresService  # noqa: E402
 from vstui.sim import FROZEN_EPOCH, FrozenClock, SimConfig, SimServer  # noqa: E402
 
-KEY = "sk-test-0123456789abcdefghijklmnopqrstuv"
+KEY = "sk-test-fake-key-stuv"
 
 
 class Sleeps(list[float]):
