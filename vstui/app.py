@@ -60,7 +60,12 @@ class VstuiApp(App[None]):
             self.theme = self._initial_theme
         self._on_theme_change = self._pending_theme_callback
         for problem in self._theme_problems:
-            self.notify(f"Skipped a theme file — {problem}", title="Theme", severity="warning")
+            self.notify(
+                f"Skipped a theme file — {problem}",
+                title="Theme",
+                severity="warning",
+                markup=False,  # TOML errors quote brackets
+            )
         self.push_screen(StoreListScreen())
 
     # -- profiles --------------------------------------------------------------------------
@@ -72,7 +77,13 @@ class VstuiApp(App[None]):
         try:
             session = self._session_factory(name)
         except Exception as exc:  # LaunchError: no key, bad profile — said, not raised
-            self.notify(str(exc), title=f"Cannot switch to {name}", severity="error", timeout=10)
+            self.notify(
+                str(exc),
+                title=f"Cannot switch to {name}",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
             return
         old = self.session
         self.session = session
@@ -80,7 +91,7 @@ class VstuiApp(App[None]):
             self.pop_screen()
         self.push_screen(StoreListScreen())
         old.service.close()
-        self.notify(f"Switched to profile {name} ({session.host})", timeout=4)
+        self.notify(f"Switched to profile {name} ({session.host})", timeout=4, markup=False)
 
     def watch_theme(self, theme: str) -> None:
         if self._on_theme_change is not None:

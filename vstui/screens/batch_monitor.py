@@ -78,6 +78,7 @@ class BatchMonitorScreen(VstuiScreen):
         Binding("F", "failed_files", "Failed files"),
         Binding("delete,backspace", "forget", "Forget", show=False),
         Binding("r", "poll_now", "Poll now"),
+        Binding("c", "copy_id", "Copy ID", show=False),
         Binding("tab", "app.focus_next", "Next table", show=False),
     ]
 
@@ -476,6 +477,17 @@ class BatchMonitorScreen(VstuiScreen):
             self.app.push_screen(
                 FileListScreen(tracked.store_id, batch_id=tracked.batch_id, status="failed")
             )
+
+    def action_copy_id(self) -> None:
+        """Copy the batch ID (or, in the stores table, the store ID)."""
+        if self.focused is self.stores and self.stores.current is not None:
+            value = self.stores.current.id
+        elif (tracked := self._selected_batch()) is not None:
+            value = tracked.batch_id
+        else:
+            return
+        self.app.copy_to_clipboard(value)
+        self.notify(f"Copied {value}", timeout=2)
 
     def action_forget(self) -> None:
         tracked = self._selected_batch()
