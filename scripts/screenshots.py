@@ -8,11 +8,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from vstui.api import ClientSettings, VectorStoresService, mask_key
 from vstui.app import VstuiApp
-from vstui.launch import DEMO_KEY
-from vstui.session import RememberedBatch, Session
-from vstui.sim import FROZEN_EPOCH, FrozenClock, SimServer
+from vstui.launch import demo_session
+from vstui.sim import FROZEN_EPOCH, FrozenClock
 from vstui.themes import load_all
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
@@ -27,16 +25,7 @@ async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
 
 async def shoot() -> list[str]:
     clock = FrozenClock(FROZEN_EPOCH)
-    server = SimServer.start_scenario("demo", clock=clock)
-    session = Session(
-        service=VectorStoresService(ClientSettings(api_key=DEMO_KEY, base_url=server.base_url)),
-        account_label="demo",
-        host="simulator",
-        masked_key=mask_key(DEMO_KEY),
-        now=clock.now,
-    )
-    for batch in server.account.batches.values():
-        session.state.remember_batch(session.account_key, RememberedBatch(batch.store_id, batch.id))
+    session, server = demo_session(clock=clock)
     themes, _ = load_all([])
     app = VstuiApp(session, theme="vstui-dark", themes=themes)
     saved: list[str] = []

@@ -7,13 +7,17 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from . import config as config_mod
 from . import keys
 from .api import ClientSettings, VectorStoresService, mask_key
 from .session import RememberedBatch, Session, StateStore
+
+if TYPE_CHECKING:
+    from .sim.clock import Clock
+    from .sim.server import SimServer
 
 DEMO_KEY = "sk-demo-not-a-real-key-0000demo"
 DEFAULT_THEME = "vstui-dark"
@@ -88,13 +92,20 @@ def session_for(
 
 
 def demo_session(
-    read_only: bool = False, config: config_mod.Config | None = None
-) -> tuple[Session, Any]:
-    """Start the simulator's demo account in-process and a session bound to it."""
-    from .sim import RealClock, SimServer
+    read_only: bool = False,
+    config: config_mod.Config | None = None,
+    clock: Clock | None = None,
+) -> tuple[Session, SimServer]:
+    """Start the simulator's demo account in-process and a session bound to it.
+
+    ``clock`` defaults to real time; the screenshot script passes a frozen one.
+    """
+    from .sim import RealClock
+    from .sim.server import SimServer
 
     config = config or config_mod.Config()
-    server = SimServer.start_scenario("demo", clock=RealClock())
+    clock = clock or RealClock()
+    server = SimServer.start_scenario("demo", clock=clock)
     settings = ClientSettings(api_key=DEMO_KEY, base_url=server.base_url, max_retries=8)
     state = StateStore(None)  # the demo remembers nothing about the user's real accounts
     session = Session(
@@ -102,6 +113,7 @@ def demo_session(
         account_label="demo",
         host="simulator",
         masked_key=mask_key(DEMO_KEY),
+        now=clock.now,
         read_only=read_only,
         state=state,
         storage_price_per_gb_day=config.storage_price_per_gb_day,

@@ -24,10 +24,6 @@ class Tracked:
     samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=120))
 
     @property
-    def key(self) -> str:
-        return self.batch_id
-
-    @property
     def status(self) -> str:
         if self.batch is None:
             return "error" if self.error else "loading"

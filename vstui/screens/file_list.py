@@ -96,7 +96,6 @@ class FileListScreen(TableScreen):
             (i for i, (_, value) in enumerate(FILE_FILTERS) if value == status), 0
         )
         self.loading = False
-        self.count = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -227,7 +226,6 @@ class FileListScreen(TableScreen):
 
     def action_refresh(self) -> None:
         self.loading = True
-        self.count = 0
         self.table.set_rows([])
         self.table.loading = True
         self.io("files", self._fetch, stream=True)
@@ -238,7 +236,6 @@ class FileListScreen(TableScreen):
         if final:
             self.loading = False
         else:
-            self.count += len(result)
             self.table.add_rows(result)
         label = FILE_FILTERS[self.filter_index][0]
         if self.loading:

@@ -71,7 +71,6 @@ class StoreListScreen(TableScreen):
     def __init__(self) -> None:
         super().__init__()
         self.status_index = 0
-        self.loading_count = 0
         self.loading = False
         self.load_error: str | None = None
         self._spin = 0
@@ -171,7 +170,6 @@ class StoreListScreen(TableScreen):
     def action_refresh(self) -> None:
         self.loading = True
         self.load_error = None
-        self.loading_count = 0
         self._seen = set()
         if not self.table.row_count:
             self.table.loading = True
@@ -182,7 +180,6 @@ class StoreListScreen(TableScreen):
         if not final:
             self.table.loading = False
             self._seen.update(s.id for s in result)
-            self.loading_count += len(result)
             self.table.add_rows(result)
             self._rows_changed()
         else:
@@ -228,9 +225,7 @@ class StoreListScreen(TableScreen):
         shown, total = len(table.view), table.row_count
         parts = []
         if self.loading:
-            parts.append(
-                f"{SPINNER[self._spin]} loading… {fmt.plural(self.loading_count, 'store')}"
-            )
+            parts.append(f"{SPINNER[self._spin]} loading… {fmt.plural(len(self._seen), 'store')}")
         else:
             parts.append(fmt.plural(total, "store"))
         if shown != total:
