@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
 AttributeValue = str | float | bool | int
 
@@ -96,10 +104,27 @@ class VectorStore(APIModel):
     def _nulls_are_zero(cls, value: Any) -> Any:
         return _none_to_zero(value)
 
+    _counts_reported: bool = PrivateAttr(default=False)
+
     @field_validator("file_counts", mode="before")
     @classmethod
     def _null_counts(cls, value: Any) -> Any:
         return {} if value is None else value
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _remember_counts(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        store = handler(data)
+        counts = data.get("file_counts") if isinstance(data, dict) else None
+        store._counts_reported = isinstance(counts, FileCounts) or (
+            isinstance(counts, dict) and isinstance(counts.get("total"), int)
+        )
+        return store
+
+    @property
+    def counts_reported(self) -> bool:
+        """False when the server sent no ``file_counts.total`` (null counts read as zeros)."""
+        return self._counts_reported
 
     @field_validator("metadata", mode="before")
     @classmethod
@@ -182,7 +207,7 @@ T = TypeVar("T", bound=APIModel)
 
 class ListPage(APIModel, Generic[T]):
     object: str = "list"
-    data: list[T] = Field(default_factory=list)
+    data: list[T]  # required: a 200 without a list is an error, never an empty page
     first_id: str | None = None
     last_id: str | None = None
     has_more: bool = False
