@@ -2,8 +2,9 @@
 delete it concurrently, safely, and report. No UI: the TUI and ``vstui cleanup`` share it.
 
 Safety rules:
-- a file still attached to any store that is not being deleted is never deleted (checked
-  when planning, and again right before the files go);
+- a file still attached to any store that is not being deleted is never deleted: every
+  listing this depends on must be complete (:mod:`vstui.listing`), or the file plan is
+  refused; and before each wave of file deletions the surviving stores are checked again;
 - only files with purpose ``assistants`` are ever considered;
 - nothing is deleted twice: IDs are de-duplicated, 404 counts as "already gone", and
   "retry failed" retries only what failed.
@@ -13,12 +14,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from . import listing
 from .api import APIError, FileObject, NotFoundError, VectorStore, VectorStoresService
+from .api.errors import VstuiError
 
 GB = 1024**3
 FREE_BYTES = GB  # the first GB of vector storage is free
@@ -32,6 +35,8 @@ class Plan:
     account_usage_bytes: int
     price_per_gb_day: float
     include_files: bool
+    # what every store held when planned: the file phase re-checks against it cheaply
+    holdings: listing.Holdings | None = field(default=None, repr=False, compare=False)
 
     @property
     def store_bytes(self) -> int:
@@ -73,17 +78,12 @@ class Plan:
 Progress = Callable[[str], None]
 
 
-def _attached(
-    service: VectorStoresService, stores: Iterable[VectorStore], progress: Progress | None
-) -> dict[str, set[str]]:
-    """File IDs attached to each store (one listing per store page, not per file)."""
-    result: dict[str, set[str]] = {}
-    stores = [s for s in stores if s.file_counts.total > 0]
-    for i, store in enumerate(stores, start=1):
-        result[store.id] = {f.id for f in service.iter_store_files(store.id)}
-        if progress is not None and (i % 10 == 0 or i == len(stores)):
-            progress(f"reading file lists: {i}/{len(stores)} stores")
-    return result
+class UnknownStores(VstuiError):
+    """Stores asked for by ID that the account does not have."""
+
+    def __init__(self, ids: Sequence[str]) -> None:
+        super().__init__(f"no such store: {', '.join(ids)}")
+        self.ids = list(ids)
 
 
 def build_plan(
@@ -95,32 +95,39 @@ def build_plan(
     orphans_only: bool = False,
     price_per_gb_day: float = 0.10,
     progress: Progress | None = None,
+    concurrency: int = 8,
 ) -> Plan:
-    """What a clean-up would delete. Reads only."""
-    all_stores: list[VectorStore] = []
-    for page in service.walk_stores_both_ends():
-        all_stores.extend(page)
-        if progress is not None:
-            progress(f"scanning stores: {len(all_stores):,}")
+    """What a clean-up would delete. Reads only.
+
+    Raises :class:`UnknownStores` for IDs the account does not have, and
+    :class:`~vstui.listing.IncompleteListing` when any listing the file plan depends on
+    is not complete: orphan detection then refuses for the whole run, it never guesses.
+    """
+    all_stores = listing.all_stores(service, progress)
     usage = sum(s.usage_bytes for s in all_stores)
-    wanted = set(store_ids or ())
+    wanted = list(dict.fromkeys(store_ids or ()))
+    missing = [sid for sid in wanted if sid not in {s.id for s in all_stores}]
+    if missing:
+        raise UnknownStores(missing)
     if orphans_only:
         targets: list[VectorStore] = []
     else:
         targets = [s for s in all_stores if (expired and s.is_expired) or s.id in wanted]
     files: list[FileObject] = []
+    holdings: listing.Holdings | None = None
     if include_files or orphans_only:
         target_ids = {s.id for s in targets}
-        survivors = [s for s in all_stores if s.id not in target_ids]
-        attached = _attached(service, all_stores, progress)
-        kept = set().union(*(attached.get(s.id, set()) for s in survivors))
-        if orphans_only:
-            candidates = None  # every assistants file attached to nothing
-        else:
-            candidates = set().union(*(attached.get(s.id, set()) for s in targets))
+        attached = listing.attachments(
+            service, all_stores, concurrency=concurrency, progress=progress
+        )
+        holdings = listing.Holdings(service, concurrency=concurrency)
+        holdings.seed(all_stores, attached)
+        kept = set().union(*(ids for sid, ids in attached.items() if sid not in target_ids))
+        # orphans: every assistants file attached to nothing (no candidate list)
+        candidates = None if orphans_only else set().union(*(attached[s.id] for s in targets))
         if progress is not None:
             progress("listing files")
-        for f in service.iter_files(purpose="assistants"):
+        for f in listing.assistants_files(service):
             if f.id in kept:
                 continue
             if candidates is None or f.id in candidates:
@@ -131,6 +138,7 @@ def build_plan(
         account_usage_bytes=usage,
         price_per_gb_day=price_per_gb_day,
         include_files=include_files or orphans_only,
+        holdings=holdings,
     )
 
 
@@ -149,6 +157,7 @@ class Report:
     seconds: float = 0.0
     requests: int = 0
     rate_limited: int = 0
+    interrupted: bool = False  # stopped by the user (Stop, SIGINT, SIGTERM) before the end
 
     def of(self, result: str) -> list[Outcome]:
         return [o for o in self.outcomes if o.result == result]
@@ -178,6 +187,7 @@ class Report:
             "seconds": round(self.seconds, 3),
             "requests": self.requests,
             "rate_limited": self.rate_limited,
+            "interrupted": self.interrupted,
         }
 
 
@@ -235,26 +245,74 @@ def _run(
             outcome = Outcome(task[0], task[1], task[2], "failed", "stopped by the user")
         else:
             outcome = _delete_one(service, task)
-        with tally.lock:
-            if outcome.result == "failed":
-                tally.failed += 1
-            else:
-                tally.done += 1
-        if on_progress is not None:
-            on_progress(tally, outcome)
-        return outcome
+        return _record(tally, outcome, on_progress)
 
+    if not tasks:
+        return outcomes
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="delete") as pool:
         outcomes.extend(pool.map(work, tasks))
     return outcomes
 
 
-def verify_orphans(service: VectorStoresService, files: Sequence[FileObject]) -> set[str]:
-    """IDs among ``files`` that are attached to some store right now."""
-    stores = [s for page in service.walk_stores_both_ends() for s in page]
-    attached = _attached(service, stores, None)
-    wanted = {f.id for f in files}
-    return {fid for ids in attached.values() for fid in ids if fid in wanted}
+def _record(
+    tally: Tally, outcome: Outcome, on_progress: Callable[[Tally, Outcome], None] | None
+) -> Outcome:
+    with tally.lock:
+        if outcome.result == "failed":
+            tally.failed += 1
+        else:
+            tally.done += 1
+    if on_progress is not None:
+        on_progress(tally, outcome)
+    return outcome
+
+
+def delete_files(
+    service: VectorStoresService,
+    tasks: Sequence[Task],
+    holdings: listing.Holdings,
+    *,
+    concurrency: int,
+    tally: Tally,
+    on_progress: Callable[[Tally, Outcome], None] | None = None,
+    cancelled: threading.Event | None = None,
+) -> list[Outcome]:
+    """Delete files in waves of at most ``concurrency``; before each wave, check what
+    every store holds right now (:meth:`Holdings.refresh`): a file found attached is kept
+    and reported as skipped. If the check cannot be completed, nothing more is deleted.
+
+    Every path that deletes files goes through here: ``execute``, ``retry_failed``, and so
+    the clean-up screen and ``vstui cleanup``.
+    """
+    outcomes: list[Outcome] = []
+    size = max(1, concurrency)
+    for start in range(0, len(tasks), size):
+        rest = tasks[start:]
+        reason = ""
+        if cancelled is not None and cancelled.is_set():
+            reason = "stopped by the user"
+        else:
+            try:
+                attached = holdings.refresh()
+            except (APIError, listing.IncompleteListing) as error:
+                detail = error.summary if isinstance(error, APIError) else str(error)
+                reason = f"not deleted: could not re-check which stores hold it ({detail})"
+        if reason:
+            outcomes.extend(
+                _record(tally, Outcome("file", fid, name, "failed", reason), on_progress)
+                for _, fid, name in rest
+            )
+            break
+        wave = tasks[start : start + size]
+        go: list[Task] = []
+        for task in wave:
+            if task[1] in attached:
+                kept = Outcome("file", task[1], task[2], "skipped", "attached to a store again")
+                outcomes.append(_record(tally, kept, on_progress))
+            else:
+                go.append(task)
+        outcomes.extend(_run(service, go, concurrency, tally, on_progress, cancelled))
+    return outcomes
 
 
 def execute(
@@ -265,8 +323,13 @@ def execute(
     concurrency: int = 8,
     on_progress: Callable[[Tally, Outcome], None] | None = None,
     cancelled: threading.Event | None = None,
+    holdings: listing.Holdings | None = None,
 ) -> Report:
-    """Delete the stores, then the files no surviving store holds. Every item once."""
+    """Delete the stores, then the files no surviving store holds. Every item once.
+
+    ``holdings`` is the plan's reading of what each store holds (``plan.holdings``); without
+    it the first file wave reads every store's files again.
+    """
     started = time.monotonic()
     requests_before = service.stats.requests
     limited_before = service.stats.rate_limited
@@ -275,30 +338,21 @@ def execute(
     tally = Tally(total=len(store_tasks) + len(file_tasks))
     outcomes = _run(service, store_tasks, concurrency, tally, on_progress, cancelled)
     if file_tasks:
-        try:
-            still_attached = verify_orphans(service, files)
-        except APIError as error:
-            still_attached = set()
-            reason = f"could not re-check attachments: {error}"
-            outcomes.extend(
-                Outcome("file", fid, name, "failed", reason) for _, fid, name in file_tasks
-            )
-            file_tasks = []
-        skipped = [t for t in file_tasks if t[1] in still_attached]
-        file_tasks = [t for t in file_tasks if t[1] not in still_attached]
-        for _, fid, name in skipped:
-            outcome = Outcome("file", fid, name, "skipped", "attached to a store again")
-            outcomes.append(outcome)
-            with tally.lock:
-                tally.done += 1
-            if on_progress is not None:
-                on_progress(tally, outcome)
-        outcomes.extend(_run(service, file_tasks, concurrency, tally, on_progress, cancelled))
+        outcomes += delete_files(
+            service,
+            file_tasks,
+            holdings or listing.Holdings(service, concurrency=concurrency),
+            concurrency=concurrency,
+            tally=tally,
+            on_progress=on_progress,
+            cancelled=cancelled,
+        )
     return Report(
         outcomes=outcomes,
         seconds=time.monotonic() - started,
         requests=service.stats.requests - requests_before,
         rate_limited=service.stats.rate_limited - limited_before,
+        interrupted=cancelled is not None and cancelled.is_set(),
     )
 
 
@@ -308,17 +362,31 @@ def retry_failed(
     *,
     concurrency: int = 8,
     on_progress: Callable[[Tally, Outcome], None] | None = None,
+    cancelled: threading.Event | None = None,
 ) -> Report:
-    """Retry only what failed; keep every other outcome as it was."""
+    """Retry only what failed; keep every other outcome as it was. Files are re-checked
+    exactly as in :func:`execute` (a file may have come back into use meanwhile)."""
     failed = report.of("failed")
-    tasks: list[Task] = [(o.kind, o.id, o.name) for o in failed]
-    tally = Tally(total=len(tasks))
+    store_tasks: list[Task] = [(o.kind, o.id, o.name) for o in failed if o.kind == "store"]
+    file_tasks: list[Task] = [(o.kind, o.id, o.name) for o in failed if o.kind == "file"]
+    tally = Tally(total=len(store_tasks) + len(file_tasks))
     started = time.monotonic()
-    again = _run(service, tasks, concurrency, tally, on_progress, None)
+    again = _run(service, store_tasks, concurrency, tally, on_progress, cancelled)
+    if file_tasks:
+        again += delete_files(
+            service,
+            file_tasks,
+            listing.Holdings(service, concurrency=concurrency),
+            concurrency=concurrency,
+            tally=tally,
+            on_progress=on_progress,
+            cancelled=cancelled,
+        )
     kept = [o for o in report.outcomes if o.result != "failed"]
     return Report(
         outcomes=kept + again,
         seconds=report.seconds + time.monotonic() - started,
         requests=report.requests,
         rate_limited=report.rate_limited,
+        interrupted=cancelled is not None and cancelled.is_set(),
     )

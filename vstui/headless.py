@@ -1,19 +1,29 @@
 """``vstui cleanup``: the clean-up without the TUI, for cron and scripts.
 
 The plan and the result go to stdout (``--json``: one object); progress goes to stderr.
-Exit codes: 0 everything planned is gone, 1 something failed, 2 refused or bad usage.
+Exit codes: 0 everything planned is gone, 1 something failed (or a listing the plan depends
+on was incomplete: nothing is deleted), 2 refused or bad usage, 130 interrupted (SIGINT or
+SIGTERM: no new deletion starts, those in flight finish, and the report says what was done).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from types import FrameType
 from typing import Any, TextIO
 
 from . import fmt
 from .api import APIError, VectorStoresService
-from .cleanup import Outcome, Plan, Report, Tally, build_plan, execute
+from .cleanup import Outcome, Plan, Report, Tally, UnknownStores, build_plan, execute
+from .listing import IncompleteListing
+
+INTERRUPTED = 130
 
 
 def add_parser(sub: Any) -> None:
@@ -71,6 +81,34 @@ def _confirm(count: int, stdin: TextIO, err: TextIO) -> bool | None:
     return answer == str(count)
 
 
+class _Stop(threading.Event):
+    """Set by SIGINT/SIGTERM. Before deleting starts the run is abandoned at once
+    (KeyboardInterrupt); once it has, only the event is set: no new deletion starts,
+    those in flight finish and the report is printed."""
+
+    deleting = False
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop: _Stop) -> Iterator[None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if stop.is_set():
+            return
+        stop.set()
+        if not stop.deleting:
+            raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals are delivered to the main thread only; nothing to install
+        return
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
 def run(
     args: argparse.Namespace,
     service: VectorStoresService,
@@ -81,10 +119,44 @@ def run(
     stdin: TextIO | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    stop: _Stop | None = None,
 ) -> int:
-    stdin = stdin or sys.stdin
-    out = out or sys.stdout
-    err = err or sys.stderr
+    stop = stop or _Stop()
+    try:
+        with _stop_on_signals(stop):
+            return _run(
+                args,
+                service,
+                price_per_gb_day=price_per_gb_day,
+                default_concurrency=default_concurrency,
+                read_only=read_only,
+                stdin=stdin or sys.stdin,
+                out=out or sys.stdout,
+                err=err or sys.stderr,
+                stop=stop,
+            )
+    except KeyboardInterrupt:
+        out = out or sys.stdout
+        if args.json:
+            json.dump({"dry_run": bool(args.dry_run), "interrupted": True}, out)
+            out.write("\n")
+        else:
+            print("Interrupted before anything was deleted.", file=out)
+        return INTERRUPTED
+
+
+def _run(
+    args: argparse.Namespace,
+    service: VectorStoresService,
+    *,
+    price_per_gb_day: float = 0.10,
+    default_concurrency: int = 8,
+    read_only: bool = False,
+    stdin: TextIO,
+    out: TextIO,
+    err: TextIO,
+    stop: _Stop,
+) -> int:
     concurrency = args.concurrency or default_concurrency
     if concurrency < 1 or concurrency > 64:
         print("vstui cleanup: --concurrency must be between 1 and 64.", file=err)
@@ -98,7 +170,17 @@ def run(
             orphans_only=args.orphans,
             price_per_gb_day=price_per_gb_day,
             progress=lambda text: print(f"… {text}", file=err),
+            concurrency=concurrency,
         )
+    except UnknownStores as error:
+        print(f"vstui cleanup: {error}. Nothing was deleted.", file=err)
+        return 2
+    except IncompleteListing as error:
+        print(
+            f"vstui cleanup: refusing to plan file deletions: {error}. Nothing was deleted.",
+            file=err,
+        )
+        return 1
     except APIError as error:
         print(f"vstui cleanup: could not build the plan: {error.summary}", file=err)
         return 1
@@ -143,14 +225,32 @@ def run(
                 line += f" — {outcome.kind} {outcome.id}: {outcome.reason}"
             print(line, file=err)
 
+    stop.deleting = True
+    if stop.is_set():  # interrupted while asking: nothing was deleted
+        raise KeyboardInterrupt
+    print(f"… deleting {fmt.plural(total, 'item')}", file=err)
     report: Report = execute(
-        service, plan.stores, plan.files, concurrency=concurrency, on_progress=progress
+        service,
+        plan.stores,
+        plan.files,
+        concurrency=concurrency,
+        on_progress=progress,
+        cancelled=stop,
+        holdings=plan.holdings,
     )
     if args.json:
-        json.dump({"dry_run": False, "plan": plan.to_json(), "result": report.to_json()}, out)
+        result = {"dry_run": False, "plan": plan.to_json(), "result": report.to_json()}
+        result["interrupted"] = report.interrupted
+        json.dump(result, out)
         out.write("\n")
     else:
         print(f"Result: {report.summary()} in {report.seconds:.1f}s.", file=out)
+        for outcome in report.of("skipped"):
+            print(f"  kept {outcome.kind} {outcome.id}: {outcome.reason}", file=out)
         for outcome in report.of("failed"):
             print(f"  failed {outcome.kind} {outcome.id}: {outcome.reason}", file=out)
+        if report.interrupted:
+            print("Interrupted: no new deletion was started after the signal.", file=out)
+    if report.interrupted:
+        return INTERRUPTED
     return 0 if report.ok else 1

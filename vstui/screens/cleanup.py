@@ -18,6 +18,7 @@ from textual.widgets import Button, Checkbox, Footer, Header, ProgressBar, Stati
 from .. import fmt
 from ..api import FileObject, VectorStore
 from ..cleanup import Outcome, Plan, Report, Tally, build_plan, execute, retry_failed
+from ..listing import IncompleteListing
 from ..widgets.table import Column, VirtualTable
 from .base import VstuiScreen
 from .dialogs import ConfirmScreen
@@ -40,7 +41,8 @@ class CleanupScreen(VstuiScreen):
         "Review what will be deleted, then confirm by typing the count. Deletions run "
         "concurrently, honour rate limits, treat 404 as already gone, and end with a report; "
         "'Retry failed' retries only what failed. A file still attached to any store that is "
-        "not being deleted is never deleted."
+        "not being deleted is never deleted: every store's file listing must be complete, "
+        "and stores are checked again before each wave of file deletions."
     )
     AUTO_FOCUS = "#plan"
     MUTATING = frozenset({"delete", "retry"})
@@ -203,9 +205,13 @@ class CleanupScreen(VstuiScreen):
     def failed_plan(self, error: BaseException) -> None:
         self.table.loading = False
         self.notify_error(error, title="Could not build the plan; nothing was deleted")
-        self.query_one("#summary", Static).update(
-            "Could not scan the account. Nothing was deleted. Press escape and try again."
-        )
+        summary = Text("Could not scan the account. Nothing was deleted. ")
+        if isinstance(error, IncompleteListing):
+            summary = Text("Refusing to plan: a listing was incomplete. Nothing was deleted.\n")
+            summary.append(str(error))  # server text: never markup
+            summary.append("\n")
+        summary.append("Press escape and try again.")
+        self.query_one("#summary", Static).update(summary)
 
     @staticmethod
     def _store_item(store: VectorStore, now: float) -> Item:
@@ -348,6 +354,7 @@ class CleanupScreen(VstuiScreen):
             concurrency=self.session.cleanup_concurrency,
             on_progress=self._progress(emit),
             cancelled=self._stop,
+            holdings=self.plan.holdings if self.plan is not None else None,
         )
 
     def _retry(self, report: Report, emit: Callable[[Any], None]) -> Report:
@@ -356,6 +363,7 @@ class CleanupScreen(VstuiScreen):
             report,
             concurrency=self.session.cleanup_concurrency,
             on_progress=self._progress(emit),
+            cancelled=self._stop,
         )
 
     def loaded_run(self, result: Any, final: bool) -> None:

@@ -1,0 +1,225 @@
+"""Listings a deletion may rely on: complete, or an error that says why not.
+
+A listing is complete only when it ran to ``has_more: false`` with no repeated cursor and
+no repeated id; a store's file listing must also hold at least the ``file_counts.total``
+the server reports (a store still ingesting can grow: it is listed again). A store whose
+counts are null or zero is listed anyway. The cursor is the id of the last item of each
+page; ``last_id`` is only a cross-check (a disagreement is logged once, never trusted).
+
+No UI here: :mod:`vstui.cleanup` uses it for planning and for re-checking before each wave
+of file deletions.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from .api import APIError, FileObject, NotFoundError, VectorStore, VectorStoresService
+from .api.errors import VstuiError
+from .api.models import APIModel, ListPage
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=APIModel)
+Progress = Callable[[str], None]
+
+RELIST_ATTEMPTS = 3
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+class IncompleteListing(VstuiError):
+    """A listing a deletion depends on could not be read completely."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        super().__init__(f"{what}: {reason}")
+        self.what = what
+        self.reason = reason
+
+
+def _warn_once(kind: str, message: str) -> None:
+    with _warned_lock:
+        if kind in _warned:
+            return
+        _warned.add(kind)
+    log.warning(message)
+
+
+def walk(
+    fetch: Callable[[str | None], ListPage[M]],
+    what: str,
+    *,
+    on_page: Callable[[list[M]], None] | None = None,
+) -> list[M]:
+    """Every item of a cursor-paged list, or :class:`IncompleteListing`."""
+    items: list[M] = []
+    ids: set[str] = set()
+    cursors: set[str] = set()
+    after: str | None = None
+    while True:
+        page = fetch(after)
+        for item in page.data:
+            item_id: str = item.id  # type: ignore[attr-defined]
+            if item_id in ids:
+                raise IncompleteListing(what, f"the server listed {item_id} twice")
+            ids.add(item_id)
+            items.append(item)
+        if on_page is not None:
+            on_page(page.data)
+        if not page.has_more:
+            return items
+        if not page.data:
+            raise IncompleteListing(what, "a page said there is more but held nothing")
+        cursor: str = page.data[-1].id  # type: ignore[attr-defined]
+        if page.last_id is not None and page.last_id != cursor:
+            _warn_once(
+                what.split(" ", 1)[0],
+                f"{what}: the page's last_id {page.last_id!r} is not its last item {cursor!r}; "
+                "following the last item",
+            )
+        if cursor in cursors:
+            raise IncompleteListing(what, f"the cursor {cursor} came back")
+        cursors.add(cursor)
+        after = cursor
+
+
+def all_stores(service: VectorStoresService, progress: Progress | None = None) -> list[VectorStore]:
+    """Every store of the account, complete."""
+    seen = 0
+
+    def page_done(data: list[VectorStore]) -> None:
+        nonlocal seen
+        seen += len(data)
+        if progress is not None:
+            progress(f"scanning stores: {seen:,}")
+
+    return walk(
+        lambda after: service.list_stores(after=after), "the store listing", on_page=page_done
+    )
+
+
+def assistants_files(service: VectorStoresService) -> list[FileObject]:
+    """Every Files API file with purpose ``assistants``, complete."""
+    return walk(
+        lambda after: service.list_files(purpose="assistants", after=after),
+        "the Files API listing",
+    )
+
+
+def store_file_ids(service: VectorStoresService, store: VectorStore) -> set[str]:
+    """IDs of every file attached to ``store``; complete or :class:`IncompleteListing`."""
+    what = f"store {store.id} file listing"
+    current = store
+    listed = 0
+    for _ in range(RELIST_ATTEMPTS):
+        try:
+            files = walk(lambda after: service.list_store_files(store.id, after=after), what)
+        except NotFoundError:
+            try:
+                service.retrieve_store(store.id)
+            except NotFoundError:
+                return set()  # the store is gone: it holds nothing
+            raise IncompleteListing(
+                what, "the store exists but its files could not be listed"
+            ) from None
+        listed = len(files)
+        if not current.counts_reported or listed >= current.file_counts.total:
+            return {f.id for f in files}
+        current = service.retrieve_store(store.id)  # still ingesting? read the count again
+        if not current.counts_reported or listed >= current.file_counts.total:
+            return {f.id for f in files}
+    raise IncompleteListing(
+        what,
+        f"listed {listed} files but the store reports {current.file_counts.total} "
+        f"({RELIST_ATTEMPTS} attempts)",
+    )
+
+
+def attachments(
+    service: VectorStoresService,
+    stores: Sequence[VectorStore],
+    *,
+    concurrency: int = 8,
+    progress: Progress | None = None,
+) -> dict[str, set[str]]:
+    """File IDs held by each store, every listing complete, or :class:`IncompleteListing`
+    naming the stores that could not be listed and why."""
+    result: dict[str, set[str]] = {}
+    problems: list[str] = []
+    lock = threading.Lock()
+    done = 0
+
+    def one(store: VectorStore) -> None:
+        nonlocal done
+        try:
+            ids = store_file_ids(service, store)
+        except (IncompleteListing, APIError) as error:
+            text = error.reason if isinstance(error, IncompleteListing) else error.summary
+            with lock:
+                problems.append(f"store {store.id} ({store.display_name}): {text}")
+            return
+        with lock:
+            result[store.id] = ids
+            done += 1
+            finished = done
+        if progress is not None and (finished % 10 == 0 or finished == len(stores)):
+            progress(f"reading file lists: {finished}/{len(stores)} stores")
+
+    if stores:
+        workers = max(1, min(concurrency, len(stores)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="list") as pool:
+            list(pool.map(one, stores))
+    if problems:
+        problems.sort()
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise IncompleteListing(
+            f"{len(problems)} of {len(stores)} stores", "; ".join(problems[:3]) + more
+        )
+    return result
+
+
+def _changed(before: VectorStore, now: VectorStore) -> bool:
+    return (
+        not now.counts_reported
+        or not before.counts_reported
+        or before.file_counts != now.file_counts
+        or before.usage_bytes != now.usage_bytes
+        or before.last_active_at != now.last_active_at
+    )
+
+
+class Holdings:
+    """What every store holds, kept current cheaply: each :meth:`refresh` lists the stores
+    once and re-lists the files only of stores that are new, whose counts, usage or
+    ``last_active_at`` changed, or whose counts the server does not report."""
+
+    def __init__(self, service: VectorStoresService, *, concurrency: int = 8) -> None:
+        self.service = service
+        self.concurrency = concurrency
+        self.stores: dict[str, VectorStore] = {}
+        self.held: dict[str, set[str]] = {}
+        self.relisted = 0  # store file listings read by refresh (for tests and reports)
+
+    def seed(self, stores: Iterable[VectorStore], held: dict[str, set[str]]) -> None:
+        """Start from a complete reading (the plan's) instead of reading everything again."""
+        for store in stores:
+            if store.id in held:
+                self.stores[store.id] = store
+                self.held[store.id] = set(held[store.id])
+
+    def refresh(self) -> set[str]:
+        """IDs of every file attached to some store right now."""
+        current = all_stores(self.service)
+        stale = [s for s in current if s.id not in self.stores or _changed(self.stores[s.id], s)]
+        fresh = attachments(self.service, stale, concurrency=self.concurrency)
+        self.relisted += len(stale)
+        self.held = {s.id: fresh.get(s.id, self.held.get(s.id, set())) for s in current}
+        self.stores = {s.id: s for s in current}
+        return self.attached()
+
+    def attached(self) -> set[str]:
+        return set().union(*self.held.values()) if self.held else set()
