@@ -120,7 +120,7 @@ def build_plan(
         attached = listing.attachments(
             service, all_stores, concurrency=concurrency, progress=progress
         )
-        holdings = listing.Holdings(service, concurrency=concurrency)
+        holdings = listing.Holdings(concurrency=concurrency)
         holdings.seed(all_stores, attached)
         kept = set().union(*(ids for sid, ids in attached.items() if sid not in target_ids))
         # orphans: every assistants file attached to nothing (no candidate list)
@@ -293,7 +293,7 @@ def delete_files(
             reason = "stopped by the user"
         else:
             try:
-                attached = holdings.refresh()
+                attached = holdings.refresh(service)
             except (APIError, listing.IncompleteListing) as error:
                 detail = error.summary if isinstance(error, APIError) else str(error)
                 reason = f"not deleted: could not re-check which stores hold it ({detail})"
@@ -341,7 +341,7 @@ def execute(
         outcomes += delete_files(
             service,
             file_tasks,
-            holdings or listing.Holdings(service, concurrency=concurrency),
+            holdings or listing.Holdings(concurrency=concurrency),
             concurrency=concurrency,
             tally=tally,
             on_progress=on_progress,
@@ -376,7 +376,7 @@ def retry_failed(
         again += delete_files(
             service,
             file_tasks,
-            listing.Holdings(service, concurrency=concurrency),
+            listing.Holdings(concurrency=concurrency),
             concurrency=concurrency,
             tally=tally,
             on_progress=on_progress,

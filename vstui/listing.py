@@ -197,8 +197,7 @@ class Holdings:
     once and re-lists the files only of stores that are new, whose counts, usage or
     ``last_active_at`` changed, or whose counts the server does not report."""
 
-    def __init__(self, service: VectorStoresService, *, concurrency: int = 8) -> None:
-        self.service = service
+    def __init__(self, *, concurrency: int = 8) -> None:
         self.concurrency = concurrency
         self.stores: dict[str, VectorStore] = {}
         self.held: dict[str, set[str]] = {}
@@ -211,11 +210,11 @@ class Holdings:
                 self.stores[store.id] = store
                 self.held[store.id] = set(held[store.id])
 
-    def refresh(self) -> set[str]:
+    def refresh(self, service: VectorStoresService) -> set[str]:
         """IDs of every file attached to some store right now."""
-        current = all_stores(self.service)
+        current = all_stores(service)
         stale = [s for s in current if s.id not in self.stores or _changed(self.stores[s.id], s)]
-        fresh = attachments(self.service, stale, concurrency=self.concurrency)
+        fresh = attachments(service, stale, concurrency=self.concurrency)
         self.relisted += len(stale)
         self.held = {s.id: fresh.get(s.id, self.held.get(s.id, set())) for s in current}
         self.stores = {s.id: s for s in current}

@@ -1,0 +1,290 @@
+"""Deletion fails closed: against servers that answer a little differently from the
+simulator (through tests/proxy.py, over real HTTP), no clean-up deletes a file that a live
+store holds, and every refusal says which listing and why."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+
+import pytest
+
+from vstui import headless
+from vstui.api import ClientSettings, VectorStoresService
+from vstui.cleanup import build_plan, execute, retry_failed
+from vstui.listing import IncompleteListing
+from vstui.sim import SimServer
+
+from .conftest import KEY
+from .proxy import FILES, Proxy
+
+
+def proxied(server: SimServer, setup: Callable[[Proxy], object] = lambda p: p):
+    proxy = Proxy(server)
+    setup(proxy)
+    settings = ClientSettings(
+        api_key=KEY, base_url=server.base_url, max_retries=4, backoff_initial=0.01
+    )
+    return VectorStoresService(settings, transport=proxy), proxy
+
+
+def live_holdings(server: SimServer) -> set[str]:
+    """Files held by a store that is not expired, read from the simulator itself."""
+    account = server.account
+    now = account.now()
+    return {
+        fid
+        for s in account.stores.values()
+        if s.to_json(now)["status"] != "expired"
+        for fid in s.files
+    }
+
+
+def cli_args(**kw) -> argparse.Namespace:
+    values = dict(
+        expired=False,
+        orphans=False,
+        store=None,
+        delete_files=False,
+        dry_run=False,
+        yes=True,
+        concurrency=None,
+        json=True,
+    )
+    values.update(kw)
+    return argparse.Namespace(**values)
+
+
+def run_cli(service: VectorStoresService, **kw) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = headless.run(cli_args(**kw), service, out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+MODES = {
+    "expired": dict(expired=True, delete_files=True),
+    "orphans": dict(orphans=True),
+}
+
+# Ways a server may differ; with each, the clean-up must still be exactly right.
+VARIANTS: dict[str, Callable[[Proxy], object]] = {
+    "null file_counts": lambda p: p.null_counts(),
+    "whole-list last_id, short pages": lambda p: (
+        p.whole_list_last_id(),
+        setattr(p, "page_limit", 7),
+    ),
+    "null counts, last_id, short pages": lambda p: (
+        p.null_counts(),
+        p.whole_list_last_id(),
+        setattr(p, "page_limit", 3),
+    ),
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_headless_deletes_nothing_a_live_store_holds(make_sim, variant, mode):
+    server = make_sim("demo")
+    held = live_holdings(server)
+    files_before = set(server.account.files)
+    service, _ = proxied(server, VARIANTS[variant])
+    code, out, err = run_cli(service, **MODES[mode])
+    result = json.loads(out)
+    assert code == 0, err
+    assert held <= set(server.account.files)  # every live store's file survived
+    deleted = set(result["result"]["deleted"])
+    assert deleted and not deleted & held
+    assert files_before - set(server.account.files) == {d for d in deleted if d.startswith("file-")}
+    if mode == "orphans":  # exactly the three real orphans of the demo account
+        assert {f["id"] for f in result["plan"]["files"]} == deleted
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_execute_with_the_plan_and_without_it(make_sim, variant):
+    server = make_sim("demo")
+    held = live_holdings(server)
+    service, _ = proxied(server, VARIANTS[variant])
+    plan = build_plan(service, expired=True, include_files=True)
+    assert plan.files and not {f.id for f in plan.files} & held
+    if "null" in variant:
+        assert not any(s.counts_reported for s in plan.stores)  # the proxy did its job
+    report = execute(service, plan.stores, plan.files[:5])  # re-reads everything
+    report2 = execute(service, [], plan.files[5:], holdings=plan.holdings)
+    assert report.ok and report2.ok
+    assert held <= set(server.account.files)
+
+
+def test_whole_list_last_id_is_logged_once_and_not_followed(make_sim, caplog):
+    server = make_sim("demo")
+    service, _ = proxied(server, VARIANTS["whole-list last_id, short pages"])
+    with caplog.at_level("WARNING", logger="vstui.listing"):
+        plan = build_plan(service, orphans_only=True)
+    assert len(plan.files) == 3
+    warnings = [r for r in caplog.records if "last_id" in r.getMessage()]
+    assert len(warnings) <= 1  # once per process, whatever the number of pages
+
+
+def test_truncated_store_listing_refuses_the_whole_run(make_sim):
+    server = make_sim("demo")
+    account = server.account
+    biggest = max(account.stores.values(), key=lambda s: len(s.files))
+    service, _ = proxied(server, lambda p: p.truncate_store_files(biggest.id, 10))
+    for mode in MODES.values():
+        code, out, err = run_cli(service, **mode)
+        assert code == 1 and out == ""
+        assert "refusing" in err and biggest.id in err
+        assert f"listed 10 files but the store reports {len(biggest.files)}" in err
+        assert "Nothing was deleted" in err
+    assert server.simulator.count("DELETE", "") == 0
+    with pytest.raises(IncompleteListing, match=biggest.id):
+        build_plan(service, orphans_only=True)
+
+
+def test_garbage_200_is_an_error_naming_the_request(make_sim):
+    server = make_sim("demo")
+    service, _ = proxied(server, lambda p: p.garbage(FILES))
+    code, out, err = run_cli(service, orphans=True)
+    assert code == 1 and out == ""
+    assert "GET /files" in err and "expected a ListPage" in err
+    assert server.simulator.count("DELETE", "") == 0
+
+
+def test_unknown_store_is_an_error_naming_it(make_sim):
+    server = make_sim("demo")
+    service, _ = proxied(server)
+    real = next(iter(server.account.stores))
+    code, _out, err = run_cli(service, store=[real, "vs_typo"])
+    assert code == 2 and "vs_typo" in err and real not in err
+    assert server.simulator.count("DELETE", "") == 0
+
+
+# -- races: a planned file is attached to a surviving store while deleting ---------------
+
+
+def _race(server: SimServer, mode: str):
+    plain = VectorStoresService(ClientSettings(api_key=KEY, base_url=server.base_url))
+    kw = {"orphans_only": True} if mode == "orphans" else {"expired": True, "include_files": True}
+    plan = build_plan(plain, **kw)
+    plain.close()
+    target = plan.files[-1].id  # not in the first wave
+    now = server.account.now()
+    survivor = next(
+        s.id for s in server.account.stores.values() if s.to_json(now)["status"] != "expired"
+    )
+    return plan, target, survivor
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_race_headless_keeps_the_file_attached_meanwhile(make_sim, mode):
+    server = make_sim("demo")
+    _plan, target, survivor = _race(server, mode)
+    service, _ = proxied(server, lambda p: (p.race(survivor, target), p.null_counts()))
+    code, out, err = run_cli(
+        service, concurrency=1 if mode == "orphans" else None, json=False, **MODES[mode]
+    )
+    assert code == 0, err
+    assert target in server.account.files and target in server.account.stores[survivor].files
+    assert f"kept file {target}: attached to a store again" in out
+    assert "1 kept (attached again)" in out
+    assert live_holdings(server) <= set(server.account.files)
+
+
+def test_race_execute_and_retry_failed_re_check(make_sim):
+    server = make_sim("demo")
+    plan, target, survivor = _race(server, "expired")
+    service, _ = proxied(server, lambda p: p.race(survivor, target))
+    report = execute(service, plan.stores, plan.files, holdings=plan.holdings)
+    assert [o.id for o in report.of("skipped")] == [target]
+    assert target in server.account.files
+
+    # retry_failed re-checks too: a failed file that came back into use is kept
+    server2 = make_sim("demo", seed=0)
+    plan2, target2, survivor2 = _race(server2, "expired")
+    service2, _ = proxied(server2)
+    from vstui.sim import Fault
+
+    server2.simulator.inject(Fault(path=f"/files/{target2}$", method="DELETE", status=500, times=9))
+    first = execute(service2, plan2.stores, plan2.files, holdings=plan2.holdings)
+    assert [o.id for o in first.of("failed")] == [target2]
+    server2.account.attach_file(survivor2, target2, attributes=None, chunking_strategy=None)
+    again = retry_failed(service2, first)
+    assert [o.id for o in again.of("skipped")] == [target2] and again.ok
+    assert target2 in server2.account.files
+
+
+# -- interrupting a run -------------------------------------------------------------------
+
+
+def test_sigint_mid_run_reports_and_exits_130(make_sim, tmp_path):
+    server = make_sim("demo", latency_ms=150)
+    env = dict(os.environ)
+    env.update(
+        OPENAI_API_KEY=KEY,
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_STATE_HOME=str(tmp_path / "state"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "vstui",
+        "--base-url",
+        server.base_url,
+        "cleanup",
+        "--expired",
+        "--delete-files",
+        "--yes",
+        "--json",
+        "--concurrency",
+        "1",
+    ]
+    proc = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:  # wait until deleting has started
+        seen.append(line)
+        if line.startswith("… deleting"):
+            break
+    proc.send_signal(signal.SIGINT)
+    out, rest = proc.communicate(timeout=60)
+    err = "".join(seen) + rest
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    report = json.loads(out)
+    assert report["interrupted"] is True and report["result"]["interrupted"] is True
+    deleted = set(report["result"]["deleted"])
+    planned = {s["id"] for s in report["plan"]["stores"]} | {
+        f["id"] for f in report["plan"]["files"]
+    }
+    assert deleted < planned  # stopped before the end
+    stopped = [f for f in report["result"]["failed"] if f["reason"] == "stopped by the user"]
+    assert stopped and len(deleted) + len(stopped) == len(planned)
+    # what the report says is gone is gone, and nothing else was touched
+    gone = (planned - set(server.account.stores)) - set(server.account.files)
+    assert gone == deleted
+
+
+def test_sigterm_before_deleting_exits_130_with_nothing_deleted(make_sim, tmp_path):
+    server = make_sim("demo", latency_ms=300)
+    env = dict(os.environ, OPENAI_API_KEY=KEY, XDG_CONFIG_HOME=str(tmp_path))
+    command = [sys.executable, "-m", "vstui", "--base-url", server.base_url]
+    command += ["cleanup", "--orphans", "--yes", "--json"]
+    proc = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stderr is not None
+    proc.stderr.readline()  # "… scanning stores": planning has started
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert json.loads(out) == {"dry_run": False, "interrupted": True}
+    assert server.simulator.count("DELETE", "") == 0
