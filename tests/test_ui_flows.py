@@ -32,6 +32,22 @@ def screen_text(app) -> str:
     return html.unescape("".join(texts)).replace("\xa0", " ")
 
 
+async def fill_pairs(pilot, editor, rows) -> None:
+    """Replace the key/value editor's rows: (key, value[, type]) each."""
+    from vstui.screens.dialogs import PairRowWidget
+
+    for widget in list(editor.query(PairRowWidget)):
+        await widget.remove()
+    for key, text, *kind in rows:
+        await editor.action_add_row()
+        widget = editor.query(PairRowWidget).last()
+        widget.query_one(".key").value = key
+        widget.query_one(".value").value = text
+        if kind:
+            widget.query_one("Select").value = kind[0]
+    await pilot.pause()
+
+
 def open_store(app, name: str) -> None:
     table = app.screen.table
     table.cursor = next(i for i, s in enumerate(table.view) if s.name == name)
@@ -209,11 +225,11 @@ async def test_store_detail_rename_metadata_expiry(make_app):
         await pilot.press("m")
         editor = app.screen
         assert isinstance(editor, PairsEditor)
-        editor.query_one("TextArea").text = "\n".join(f"k{i}=v" for i in range(17))
+        await fill_pairs(pilot, editor, [(f"k{i}", "v") for i in range(17)])
         await pilot.press("ctrl+s")
         assert isinstance(app.screen, PairsEditor)
         assert "at most 16" in str(editor.query_one("#error").render())
-        editor.query_one("TextArea").text = "env=prod\nowner=ops"
+        await fill_pairs(pilot, editor, [("env", "prod"), ("owner", "ops")])
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert server.account.stores[store_id].metadata == {"env": "prod", "owner": "ops"}
@@ -373,10 +389,11 @@ async def test_file_list_detach_delete_and_attributes(make_app):
         target = screen.table.current
         await pilot.press("a")
         editor = app.screen
-        editor.query_one("TextArea").text = "k=" + "x" * 513
+        await fill_pairs(pilot, editor, [("k", "x" * 513)])
         await pilot.press("ctrl+s")
         assert "string too long" in str(editor.query_one("#error").render())
-        editor.query_one("TextArea").text = 'lang=en\nversion=3\npublic=true\ncode="007"'
+        rows = [("lang", "en"), ("version", "3", "number"), ("public", "true", "boolean")]
+        await fill_pairs(pilot, editor, [*rows, ("code", "007")])
         await pilot.press("ctrl+s")
         await settle(pilot)
         attrs = server.account.stores[store_id].files[target.id].attributes

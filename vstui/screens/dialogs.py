@@ -1,10 +1,11 @@
-"""Modal dialogs: confirm, prompt, key=value editor, help and a text pager."""
+"""Modal dialogs: confirm, prompt, key/value editor, help and a text pager."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from rich.text import Text
 from textual import on
@@ -12,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Input, Label, Static, TextArea
+from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 Validator = Callable[[str], str | None]
 
@@ -167,28 +168,6 @@ class PromptScreen(Dialog):
         self.dismiss(value)
 
 
-def parse_pairs(text: str, *, typed: bool) -> dict[str, Any]:
-    """``key=value`` lines → dict. With ``typed``, true/false and numbers become JSON values
-    (quote a value to keep it a string: ``version="2"``)."""
-    result: dict[str, Any] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if "=" not in line:
-            raise ValueError(f"Line {number}: expected key=value, got {line!r}.")
-        key, value = (part.strip() for part in line.split("=", 1))
-        if not key:
-            raise ValueError(f"Line {number}: the key is empty.")
-        if key in result:
-            raise ValueError(f"Line {number}: key {key!r} appears twice.")
-        if typed:
-            result[key] = _typed(value)
-        else:
-            result[key] = value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
-    return result
-
-
 def _typed(value: str) -> Any:
     if len(value) >= 2 and value[0] == value[-1] == '"':
         return value[1:-1]
@@ -202,6 +181,7 @@ def _typed(value: str) -> Any:
 
 
 def format_pairs(values: dict[str, Any] | None) -> str:
+    """``key=value`` lines, for showing attributes in tables (display only, never parsed)."""
     lines = []
     for key, value in (values or {}).items():
         if isinstance(value, bool):
@@ -213,8 +193,142 @@ def format_pairs(values: dict[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
+# -- the structured key/value editor: one row of inputs per key ------------------------------
+
+Kind = Literal["text", "number", "boolean"]
+KINDS: tuple[Kind, ...] = ("text", "number", "boolean")
+
+
+@dataclass(frozen=True)
+class PairRow:
+    """One row of the editor as typed: the key, the value's text and (attributes) its type.
+    Nothing is trimmed or unquoted: what is in the inputs is what is saved."""
+
+    key: str
+    text: str
+    kind: Kind = "text"
+
+
+def rows_from_values(values: dict[str, Any] | None) -> list[PairRow]:
+    """What the editor shows for ``values``; :func:`values_from_rows` gives them back."""
+    rows = []
+    for key, value in (values or {}).items():
+        if isinstance(value, bool):
+            rows.append(PairRow(key, "true" if value else "false", "boolean"))
+        elif isinstance(value, int | float):
+            rows.append(PairRow(key, json.dumps(value), "number"))
+        else:
+            rows.append(PairRow(key, str(value), "text"))
+    return rows
+
+
+def values_from_rows(rows: list[PairRow]) -> dict[str, Any]:
+    """The rows as a dict; a row with neither key nor value is ignored. Raises ValueError
+    naming the row for an empty or repeated key, or a value that is not of its type."""
+    result: dict[str, Any] = {}
+    for number, row in enumerate(rows, start=1):
+        if row.key == "" and row.text == "":
+            continue
+        if row.key == "":
+            raise ValueError(f"Row {number}: the key is empty.")
+        if row.key in result:
+            raise ValueError(f"Row {number}: key {row.key!r} appears twice.")
+        if row.kind == "boolean":
+            if row.text not in ("true", "false"):
+                raise ValueError(f"Row {number}: a boolean is true or false, not {row.text!r}.")
+            result[row.key] = row.text == "true"
+        elif row.kind == "number":
+            try:
+                value = json.loads(row.text)
+            except ValueError:
+                value = None
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"Row {number}: {row.text!r} is not a number.")
+            result[row.key] = value
+        else:
+            result[row.key] = row.text
+    return result
+
+
+def same_values(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
+    """Equal keys and values of the same types (``1``, ``1.0`` and ``True`` differ)."""
+    a, b = a or {}, b or {}
+    return a.keys() == b.keys() and all(type(a[k]) is type(b[k]) and a[k] == b[k] for k in a)
+
+
+class PairRowWidget(Horizontal):
+    """Inputs for one key and its value, a type (attributes only) and a remove button."""
+
+    DEFAULT_CSS = """
+    PairRowWidget {
+        height: auto;
+        margin-bottom: 1;
+    }
+    PairRowWidget .key {
+        width: 24;
+        margin-right: 1;
+    }
+    PairRowWidget .value {
+        width: 1fr;
+    }
+    PairRowWidget Select {
+        width: 12;
+        margin-left: 1;
+    }
+    PairRowWidget Button {
+        min-width: 3;
+        width: 3;
+        margin-left: 1;
+    }
+    """
+
+    def __init__(self, row: PairRow, *, typed: bool) -> None:
+        super().__init__()
+        self.row = row
+        self.typed = typed
+
+    def compose(self) -> ComposeResult:
+        row = self.row
+        yield Input(row.key, placeholder="key", classes="key", compact=True, select_on_focus=False)
+        yield Input(
+            row.text, placeholder="value", classes="value", compact=True, select_on_focus=False
+        )
+        if self.typed:
+            options = [(kind, kind) for kind in KINDS]
+            yield Select(options, value=row.kind, allow_blank=False, compact=True)
+        yield Button("✕", classes="remove", tooltip="Remove this row", compact=True)
+
+    def read(self) -> PairRow:
+        key = self.query_one(".key", Input).value
+        text = self.query_one(".value", Input).value
+        kind: Kind = "text"
+        if self.typed:
+            chosen = self.query_one(Select).value
+            kind = next((k for k in KINDS if k == chosen), "text")
+        return PairRow(key, text, kind)
+
+
 class PairsEditor(Dialog):
-    """Edit metadata or attributes as ``key=value`` lines; validated before saving."""
+    """Edit metadata or attributes: a row of inputs per key; validated before saving.
+    Saving with no change dismisses with ``None``: nothing is sent."""
+
+    DEFAULT_CSS = """
+    PairsEditor > Vertical {
+        width: 90;
+    }
+    PairsEditor #rows {
+        height: auto;
+        max-height: 32;
+    }
+    PairsEditor #add {
+        margin-left: 0;
+    }
+    """
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "save", "Save"),
+        Binding("ctrl+n", "add_row", "Add row"),
+    ]
 
     def __init__(
         self,
@@ -235,15 +349,38 @@ class PairsEditor(Dialog):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.title_text, classes="title", markup=False)
-            yield TextArea(format_pairs(self.values), id="pairs", soft_wrap=False)
-            yield Label(self.hint, classes="hint")
+            with VerticalScroll(id="rows"):
+                for row in rows_from_values(self.values) or [PairRow("", "")]:
+                    yield PairRowWidget(row, typed=self.typed)
+            with Horizontal(classes="buttons"):
+                yield Button("+ Add row", id="add")
+            yield Label(self.hint, classes="hint", markup=False)
             yield Label("", classes="error", id="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Save", id="save", variant="primary")
 
     def on_mount(self) -> None:
-        self.query_one(TextArea).focus()
+        self.query(Input).first().focus()
+
+    @property
+    def rows(self) -> list[PairRow]:
+        return [widget.read() for widget in self.query(PairRowWidget)]
+
+    @on(Button.Pressed, "#add")
+    async def action_add_row(self) -> None:
+        widget = PairRowWidget(PairRow("", ""), typed=self.typed)
+        container = self.query_one("#rows", VerticalScroll)
+        await container.mount(widget)
+        widget.query_one(".key", Input).focus()
+        container.scroll_end(animate=False)
+
+    @on(Button.Pressed, ".remove")
+    def _remove(self, event: Button.Pressed) -> None:
+        event.stop()
+        row = next((a for a in event.button.ancestors if isinstance(a, PairRowWidget)), None)
+        if row is not None:
+            row.remove()
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
@@ -252,20 +389,19 @@ class PairsEditor(Dialog):
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
         try:
-            values = parse_pairs(self.query_one(TextArea).text, typed=self.typed)
+            values = values_from_rows(self.rows)
         except ValueError as exc:
             self.query_one("#error", Label).update(str(exc))
+            return
+        if same_values(values, self.values):
+            self.notify("No changes; nothing was saved.", timeout=3)
+            self.dismiss(None)
             return
         problem = self.check(values)
         if problem:
             self.query_one("#error", Label).update(problem)
             return
         self.dismiss(values)
-
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "save", "Save"),
-    ]
 
 
 class HelpScreen(Dialog):

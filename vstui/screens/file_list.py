@@ -471,8 +471,8 @@ class FileListScreen(TableScreen):
                 row.attributes,
                 typed=True,
                 check=check,
-                hint='key=value a line; true/false and numbers are typed, "quoted" stays text. '
-                "At most 16; ctrl+s saves.",
+                hint="A row per key, with its type (text, number or boolean); at most 16. "
+                "ctrl+n adds a row; ctrl+s saves.",
             ),
             done,
         )

@@ -220,8 +220,8 @@ class StoreDetailScreen(VstuiScreen):
                 dict(self.store.metadata or {}) if self.store else {},
                 typed=False,
                 check=check,
-                hint="One key=value a line: at most 16, keys ≤ 64 chars, values ≤ 512. "
-                "ctrl+s saves.",
+                hint="A row per key: at most 16, keys ≤ 64 chars, values ≤ 512, saved exactly "
+                "as typed. ctrl+n adds a row; ctrl+s saves.",
             ),
             done,
         )
