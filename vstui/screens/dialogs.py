@@ -315,13 +315,20 @@ class PairsEditor(Dialog):
     DEFAULT_CSS = """
     PairsEditor > Vertical {
         width: 90;
+        max-width: 100%;
     }
     PairsEditor #rows {
         height: auto;
         max-height: 32;
     }
+    PairsEditor #add-row {
+        height: auto;
+    }
     PairsEditor #add {
         margin-left: 0;
+    }
+    PairsEditor .hint {
+        width: 100%;
     }
     """
     BINDINGS = [
@@ -352,7 +359,7 @@ class PairsEditor(Dialog):
             with VerticalScroll(id="rows"):
                 for row in rows_from_values(self.values) or [PairRow("", "")]:
                     yield PairRowWidget(row, typed=self.typed)
-            with Horizontal(classes="buttons"):
+            with Horizontal(id="add-row"):
                 yield Button("+ Add row", id="add")
             yield Label(self.hint, classes="hint", markup=False)
             yield Label("", classes="error", id="error", markup=False)
