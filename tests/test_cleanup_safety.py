@@ -288,3 +288,31 @@ def test_sigterm_before_deleting_exits_130_with_nothing_deleted(make_sim, tmp_pa
     assert proc.returncode == 130 and "Traceback" not in err
     assert json.loads(out) == {"dry_run": False, "interrupted": True}
     assert server.simulator.count("DELETE", "") == 0
+
+
+async def test_cleanup_screen_refuses_when_a_store_cannot_be_listed(make_app):
+    from vstui.screens.cleanup import CleanupScreen
+    from vstui.sim import Fault
+
+    from .conftest import settle
+    from .test_ui_flows import screen_text
+
+    app, server = make_app("demo")
+    now = server.account.now()
+    live = next(
+        s for s in server.account.stores.values() if s.to_json(now)["status"] != "expired"
+    )
+    server.simulator.inject(
+        Fault(path=f"/vector_stores/{live.id}/files$", method="GET", status=500, times=100)
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("O")  # orphaned files
+        await settle(pilot, rounds=6)
+        assert isinstance(app.screen, CleanupScreen) and app.screen.plan is None
+        shown = screen_text(app)
+        assert "Refusing to plan: a listing was incomplete. Nothing was deleted." in shown
+        assert live.id in shown
+        await pilot.press("ctrl+d")
+        await settle(pilot)
+    assert server.simulator.count("DELETE", "") == 0
