@@ -299,9 +299,7 @@ async def test_cleanup_screen_refuses_when_a_store_cannot_be_listed(make_app):
 
     app, server = make_app("demo")
     now = server.account.now()
-    live = next(
-        s for s in server.account.stores.values() if s.to_json(now)["status"] != "expired"
-    )
+    live = next(s for s in server.account.stores.values() if s.to_json(now)["status"] != "expired")
     server.simulator.inject(
         Fault(path=f"/vector_stores/{live.id}/files$", method="GET", status=500, times=100)
     )
