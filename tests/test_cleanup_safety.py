@@ -314,3 +314,37 @@ async def test_cleanup_screen_refuses_when_a_store_cannot_be_listed(make_app):
         await pilot.press("ctrl+d")
         await settle(pilot)
     assert server.simulator.count("DELETE", "") == 0
+
+
+async def test_cleanup_screen_deletes_stores_but_no_file_when_a_listing_fails(make_app):
+    from vstui.screens.cleanup import CleanupScreen
+    from vstui.sim import Fault
+
+    from .conftest import settle
+    from .test_ui_flows import screen_text
+
+    app, server = make_app("demo")
+    account = server.account
+    now = account.now()
+    expired = {s.id for s in account.stores.values() if s.to_json(now)["status"] == "expired"}
+    live = next(s for s in account.stores.values() if s.id not in expired)
+    files_before = set(account.files)
+    server.simulator.inject(
+        Fault(path=f"/vector_stores/{live.id}/files$", method="GET", status=500, times=100)
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("X")
+        await settle(pilot, rounds=6)
+        screen = app.screen
+        assert isinstance(screen, CleanupScreen) and screen.plan is not None
+        assert screen.plan.files == [] and live.id in screen.plan.files_refused
+        shown = screen_text(app)
+        assert "No file will be deleted: a listing was incomplete" in shown
+        await pilot.press("o")  # cannot turn files on
+        assert not screen.with_files
+        await pilot.press("ctrl+d", *str(len(expired)), "enter")
+        await settle(pilot, rounds=6)
+        assert screen.report is not None and screen.report.ok
+    assert not expired & set(account.stores)
+    assert set(account.files) == files_before  # no file deleted

@@ -37,6 +37,8 @@ class Plan:
     include_files: bool
     # what every store held when planned: the file phase re-checks against it cheaply
     holdings: listing.Holdings | None = field(default=None, repr=False, compare=False)
+    # why files were left out of a plan that wanted them (an incomplete listing), if they were
+    files_refused: str = ""
 
     @property
     def store_bytes(self) -> int:

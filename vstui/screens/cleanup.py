@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from rich.markup import escape
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -180,15 +181,25 @@ class CleanupScreen(VstuiScreen):
     # -- planning --------------------------------------------------------------------------
 
     def _build(self, emit: Callable[[str], None]) -> Plan:
-        return build_plan(
-            self.session.service,
-            expired=self.expired,
-            store_ids=[s.id for s in self.chosen] if self.chosen else None,
-            include_files=True,
-            orphans_only=self.orphans_only,
-            price_per_gb_day=self.session.storage_price_per_gb_day,
-            progress=emit,
-        )
+        def plan(include_files: bool) -> Plan:
+            return build_plan(
+                self.session.service,
+                expired=self.expired,
+                store_ids=[s.id for s in self.chosen] if self.chosen else None,
+                include_files=include_files,
+                orphans_only=self.orphans_only,
+                price_per_gb_day=self.session.storage_price_per_gb_day,
+                progress=emit,
+            )
+
+        try:
+            return plan(include_files=True)
+        except IncompleteListing as error:
+            if self.orphans_only:
+                raise
+            stores_only = plan(include_files=False)  # the stores can still go; no file will
+            stores_only.files_refused = str(error)
+            return stores_only
 
     def loaded_plan(self, result: Any, final: bool) -> None:
         if not final:
@@ -239,7 +250,8 @@ class CleanupScreen(VstuiScreen):
             self._apply_file_choice()
 
     def action_toggle_files(self) -> None:
-        if not self.orphans_only and not self.running and self.report is None:
+        refused = self.plan is not None and bool(self.plan.files_refused)
+        if not self.orphans_only and not refused and not self.running and self.report is None:
             box = self.query_one("#with-files", Checkbox)
             box.value = not box.value
 
@@ -253,6 +265,14 @@ class CleanupScreen(VstuiScreen):
             f"({fmt.human_bytes(plan.file_bytes)}) left attached to no store"
         )
         lines = []
+        if plan.files_refused:
+            checkbox.value = False
+            checkbox.disabled = True
+            checkbox.label = "Files: not planned (a listing was incomplete)"
+            lines.append(
+                "[b]No file will be deleted[/b]: a listing was incomplete — "
+                f"{escape(plan.files_refused)}"
+            )
         if not self.orphans_only:
             lines.append(
                 f"[b]{fmt.plural(len(plan.stores), 'store')}[/b] to delete, using "
