@@ -53,9 +53,11 @@ def walk(
     fetch: Callable[[str | None], ListPage[M]],
     what: str,
     *,
+    kind: str | None = None,
     on_page: Callable[[list[M]], None] | None = None,
 ) -> list[M]:
-    """Every item of a cursor-paged list, or :class:`IncompleteListing`."""
+    """Every item of a cursor-paged list, or :class:`IncompleteListing`. ``what`` names
+    the listing in errors; ``kind`` groups listings for the once-only ``last_id`` warning."""
     items: list[M] = []
     ids: set[str] = set()
     cursors: set[str] = set()
@@ -77,7 +79,7 @@ def walk(
         cursor: str = page.data[-1].id  # type: ignore[attr-defined]
         if page.last_id is not None and page.last_id != cursor:
             _warn_once(
-                what.split(" ", 1)[0],
+                kind or what,
                 f"{what}: the page's last_id {page.last_id!r} is not its last item {cursor!r}; "
                 "following the last item",
             )
@@ -117,7 +119,11 @@ def store_file_ids(service: VectorStoresService, store: VectorStore) -> set[str]
     listed = 0
     for _ in range(RELIST_ATTEMPTS):
         try:
-            files = walk(lambda after: service.list_store_files(store.id, after=after), what)
+            files = walk(
+                lambda after: service.list_store_files(store.id, after=after),
+                what,
+                kind="store files",
+            )
         except NotFoundError:
             try:
                 service.retrieve_store(store.id)
