@@ -115,9 +115,7 @@ def test_plan_classifies_a_generated_tree(svc, sim, clock, tmp_path):
 def test_include_exclude_and_attribute_limits(svc, tmp_path):
     make_tree(tmp_path)
     svc.create_store(name="docs")
-    plan = build_plan(
-        svc, tmp_path, "docs", Options(include=("docs/",), exclude=("*.txt",))
-    )
+    plan = build_plan(svc, tmp_path, "docs", Options(include=("docs/",), exclude=("*.txt",)))
     assert {i.rel for i in plan.items} == {"docs/guide.md", "docs/résumé ü.md"}
     long_name = "/".join(["d" * 200] * 3) + "/x.md"  # a path over 512 characters
     write(tmp_path, f"docs/{long_name}", "long path\n")
