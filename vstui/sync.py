@@ -941,7 +941,7 @@ class _ProgressPrinter:
 
     def __call__(self, p: Progress) -> None:
         from . import fmt
-        from .watch import printable
+        from .watch import printable, redraw
 
         if p.stage == "upload":
             eta = fmt.duration(p.eta) if p.eta is not None else "—"
@@ -952,8 +952,7 @@ class _ProgressPrinter:
             )
             step = p.files_done * 10 // max(1, p.files_total)
             if self.tty:
-                self.err.write("\r\x1b[2K" + line)
-                self.err.flush()
+                redraw(self.err, line)
             elif step != self.last_step or p.files_done == p.files_total:
                 print(line, file=self.err)
                 self.last_step = step

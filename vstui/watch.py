@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import time
 from collections.abc import Callable, Collection
@@ -164,6 +165,13 @@ def progress_line(counts: FileCounts, status: str, elapsed: float) -> str:
     )
 
 
+def redraw(err: TextIO, line: str) -> None:
+    """Rewrite the terminal's last line, cut to its width so it never wraps."""
+    width = shutil.get_terminal_size().columns - 1
+    err.write("\r\x1b[2K" + line[: max(10, width)])
+    err.flush()
+
+
 def live_printer(err: TextIO) -> Update:
     """A progress line that redraws itself on a terminal and prints sparsely otherwise."""
     started = time.monotonic()
@@ -173,8 +181,7 @@ def live_printer(err: TextIO) -> Update:
     def update(counts: FileCounts, status: str) -> None:
         line = progress_line(counts, status, time.monotonic() - started)
         if tty:
-            err.write("\r\x1b[2K" + line)
-            err.flush()
+            redraw(err, line)
         else:
             key = f"{counts.completed}/{counts.failed}/{counts.in_progress}/{status}"
             if key != last[0]:
