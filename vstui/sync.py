@@ -219,7 +219,7 @@ def precheck(local: LocalFile, options: Options) -> str:
 # -- the plan -------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     kind: Kind
     rel: str
@@ -339,17 +339,24 @@ def classify(
 
 
 def _hash_all(files: list[LocalFile], concurrency: int) -> None:
-    def one(local: LocalFile) -> None:
-        if local.skip_reason or local.size == 0 or local.size > limits.MAX_FILE_BYTES:
-            return
-        try:
-            local.sha256 = sha256_of(local.path)
-        except OSError as exc:
-            local.skip_reason = f"unreadable: {exc.strerror or exc}"
+    """Hash on a few threads, each over its own stride (no future per file: memory stays
+    proportional to the plan, not to the number of queued tasks)."""
+    workers = max(1, min(concurrency, 8))
 
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, 8))) as pool:
-        for _ in pool.map(one, files):
-            pass
+    def stride(start: int) -> None:
+        for local in files[start::workers]:
+            if local.skip_reason or local.size == 0 or local.size > limits.MAX_FILE_BYTES:
+                continue
+            try:
+                local.sha256 = sha256_of(local.path)
+            except OSError as exc:
+                local.skip_reason = f"unreadable: {exc.strerror or exc}"
+
+    threads = [threading.Thread(target=stride, args=(i,), daemon=True) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def find_store(service: VectorStoresService, ref: str) -> VectorStore | None:
