@@ -112,6 +112,20 @@ def test_plan_classifies_a_generated_tree(svc, sim, clock, tmp_path):
     assert len(str(attrs["docs/résumé ü.md"]["sha256"])) == 64
 
 
+def test_nested_gitignores_apply_to_their_own_folder(svc, tmp_path):
+    write(tmp_path, ".gitignore", "*.txt\n")
+    write(tmp_path, "top.txt", "ignored at the root\n")
+    write(tmp_path, "docs/.gitignore", "!keep.txt\ndraft.md\n")
+    write(tmp_path, "docs/keep.txt", "re-included below docs/\n")
+    write(tmp_path, "docs/other.txt", "still ignored\n")
+    write(tmp_path, "docs/draft.md", "ignored in docs/ only\n")
+    write(tmp_path, "draft.md", "kept at the root\n")
+    write(tmp_path, "docs/sub/draft.md", "ignored: the pattern has no slash\n")
+    svc.create_store(name="docs")
+    plan = build_plan(svc, tmp_path, "docs", Options())
+    assert {i.rel for i in plan.of("new")} == {"docs/keep.txt", "draft.md"}
+
+
 def test_include_exclude_and_attribute_limits(svc, tmp_path):
     make_tree(tmp_path)
     svc.create_store(name="docs")

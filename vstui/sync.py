@@ -138,33 +138,54 @@ def _spec(lines: Iterable[str]) -> pathspec.GitIgnoreSpec | None:
     return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
 
 
-def walk(root: Path, options: Options) -> Iterator[LocalFile]:
-    """Every regular file under ``root`` that the patterns select, sorted by path.
+def _read_gitignore(folder: str) -> pathspec.GitIgnoreSpec | None:
+    path = os.path.join(folder, ".gitignore")
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return _spec(handle.read().splitlines())
 
-    The root's ``.gitignore`` is honoured (directories it ignores are not entered), and
-    ``.git`` is never entered. ``--exclude`` wins over ``--include``.
+
+def walk(root: Path, options: Options) -> Iterator[LocalFile]:
+    """Every regular file under ``root`` that the patterns select, in path order.
+
+    Every ``.gitignore`` in the tree is honoured as git does (a deeper file's patterns,
+    relative to its folder, override the ones above; ignored folders are not entered),
+    and ``.git`` is never entered. ``--exclude`` wins over ``--include``.
     """
-    gitignore_path = root / ".gitignore"
-    ignore = None
-    if gitignore_path.is_file():
-        ignore = _spec(gitignore_path.read_text("utf-8", errors="replace").splitlines())
     include = _spec(options.include)
     exclude = _spec(options.exclude)
+    # The .gitignore specs that apply inside each folder: (folder prefix, spec), outermost first.
+    scopes: dict[str, list[tuple[str, pathspec.GitIgnoreSpec]]] = {}
+
+    def ignored(rel: str, specs: list[tuple[str, pathspec.GitIgnoreSpec]]) -> bool:
+        verdict = False
+        for prefix, spec in specs:
+            decided = spec.check_file(rel[len(prefix) :]).include
+            if decided is not None:
+                verdict = decided
+        return verdict
+
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         rel_dir = Path(dirpath).relative_to(root).as_posix()
         rel_dir = "" if rel_dir == "." else rel_dir + "/"
+        specs = list(scopes.pop(rel_dir, []))
+        own = _read_gitignore(dirpath)
+        if own is not None:
+            specs.append((rel_dir, own))
         kept_dirs = []
         for name in sorted(dirnames):
             rel = rel_dir + name + "/"
-            if name == ".git" or (ignore is not None and ignore.match_file(rel)):
+            if name == ".git" or ignored(rel, specs):
                 continue
             if exclude is not None and exclude.match_file(rel):
                 continue
             kept_dirs.append(name)
+            scopes[rel] = specs
         dirnames[:] = kept_dirs
         for name in sorted(filenames):
             rel = rel_dir + name
-            if ignore is not None and ignore.match_file(rel):
+            if ignored(rel, specs):
                 continue
             if include is not None and not include.match_file(rel):
                 continue
