@@ -308,6 +308,26 @@ def test_cli_dry_run_json_confirmation_and_create(svc, sim, clock, tmp_path):
     assert all(f.attributes and f.attributes["team"] == "docs" for f in files)
 
 
+def test_cli_json_with_wait_is_one_object(svc, sim, clock, tmp_path):
+    write(tmp_path, "a.md", "alpha\n")
+    write(tmp_path, "bad.txt", b"\xff\xfe not text")  # the simulator fails it
+    store = svc.create_store(name="s")
+    out, err = io.StringIO(), io.StringIO()
+    rc = sync.run(
+        args(tmp_path, store.id, "--yes", "--wait", "--json"),
+        svc,
+        out=out,
+        err=err,
+        sleep=advancing(clock),
+    )
+    assert rc == 1  # a file failed to process
+    body = json.loads(out.getvalue())  # exactly one JSON document
+    assert body["result"]["ok"] is True and len(body["result"]["attached"]) == 2
+    assert body["watch"]["exit_code"] == 1
+    assert [f["code"] for f in body["watch"]["failed"]] == ["invalid_file"]
+    assert "uploading 2/2 files" in err.getvalue()  # progress on stderr
+
+
 def test_cli_ctrl_c_prints_what_was_done_and_exits_130(svc, sim, clock, tmp_path):
     for i in range(20):
         write(tmp_path, f"{i:02d}.md", f"doc {i}\n")
@@ -370,3 +390,15 @@ def test_delete_fails_closed_when_listings_fail(svc, sim, clock, tmp_path):
     (file_id,) = report.detached
     assert not report.deleted and "could not list" in report.kept[file_id]
     assert file_id in {f.id for f in svc.iter_files()}
+
+
+def test_command_line_on_the_demo_account(tmp_path, capsys):
+    from vstui.cli import main
+
+    write(tmp_path, "notes.md", "notes\n")
+    rc = main(["--demo", "sync", str(tmp_path), "Fresh store", "--create", "--dry-run", "--json"])
+    assert rc == 0
+    plan = json.loads(capsys.readouterr().out)["plan"]
+    assert plan["store"] == {"id": "(new)", "name": "Fresh store", "create": True}
+    assert main(["--demo", "watch", "vsfb_x"]) == 2
+    assert "--store" in capsys.readouterr().err

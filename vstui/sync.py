@@ -1066,17 +1066,22 @@ def run(
     except KeyboardInterrupt:
         print("\nvstui sync: stopped while planning; nothing was changed.", file=err)
         return 130
+    payload: dict[str, Any] = {"dry_run": args.dry_run, "plan": plan.to_json(args.verbose)}
+
+    def finish(code: int) -> int:
+        if args.json:  # one object on stdout, whatever happened
+            json.dump(payload, out)
+            out.write("\n")
+        return code
+
     work = plan.has_work or plan.create_store
     if args.dry_run or not work:
-        if args.json:
-            json.dump({"dry_run": args.dry_run, "plan": plan.to_json(args.verbose)}, out)
-            out.write("\n")
-        else:
+        if not args.json:
             _print_plan(plan, out, args.verbose)
             print("Dry run: nothing was changed." if args.dry_run else "Nothing to do.", file=out)
         if not args.dry_run and args.wait and not plan.create_store:
-            return _wait(args, service, plan.store.id, None, out, err, sleep)
-        return 0
+            return finish(_wait(args, service, plan.store.id, None, out, err, sleep, payload))
+        return finish(0)
     if read_only:
         print("vstui sync: this profile is read-only; nothing was changed.", file=err)
         return 2
@@ -1110,20 +1115,17 @@ def run(
     except APIError as error:  # creating the store failed: nothing else happened
         print(f"vstui sync: {error.summary}", file=err)
         return 1
-    if args.json:
-        json.dump(
-            {"dry_run": False, "plan": plan.to_json(args.verbose), "result": report.to_json()}, out
-        )
-        out.write("\n")
-    else:
+    payload["result"] = report.to_json()
+    if not args.json:
         _print_report(report, out)
     if report.interrupted:
-        return 130
+        return finish(130)
     if not report.ok:
-        return 1
+        return finish(1)
     if args.wait:
-        return _wait(args, service, report.store_id, set(report.attached), out, err, sleep)
-    return 0
+        only = set(report.attached)
+        return finish(_wait(args, service, report.store_id, only, out, err, sleep, payload))
+    return finish(0)
 
 
 def _wait(
@@ -1134,6 +1136,7 @@ def _wait(
     out: TextIO,
     err: TextIO,
     sleep: Callable[[float], None],
+    payload: dict[str, Any],
 ) -> int:
     from . import watch
 
@@ -1152,5 +1155,9 @@ def _wait(
     except KeyboardInterrupt:
         print("\nvstui sync: stopped waiting; ingestion continues on the server.", file=err)
         return 130
-    watch.print_result(result, out, err, args.json)
+    payload["watch"] = result.to_json()
+    if not args.json:
+        watch.print_result(result, out, err, as_json=False)
+    elif err.isatty():
+        err.write("\n")
     return result.exit_code
