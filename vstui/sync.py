@@ -682,6 +682,7 @@ def execute(
             attach(pending)
             pending.clear()
         if report.interrupted:
+            emit("done")
             return _finish(report, service, started, requests_before)
         _replace(
             service,
