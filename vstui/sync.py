@@ -527,14 +527,43 @@ class _Uploaded:
     sha256: str
 
 
-def _upload(service: VectorStoresService, item: Item) -> _Uploaded:
+class _ByteBudget:
+    """Bounds the bytes held in memory by concurrent uploads (one file always fits)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self.cond = threading.Condition()
+
+    def acquire(self, size: int) -> None:
+        with self.cond:
+            self.cond.wait_for(lambda: self.used == 0 or self.used + size <= self.limit)
+            self.used += size
+
+    def release(self, size: int) -> None:
+        with self.cond:
+            self.used -= size
+            self.cond.notify_all()
+
+
+UPLOAD_MEMORY = 256 * 1024**2
+
+
+def _upload(service: VectorStoresService, item: Item, budget: _ByteBudget) -> _Uploaded:
     assert item.local is not None
-    with open(item.local.path, "rb") as handle:
-        content = handle.read()
-    # What is uploaded is what the attributes describe, even if the file changed since.
-    sha = hashlib.sha256(content).hexdigest()
-    name = item.rel.rsplit("/", 1)[-1]
-    uploaded = service.upload_file(name, content)
+    size = item.local.size
+    budget.acquire(size)
+    try:
+        with open(item.local.path, "rb") as handle:
+            content = handle.read(limits.MAX_FILE_BYTES + 1)
+        if len(content) > limits.MAX_FILE_BYTES:
+            raise OSError(f"grew over the {limits.MAX_FILE_BYTES // 1024**2} MB limit")
+        # What is uploaded is what the attributes describe, even if the file changed since.
+        sha = hashlib.sha256(content).hexdigest()
+        name = item.rel.rsplit("/", 1)[-1]
+        uploaded = service.upload_file(name, content)
+    finally:
+        budget.release(size)
     return _Uploaded(item, uploaded.id, sha)
 
 
@@ -598,6 +627,7 @@ def execute(
         if on_progress is not None:
             on_progress(progress)
 
+    budget = _ByteBudget(UPLOAD_MEMORY)
     pending: list[_Uploaded] = []
     new_versions: dict[str, str] = {}  # path -> new file id (changed files only)
     batch_of: dict[str, str] = {}  # path -> batch id
@@ -639,7 +669,7 @@ def execute(
                     item = next(queue, None)
                     if item is None:
                         return
-                    running[pool.submit(_upload, service, item)] = item
+                    running[pool.submit(_upload, service, item, budget)] = item
 
             try:
                 fill()
@@ -907,7 +937,12 @@ def add_parser(sub: Any) -> None:
         metavar="PREFIX",
         help="prefix of the attributes that remember the source ('path', 'sha256')",
     )
-    p.add_argument("--chunking", default=None, metavar="auto|static:MAX_TOKENS:OVERLAP")
+    p.add_argument(
+        "--chunking",
+        default=None,
+        metavar="auto|static:MAX_TOKENS:OVERLAP",
+        help="chunking for new and changed files (MAX_TOKENS 100-4096, OVERLAP <= half)",
+    )
     p.add_argument(
         "--delete",
         action="store_true",
