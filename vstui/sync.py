@@ -307,6 +307,7 @@ class Plan:
             "root": self.root,
             "counts": self.counts(),
             "delete_removed": self.options.delete,
+            "planning_requests": self.listing_requests,
         }
         if verbose:
             out["items"] = [i.to_json() for i in self.items]
