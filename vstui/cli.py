@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     from . import headless
 
     headless.add_parser(sub)
+    from . import sync, watch
+
+    sync.add_parser(sub)
+    watch.add_parser(sub)
     key = sub.add_parser("key", help="store, show or delete an API key in the OS keyring")
     key.add_argument("key_command", choices=["set", "show", "delete"])
     key.add_argument(
@@ -84,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "cleanup":
         return launch.run_cleanup(args)
+    if args.command in ("sync", "watch"):
+        return launch.run_sync_or_watch(args)
     if args.command == "key":
         return launch.run_key(args)
     return launch.run_tui(args)

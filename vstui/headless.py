@@ -71,11 +71,12 @@ def _print_plan(plan: Plan, out: TextIO) -> None:
     )
 
 
-def _confirm(count: int, stdin: TextIO, err: TextIO) -> bool | None:
+def _confirm(count: int, stdin: TextIO, err: TextIO, action: str = "delete") -> bool | None:
     """None when there is no terminal to ask."""
     if not stdin.isatty():
         return None
-    err.write(f"Type {count} to delete {fmt.plural(count, 'item')}: ")
+    noun = "item" if action == "delete" else "change"
+    err.write(f"Type {count} to {action} {fmt.plural(count, noun)}: ")
     err.flush()
     answer = stdin.readline().strip()
     return answer == str(count)

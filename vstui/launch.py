@@ -216,6 +216,34 @@ def run_cleanup(args: argparse.Namespace) -> int:
             server.stop()
 
 
+def run_sync_or_watch(args: argparse.Namespace) -> int:
+    """``vstui sync`` and ``vstui watch``: the account as ``run_cleanup`` resolves it."""
+    from . import sync, watch
+
+    try:
+        config = load_config(args)
+        server = None
+        if args.demo:
+            session, server = demo_session(config=config)
+            service = session.service
+            read_only = args.read_only
+        else:
+            account = resolve_account(config, args.profile, base_url=args.base_url, max_retries=8)
+            service = VectorStoresService(account.settings)
+            read_only = args.read_only or account.profile.read_only
+    except LaunchError as exc:
+        print(f"vstui: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.command == "sync":
+            return sync.run(args, service, read_only=read_only)
+        return watch.run(args, service)
+    finally:
+        service.close()
+        if server is not None:
+            server.stop()
+
+
 def run_key(args: argparse.Namespace) -> int:
     """``vstui key set|show|delete [--profile NAME]``."""
     import getpass

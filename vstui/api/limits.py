@@ -18,6 +18,14 @@ BATCH_FILES_MIN, BATCH_FILES_MAX = 1, 500
 STORE_FILE_IDS_MAX = 500
 LIST_LIMIT_MIN, LIST_LIMIT_MAX = 1, 100
 SEARCH_RESULTS_MIN, SEARCH_RESULTS_MAX = 1, 50
+MAX_FILE_BYTES = 512 * 1024**2  # "Individual files can be up to 512 MB" (createFile)
+# File types ``file_search`` accepts (OpenAI's file-search guide), lower-case, no dot.
+FILE_SEARCH_EXTENSIONS = frozenset(
+    {
+        "c", "cpp", "cs", "css", "doc", "docx", "go", "html", "java", "js", "json", "md",
+        "pdf", "php", "pptx", "py", "rb", "sh", "tex", "ts", "txt",
+    }
+)  # fmt: skip
 
 Problem = tuple[str, str]
 

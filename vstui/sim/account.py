@@ -504,7 +504,7 @@ class Account:
         jitter = 0.8 + 0.4 * self.rng.random()
         duration = min(PROCESSING_CAP, PROCESSING_FLOOR + sim_file.bytes / PROCESSING_RATE)
         duration *= jitter
-        if ext in UNSUPPORTED_EXTENSIONS or not ext:
+        if ext not in limits.FILE_SEARCH_EXTENSIONS:
             kind = ext or "unknown"
             message = f"The file type '{kind}' is not supported for file_search."
             return now + PROCESSING_FLOOR * jitter, "failed", ("unsupported_file", message)

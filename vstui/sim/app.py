@@ -527,6 +527,8 @@ class Handlers:
         if upload is None or isinstance(upload, str):
             raise SimError(400, "Missing required parameter: 'file'.", param="file")
         data = await upload.read()
+        if len(data) > limits.MAX_FILE_BYTES:
+            raise SimError(400, "The file is larger than the 512 MB limit.", param="file")
         expires_at = None
         seconds = form.get("expires_after[seconds]")
         if isinstance(seconds, str):

@@ -1,0 +1,1200 @@
+"""Sync a folder into a vector store: plan (what is new, changed, unchanged, removed,
+skipped and why), then execute with progress callbacks. No UI: ``vstui sync`` and,
+later, the TUI share it.
+
+Each store file that sync attaches remembers its source in two attributes, the relative
+path and the sha256 of the content (``{prefix}path``, ``{prefix}sha256``), so a re-run
+classifies every file from one listing of the store, without downloading anything.
+
+Safety rules:
+- a changed file's new version is attached and *completed* before the old version is
+  detached, so search never loses the document (a new version that fails keeps the old);
+- an underlying file is deleted only when complete listings prove no other store holds
+  it; when they cannot (a listing failed), it is kept and the report says so;
+- a source that is skipped (empty now, too big) keeps what the store has.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import stat
+import sys
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TextIO
+
+import pathspec
+
+from .api import APIError, NotFoundError, VectorStore, VectorStoreFile, VectorStoresService, limits
+
+HASH_CHUNK = 1024 * 1024
+DEFAULT_PREFIX = ""
+Kind = Literal["new", "changed", "unchanged", "removed", "skipped"]
+KINDS: tuple[Kind, ...] = ("new", "changed", "unchanged", "removed", "skipped")
+
+
+class SyncError(Exception):
+    """Something the user must fix (a bad option, an ambiguous store); the message says what."""
+
+
+# -- options --------------------------------------------------------------------------------
+
+
+def parse_chunking(text: str | None) -> dict[str, Any] | None:
+    """``auto`` or ``static:MAX_TOKENS:OVERLAP``, validated as the API does."""
+    if text is None:
+        return None
+    if text == "auto":
+        return {"type": "auto"}
+    parts = text.split(":")
+    if len(parts) != 3 or parts[0] != "static":
+        raise SyncError(f"--chunking must be 'auto' or 'static:MAX_TOKENS:OVERLAP', not {text!r}.")
+    try:
+        size, overlap = int(parts[1]), int(parts[2])
+    except ValueError:
+        raise SyncError(f"--chunking {text!r}: MAX_TOKENS and OVERLAP must be integers.") from None
+    strategy: dict[str, Any] = {
+        "type": "static",
+        "static": {"max_chunk_size_tokens": size, "chunk_overlap_tokens": overlap},
+    }
+    problem = limits.check_chunking_strategy(strategy)
+    if problem is not None:
+        raise SyncError(f"--chunking {text!r}: {problem[1]}")
+    return strategy
+
+
+def parse_attrs(pairs: Sequence[str] | None) -> dict[str, str]:
+    """``key=value`` pairs (repeatable ``--attr``)."""
+    attrs: dict[str, str] = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SyncError(f"--attr {pair!r}: expected KEY=VALUE.")
+        attrs[key] = value
+    return attrs
+
+
+@dataclass(frozen=True)
+class Options:
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    chunking: Mapping[str, Any] | None = None
+    prefix: str = DEFAULT_PREFIX
+    delete: bool = False
+
+    @property
+    def path_key(self) -> str:
+        return f"{self.prefix}path"
+
+    @property
+    def hash_key(self) -> str:
+        return f"{self.prefix}sha256"
+
+    def validate(self) -> None:
+        """Problems that would skip every file are usage errors, found before any work."""
+        reserved = {self.path_key, self.hash_key} & set(self.attributes)
+        if reserved:
+            raise SyncError(
+                f"--attr {sorted(reserved)[0]!r} is the attribute sync keeps the source in; "
+                "choose another key or another --attr-prefix."
+            )
+        sample = {**self.attributes, self.path_key: "x", self.hash_key: "0" * 64}
+        problem = limits.check_attributes(sample)
+        if problem is not None:
+            raise SyncError(
+                f"attributes: {problem[1]} (sync adds {self.path_key!r} and {self.hash_key!r})"
+            )
+        if self.chunking is not None:
+            problem = limits.check_chunking_strategy(self.chunking)
+            if problem is not None:
+                raise SyncError(f"chunking: {problem[1]}")
+
+    def attributes_for(self, rel: str, sha256: str) -> dict[str, Any]:
+        return {**self.attributes, self.path_key: rel, self.hash_key: sha256}
+
+
+# -- the local side -------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class LocalFile:
+    rel: str  # posix, NFC-normalised, relative to the root
+    path: str  # where to read it
+    size: int
+    sha256: str = ""
+    skip_reason: str = ""
+
+
+def _spec(lines: Iterable[str]) -> pathspec.GitIgnoreSpec | None:
+    lines = [line for line in lines if line.strip()]
+    return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
+
+
+def _read_gitignore(folder: str) -> pathspec.GitIgnoreSpec | None:
+    path = os.path.join(folder, ".gitignore")
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return _spec(handle.read().splitlines())
+
+
+def walk(root: Path, options: Options) -> Iterator[LocalFile]:
+    """Every regular file under ``root`` that the patterns select, in path order.
+
+    Every ``.gitignore`` in the tree is honoured as git does (a deeper file's patterns,
+    relative to its folder, override the ones above; ignored folders are not entered),
+    and ``.git`` is never entered. ``--exclude`` wins over ``--include``.
+    """
+    include = _spec(options.include)
+    exclude = _spec(options.exclude)
+    # The .gitignore specs that apply inside each folder: (folder prefix, spec), outermost first.
+    scopes: dict[str, list[tuple[str, pathspec.GitIgnoreSpec]]] = {}
+
+    def ignored(rel: str, specs: list[tuple[str, pathspec.GitIgnoreSpec]]) -> bool:
+        verdict = False
+        for prefix, spec in specs:
+            decided = spec.check_file(rel[len(prefix) :]).include
+            if decided is not None:
+                verdict = decided
+        return verdict
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        rel_dir = Path(dirpath).relative_to(root).as_posix()
+        rel_dir = "" if rel_dir == "." else rel_dir + "/"
+        specs = list(scopes.pop(rel_dir, []))
+        own = _read_gitignore(dirpath)
+        if own is not None:
+            specs.append((rel_dir, own))
+        kept_dirs = []
+        for name in sorted(dirnames):
+            rel = rel_dir + name + "/"
+            if name == ".git" or ignored(rel, specs):
+                continue
+            if exclude is not None and exclude.match_file(rel):
+                continue
+            kept_dirs.append(name)
+            scopes[rel] = specs
+        dirnames[:] = kept_dirs
+        for name in sorted(filenames):
+            rel = rel_dir + name
+            if ignored(rel, specs):
+                continue
+            if include is not None and not include.match_file(rel):
+                continue
+            if exclude is not None and exclude.match_file(rel):
+                continue
+            full = os.path.join(dirpath, name)
+            try:
+                info = os.lstat(full)
+            except OSError as exc:
+                yield LocalFile(_nfc(rel), full, 0, skip_reason=f"unreadable: {exc.strerror}")
+                continue
+            if stat.S_ISLNK(info.st_mode):
+                yield LocalFile(_nfc(rel), full, 0, skip_reason="symbolic link (not followed)")
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            yield LocalFile(_nfc(rel), full, info.st_size)
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def sha256_of(path: str) -> str:
+    """Streams the file: memory stays flat whatever its size."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def precheck(local: LocalFile, options: Options) -> str:
+    """Why this file cannot go to file search ('' when it can)."""
+    if local.skip_reason:
+        return local.skip_reason
+    if local.size == 0:
+        return "empty"
+    if local.size > limits.MAX_FILE_BYTES:
+        return f"over the API's {limits.MAX_FILE_BYTES // 1024**2} MB file size limit"
+    name = local.rel.rsplit("/", 1)[-1]
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in limits.FILE_SEARCH_EXTENSIONS:
+        shown = f".{ext}" if ext else "no extension"
+        return f"file type {shown} is not supported by file search"
+    problem = limits.check_attributes(options.attributes_for(local.rel, "0" * 64))
+    if problem is not None:
+        return f"attributes over the API's limits: {problem[1]}"
+    return ""
+
+
+# -- the plan -------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Item:
+    kind: Kind
+    rel: str
+    local: LocalFile | None = None
+    old: list[VectorStoreFile] = field(default_factory=list)  # attachments this replaces
+    reason: str = ""  # why skipped / why changed
+    current: VectorStoreFile | None = None  # the store's matching version (unchanged)
+
+    @property
+    def bytes(self) -> int:
+        if self.local is not None:
+            return self.local.size
+        return sum(f.usage_bytes for f in self.old)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "path": self.rel, "bytes": self.bytes}
+        if self.reason:
+            out["reason"] = self.reason
+        if self.old:
+            out["replaces"] = [f.id for f in self.old]
+        return out
+
+
+@dataclass
+class Plan:
+    store: VectorStore
+    root: str
+    options: Options
+    items: list[Item]
+    create_store: bool = False  # the store does not exist yet (dry run of --create)
+    listing_requests: int = 0
+
+    def of(self, kind: Kind) -> list[Item]:
+        return [i for i in self.items if i.kind == kind]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        result: dict[str, dict[str, int]] = {k: {"files": 0, "bytes": 0} for k in KINDS}
+        for item in self.items:
+            result[item.kind]["files"] += 1
+            result[item.kind]["bytes"] += item.bytes
+        return result
+
+    @property
+    def uploads(self) -> list[Item]:
+        return [i for i in self.items if i.kind in ("new", "changed")]
+
+    @property
+    def upload_bytes(self) -> int:
+        return sum(i.bytes for i in self.uploads)
+
+    @property
+    def duplicates(self) -> list[VectorStoreFile]:
+        """Stale attachments of unchanged files (left by an interrupted replacement)."""
+        return [f for i in self.of("unchanged") for f in i.old]
+
+    @property
+    def has_work(self) -> bool:
+        deletions = bool(self.of("removed")) and self.options.delete
+        return bool(self.uploads) or deletions or bool(self.duplicates)
+
+    def to_json(self, verbose: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "store": {"id": self.store.id, "name": self.store.name, "create": self.create_store},
+            "root": self.root,
+            "counts": self.counts(),
+            "delete_removed": self.options.delete,
+            "planning_requests": self.listing_requests,
+        }
+        if verbose:
+            out["items"] = [i.to_json() for i in self.items]
+        else:
+            out["skipped"] = [i.to_json() for i in self.of("skipped")]
+        return out
+
+
+def _is_active(f: VectorStoreFile) -> bool:
+    return f.status in ("completed", "in_progress")
+
+
+def classify(
+    local_files: Iterable[LocalFile], remote: Iterable[VectorStoreFile], options: Options
+) -> list[Item]:
+    """Compare the folder with the store's files (by the path and sha256 attributes)."""
+    by_path: dict[str, list[VectorStoreFile]] = {}
+    for f in remote:
+        attrs = f.attributes or {}
+        rel, sha = attrs.get(options.path_key), attrs.get(options.hash_key)
+        if isinstance(rel, str) and isinstance(sha, str):
+            by_path.setdefault(rel, []).append(f)
+    items: list[Item] = []
+    seen: set[str] = set()
+    for local in local_files:
+        seen.add(local.rel)
+        versions = by_path.get(local.rel, [])
+        reason = precheck(local, options)
+        if reason:
+            items.append(Item("skipped", local.rel, local, reason=reason))
+            continue
+        current = [
+            f
+            for f in versions
+            if _is_active(f) and (f.attributes or {}).get(options.hash_key) == local.sha256
+        ]
+        if current:
+            # Keep the newest matching version; anything else for this path is stale.
+            keep = max(current, key=lambda f: (f.status == "completed", f.created_at))
+            stale = [f for f in versions if f.id != keep.id]
+            items.append(Item("unchanged", local.rel, local, old=stale, current=keep))
+        elif versions:
+            failed = all(not _is_active(f) for f in versions)
+            why = "the store's version failed to process" if failed else "content changed"
+            items.append(Item("changed", local.rel, local, old=versions, reason=why))
+        else:
+            items.append(Item("new", local.rel, local))
+    for rel in sorted(set(by_path) - seen):
+        items.append(Item("removed", rel, None, old=by_path[rel], reason="source is gone"))
+    return items
+
+
+def _hash_all(files: list[LocalFile], concurrency: int) -> None:
+    """Hash on a few threads, each over its own stride (no future per file: memory stays
+    proportional to the plan, not to the number of queued tasks)."""
+    workers = max(1, min(concurrency, 8))
+
+    def stride(start: int) -> None:
+        for local in files[start::workers]:
+            if local.skip_reason or local.size == 0 or local.size > limits.MAX_FILE_BYTES:
+                continue
+            try:
+                local.sha256 = sha256_of(local.path)
+            except OSError as exc:
+                local.skip_reason = f"unreadable: {exc.strerror or exc}"
+
+    threads = [threading.Thread(target=stride, args=(i,), daemon=True) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def find_store(service: VectorStoresService, ref: str) -> VectorStore | None:
+    """A store by ID, or by exact name (more than one store with the name is an error)."""
+    if ref.startswith("vs_"):
+        try:
+            return service.retrieve_store(ref)
+        except NotFoundError:
+            pass
+    matches = [s for page in service.walk_stores_both_ends() for s in page if s.name == ref]
+    if len(matches) > 1:
+        ids = ", ".join(s.id for s in matches)
+        raise SyncError(f"{len(matches)} stores are named {ref!r} ({ids}); give the store's ID.")
+    return matches[0] if matches else None
+
+
+def build_plan(
+    service: VectorStoresService,
+    root: Path,
+    store_ref: str,
+    options: Options,
+    *,
+    create: bool = False,
+    concurrency: int = 8,
+    progress: Callable[[str], None] | None = None,
+) -> Plan:
+    """Reads only (the store is not created here even with ``create``)."""
+    options.validate()
+    if not root.is_dir():
+        raise SyncError(f"{root} is not a folder.")
+    before = service.stats.requests
+    store = find_store(service, store_ref)
+    missing = store is None
+    if store is None:
+        if not create:
+            raise SyncError(f"There is no store {store_ref!r}. Add --create to make it.")
+        store = VectorStore(id="(new)", name=store_ref)
+    local = list(walk(root, options))
+    if progress is not None:
+        progress(f"hashing {len(local):,} files")
+    _hash_all(local, concurrency)
+    remote: list[VectorStoreFile] = []
+    if not missing:
+        if progress is not None:
+            progress("listing the store's files")
+        remote = list(service.iter_store_files(store.id))
+    items = classify(local, remote, options)
+    return Plan(
+        store=store,
+        root=str(root),
+        options=options,
+        items=items,
+        create_store=missing,
+        listing_requests=service.stats.requests - before,
+    )
+
+
+# -- execution ------------------------------------------------------------------------------
+
+Stage = Literal["upload", "attach", "wait", "replace", "delete", "done"]
+
+
+@dataclass
+class Progress:
+    stage: Stage
+    files_done: int
+    files_total: int
+    bytes_done: int
+    bytes_total: int
+    started: float
+    message: str = ""
+
+    @property
+    def rate(self) -> float:
+        """Bytes per second so far."""
+        elapsed = time.monotonic() - self.started
+        return self.bytes_done / elapsed if elapsed > 0 else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        rate = self.rate
+        if rate <= 0 or self.bytes_done >= self.bytes_total:
+            return None
+        return (self.bytes_total - self.bytes_done) / rate
+
+
+@dataclass
+class Report:
+    store_id: str = ""
+    uploaded: list[str] = field(default_factory=list)  # paths
+    attached: dict[str, str] = field(default_factory=dict)  # file_id -> path
+    replaced: list[str] = field(default_factory=list)  # paths whose old version went
+    detached: list[str] = field(default_factory=list)  # file ids
+    deleted: list[str] = field(default_factory=list)  # file ids
+    kept: dict[str, str] = field(default_factory=dict)  # file id -> why not deleted
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path or id, reason)
+    batches: list[str] = field(default_factory=list)
+    unattached: list[str] = field(default_factory=list)  # uploaded, never attached
+    interrupted: bool = False
+    seconds: float = 0.0
+    requests: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.interrupted
+
+    def summary(self) -> str:
+        parts = [
+            f"{len(self.uploaded)} uploaded",
+            f"{len(self.attached)} attached",
+            f"{len(self.replaced)} replaced",
+            f"{len(self.detached)} detached",
+            f"{len(self.deleted)} files deleted",
+            f"{len(self.failed)} failed",
+        ]
+        if self.kept:
+            parts.append(f"{len(self.kept)} files kept")
+        return ", ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "store_id": self.store_id,
+            "interrupted": self.interrupted,
+            "uploaded": self.uploaded,
+            "attached": sorted(self.attached),
+            "replaced": self.replaced,
+            "detached": self.detached,
+            "deleted": self.deleted,
+            "kept": [{"id": k, "reason": v} for k, v in self.kept.items()],
+            "failed": [{"item": k, "reason": v} for k, v in self.failed],
+            "batches": self.batches,
+            "unattached": self.unattached,
+            "seconds": round(self.seconds, 3),
+            "requests": self.requests,
+        }
+
+
+class _Interrupted(Exception):
+    pass
+
+
+@dataclass
+class _Uploaded:
+    item: Item
+    file_id: str
+    sha256: str
+
+
+class _ByteBudget:
+    """Bounds the bytes held in memory by concurrent uploads (one file always fits)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self.cond = threading.Condition()
+
+    def acquire(self, size: int) -> None:
+        with self.cond:
+            self.cond.wait_for(lambda: self.used == 0 or self.used + size <= self.limit)
+            self.used += size
+
+    def release(self, size: int) -> None:
+        with self.cond:
+            self.used -= size
+            self.cond.notify_all()
+
+
+UPLOAD_MEMORY = 256 * 1024**2
+
+
+def _upload(service: VectorStoresService, item: Item, budget: _ByteBudget) -> _Uploaded:
+    assert item.local is not None
+    size = item.local.size
+    budget.acquire(size)
+    try:
+        with open(item.local.path, "rb") as handle:
+            content = handle.read(limits.MAX_FILE_BYTES + 1)
+        if len(content) > limits.MAX_FILE_BYTES:
+            raise OSError(f"grew over the {limits.MAX_FILE_BYTES // 1024**2} MB limit")
+        # What is uploaded is what the attributes describe, even if the file changed since.
+        sha = hashlib.sha256(content).hexdigest()
+        name = item.rel.rsplit("/", 1)[-1]
+        uploaded = service.upload_file(name, content)
+    finally:
+        budget.release(size)
+    return _Uploaded(item, uploaded.id, sha)
+
+
+def _error_text(error: BaseException) -> str:
+    if isinstance(error, APIError):
+        return str(error)
+    if isinstance(error, OSError):
+        return f"could not read: {error.strerror or error}"
+    return f"{type(error).__name__}: {error}"
+
+
+def held_elsewhere(
+    service: VectorStoresService, store_id: str, file_ids: Iterable[str]
+) -> set[str] | None:
+    """Which of ``file_ids`` another store holds, from complete listings; None if unknown."""
+    wanted = set(file_ids)
+    held: set[str] = set()
+    try:
+        for page in service.walk_stores_both_ends():
+            for store in page:
+                if store.id == store_id or store.file_counts.total == 0:
+                    continue
+                held |= {f.id for f in service.iter_store_files(store.id)} & wanted
+    except APIError:
+        return None
+    return held
+
+
+def execute(
+    service: VectorStoresService,
+    plan: Plan,
+    *,
+    concurrency: int = 16,
+    on_progress: Callable[[Progress], None] | None = None,
+    cancelled: threading.Event | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    batch_size: int = limits.BATCH_FILES_MAX,
+    replace_timeout: float = 3600.0,
+) -> Report:
+    """Carry out a plan. Progress callbacks run on the calling thread.
+
+    Ctrl-C (``KeyboardInterrupt`` on the calling thread) or ``cancelled`` stops new
+    uploads; what was uploaded is still attached so the next run converges; the report
+    says ``interrupted``.
+    """
+    started = time.monotonic()
+    requests_before = service.stats.requests
+    cancelled = cancelled or threading.Event()
+    report = Report()
+    options = plan.options
+    store = plan.store
+    if plan.create_store:
+        store = service.create_store(name=plan.store.name)
+    report.store_id = store.id
+    uploads = plan.uploads
+    progress = Progress("upload", 0, len(uploads), 0, plan.upload_bytes, started)
+
+    def emit(stage: Stage, message: str = "") -> None:
+        progress.stage = stage
+        progress.message = message
+        if on_progress is not None:
+            on_progress(progress)
+
+    budget = _ByteBudget(UPLOAD_MEMORY)
+    pending: list[_Uploaded] = []
+    new_versions: dict[str, str] = {}  # path -> new file id (changed files only)
+    batch_of: dict[str, str] = {}  # path -> batch id
+
+    def attach(entries: list[_Uploaded]) -> None:
+        for start in range(0, len(entries), batch_size):
+            chunk = entries[start : start + batch_size]
+            files = []
+            for u in chunk:
+                entry: dict[str, Any] = {
+                    "file_id": u.file_id,
+                    "attributes": options.attributes_for(u.item.rel, u.sha256),
+                }
+                if options.chunking is not None:
+                    entry["chunking_strategy"] = dict(options.chunking)
+                files.append(entry)
+            try:
+                batch = service.create_batch(store.id, files=files)
+            except APIError as error:
+                for u in chunk:
+                    report.failed.append((u.item.rel, f"attach: {error}"))
+                    report.unattached.append(u.file_id)
+                continue
+            report.batches.append(batch.id)
+            for u in chunk:
+                report.attached[u.file_id] = u.item.rel
+                batch_of[u.item.rel] = batch.id
+                if u.item.kind == "changed":
+                    new_versions[u.item.rel] = u.file_id
+            emit("attach", f"batch {batch.id}: {len(chunk)} files")
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="sync") as pool:
+            queue = iter(uploads)
+            running: dict[Future[_Uploaded], Item] = {}
+
+            def fill() -> None:
+                while len(running) < concurrency * 2 and not cancelled.is_set():
+                    item = next(queue, None)
+                    if item is None:
+                        return
+                    running[pool.submit(_upload, service, item, budget)] = item
+
+            try:
+                fill()
+                while running:
+                    done, _ = wait(list(running), timeout=0.25, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        item = running.pop(future)
+                        progress.files_done += 1
+                        progress.bytes_done += item.bytes
+                        try:
+                            result = future.result()
+                        except Exception as error:
+                            report.failed.append((item.rel, f"upload: {_error_text(error)}"))
+                            emit("upload", f"failed {item.rel}")
+                            continue
+                        report.uploaded.append(item.rel)
+                        pending.append(result)
+                        emit("upload", item.rel)
+                    if len(pending) >= batch_size:
+                        attach(pending[:batch_size])
+                        del pending[:batch_size]
+                    if cancelled.is_set():
+                        raise _Interrupted
+                    fill()
+            except (KeyboardInterrupt, _Interrupted):
+                cancelled.set()
+                report.interrupted = True
+                for future in running:
+                    future.cancel()
+                # In-flight uploads finish; they are attached below so nothing leaks.
+                for future, item in list(running.items()):
+                    if future.cancelled():
+                        continue
+                    try:
+                        pending.append(future.result())
+                        report.uploaded.append(item.rel)
+                    except Exception as error:
+                        report.failed.append((item.rel, f"upload: {_error_text(error)}"))
+        if pending:
+            attach(pending)
+            pending.clear()
+        if report.interrupted:
+            emit("done")
+            return _finish(report, service, started, requests_before)
+        _replace(
+            service,
+            store.id,
+            plan,
+            report,
+            new_versions,
+            batch_of,
+            emit,
+            sleep,
+            replace_timeout,
+            cancelled,
+        )
+        if cancelled.is_set():
+            report.interrupted = True
+    except KeyboardInterrupt:
+        report.interrupted = True
+        # A second Ctrl-C while attaching: whatever was uploaded but not attached is named.
+        attached = set(report.attached)
+        report.unattached.extend(u.file_id for u in pending if u.file_id not in attached)
+    emit("done")
+    return _finish(report, service, started, requests_before)
+
+
+def _finish(
+    report: Report, service: VectorStoresService, started: float, requests_before: int
+) -> Report:
+    report.seconds = time.monotonic() - started
+    report.requests = service.stats.requests - requests_before
+    return report
+
+
+def _wait_batches(
+    service: VectorStoresService,
+    store_id: str,
+    batch_ids: Sequence[str],
+    sleep: Callable[[float], None],
+    timeout: float,
+    cancelled: threading.Event,
+    emit: Callable[[Stage, str], None],
+) -> bool:
+    """Poll until every batch is terminal; False on timeout or cancel."""
+    left = list(dict.fromkeys(batch_ids))
+    deadline = time.monotonic() + timeout
+    while left:
+        if cancelled.is_set() or time.monotonic() > deadline:
+            return False
+        poll_ms = 1000
+        for batch_id in list(left):
+            batch = service.retrieve_batch(store_id, batch_id)
+            if batch.status != "in_progress":
+                left.remove(batch_id)
+            elif batch._poll_after_ms is not None:
+                poll_ms = min(poll_ms, batch._poll_after_ms)
+        if left:
+            emit("wait", f"waiting for {len(left)} batch(es) to finish processing")
+            sleep(max(0.05, poll_ms / 1000))
+    return True
+
+
+def _wait_files(
+    service: VectorStoresService,
+    store_id: str,
+    file_ids: Sequence[str],
+    sleep: Callable[[float], None],
+    timeout: float,
+    cancelled: threading.Event,
+    emit: Callable[[Stage, str], None],
+) -> set[str]:
+    """Poll single store files until terminal; the IDs that completed."""
+    left = set(file_ids)
+    completed: set[str] = set()
+    deadline = time.monotonic() + timeout
+    while left and not cancelled.is_set() and time.monotonic() <= deadline:
+        poll_ms = 1000
+        for file_id in sorted(left):
+            f = service.retrieve_store_file(store_id, file_id)
+            if f.status != "in_progress":
+                left.discard(file_id)
+                if f.status == "completed":
+                    completed.add(file_id)
+            elif f._poll_after_ms is not None:
+                poll_ms = min(poll_ms, f._poll_after_ms)
+        if left:
+            emit("wait", f"waiting for {len(left)} file(s) to finish processing")
+            sleep(max(0.05, poll_ms / 1000))
+    return completed
+
+
+def _replace(
+    service: VectorStoresService,
+    store_id: str,
+    plan: Plan,
+    report: Report,
+    new_versions: dict[str, str],
+    batch_of: dict[str, str],
+    emit: Callable[[Stage, str], None],
+    sleep: Callable[[float], None],
+    timeout: float,
+    cancelled: threading.Event,
+) -> None:
+    """Old versions go only after the new one completed; then removed sources, if asked."""
+    to_drop: list[tuple[str, VectorStoreFile]] = []  # (path, old attachment)
+    changed = [i for i in plan.of("changed") if i.rel in new_versions]
+    if changed:
+        batches = [batch_of[i.rel] for i in changed]
+        finished = _wait_batches(service, store_id, batches, sleep, timeout, cancelled, emit)
+        completed: set[str] = set()
+        if finished:
+            for batch_id in dict.fromkeys(batches):
+                completed |= {
+                    f.id for f in service.iter_batch_files(store_id, batch_id, filter="completed")
+                }
+        for item in changed:
+            new_id = new_versions[item.rel]
+            if new_id in completed:
+                to_drop.extend((item.rel, old) for old in item.old if old.id != new_id)
+                report.replaced.append(item.rel)
+            elif finished:
+                report.failed.append(
+                    (item.rel, "the new version did not complete; the old version was kept")
+                )
+            else:
+                report.failed.append(
+                    (item.rel, "stopped before the new version completed; the old one was kept")
+                )
+    # Stale versions left by an interrupted run go once the current one has completed.
+    resumed = [i for i in plan.of("unchanged") if i.old and i.current is not None]
+    waiting = [i for i in resumed if i.current is not None and i.current.status != "completed"]
+    done = _wait_files(
+        service,
+        store_id,
+        [i.current.id for i in waiting if i.current is not None],
+        sleep,
+        timeout,
+        cancelled,
+        emit,
+    )
+    for item in resumed:
+        assert item.current is not None
+        if item.current.status == "completed" or item.current.id in done:
+            to_drop.extend((item.rel, old) for old in item.old)
+        else:
+            report.failed.append(
+                (item.rel, "its current version did not complete; older versions were kept")
+            )
+    if plan.options.delete:
+        for item in plan.of("removed"):
+            to_drop.extend((item.rel, old) for old in item.old)
+    if not to_drop or cancelled.is_set():
+        return
+    emit("replace", f"detaching {len(to_drop)} old version(s)")
+    detached: list[str] = []
+    for rel, old in to_drop:
+        try:
+            service.delete_store_file(store_id, old.id)
+        except NotFoundError:
+            pass
+        except APIError as error:
+            report.failed.append((rel, f"detach {old.id}: {error}"))
+            continue
+        detached.append(old.id)
+    report.detached.extend(detached)
+    if not detached:
+        return
+    emit("delete", f"checking whether other stores hold {len(detached)} file(s)")
+    held = held_elsewhere(service, store_id, detached)
+    for file_id in detached:
+        if held is None:
+            report.kept[file_id] = "could not list every store to prove no other store holds it"
+            continue
+        if file_id in held:
+            report.kept[file_id] = "another store holds it"
+            continue
+        try:
+            service.delete_file(file_id)
+        except NotFoundError:
+            pass
+        except APIError as error:
+            report.kept[file_id] = f"delete failed: {error}"
+            continue
+        report.deleted.append(file_id)
+
+
+# -- the command ----------------------------------------------------------------------------
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "sync",
+        help="keep a store in step with a folder: upload new and changed files, drop removed",
+        description="Plan, then upload what is new or changed (and with --delete drop what "
+        "was removed). Nothing changes without --yes or a typed confirmation on a terminal.",
+    )
+    p.add_argument("path", metavar="PATH", help="the folder to sync (walked recursively)")
+    p.add_argument("store", metavar="STORE", help="store ID or exact name")
+    p.add_argument("--create", action="store_true", help="create the store if it is missing")
+    p.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="only files matching (gitignore syntax; repeat)",
+    )
+    p.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="skip files matching (gitignore syntax; repeat)",
+    )
+    p.add_argument(
+        "--attr",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="attribute for new and changed files (repeat)",
+    )
+    p.add_argument(
+        "--attr-prefix",
+        default=DEFAULT_PREFIX,
+        metavar="PREFIX",
+        help="prefix of the attributes that remember the source ('path', 'sha256')",
+    )
+    p.add_argument(
+        "--chunking",
+        default=None,
+        metavar="auto|static:MAX_TOKENS:OVERLAP",
+        help="chunking for new and changed files (MAX_TOKENS 100-4096, OVERLAP <= half)",
+    )
+    p.add_argument(
+        "--delete",
+        action="store_true",
+        help="detach files whose source is gone (and delete them if no store holds them)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
+    p.add_argument("--verbose", action="store_true", help="list every file in the plan")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--concurrency", type=int, default=16, help="parallel uploads (default 16)")
+    p.add_argument("--wait", action="store_true", help="then watch until ingestion finishes")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="with --wait: stop waiting after this long (exit 124)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def _print_plan(plan: Plan, out: TextIO, verbose: bool) -> None:
+    from . import fmt
+    from .watch import printable
+
+    name = printable(plan.store.name or "")
+    where = "will be created" if plan.create_store else plan.store.id
+    print(f"Sync {plan.root} → store {name!r} ({where})", file=out)
+    counts = plan.counts()
+    notes = {
+        "removed": "" if plan.options.delete else "  (kept: add --delete to detach them)",
+        "skipped": "  (see below)" if plan.of("skipped") else "",
+    }
+    for kind in KINDS:
+        c = counts[kind]
+        print(
+            f"  {kind:10} {c['files']:>7,} files {fmt.human_bytes(c['bytes']):>10}"
+            f"{notes.get(kind, '')}",
+            file=out,
+        )
+    if plan.duplicates:
+        print(f"  stale versions to drop: {len(plan.duplicates)}", file=out)
+    listed = plan.items if verbose else plan.of("skipped")
+    if listed and not verbose:
+        print("Skipped:", file=out)
+    for item in listed:
+        if not verbose and item.kind != "skipped":
+            continue
+        reason = f" — {item.reason}" if item.reason else ""
+        prefix = f"  {item.kind:10} " if verbose else "  "
+        print(printable(f"{prefix}{item.rel}{reason}"), file=out)
+
+
+class _ProgressPrinter:
+    """Files, bytes, rate and ETA on stderr: redrawn on a terminal, sparse otherwise."""
+
+    def __init__(self, err: TextIO) -> None:
+        self.err = err
+        self.tty = err.isatty()
+        self.last_step = -1
+
+    def __call__(self, p: Progress) -> None:
+        from . import fmt
+        from .watch import printable, redraw
+
+        if p.stage == "upload":
+            eta = fmt.duration(p.eta) if p.eta is not None else "—"
+            line = (
+                f"uploading {p.files_done:,}/{p.files_total:,} files · "
+                f"{fmt.human_bytes(p.bytes_done)}/{fmt.human_bytes(p.bytes_total)} · "
+                f"{fmt.human_bytes(int(p.rate))}/s · ETA {eta}"
+            )
+            step = p.files_done * 10 // max(1, p.files_total)
+            if self.tty:
+                redraw(self.err, line)
+            elif step != self.last_step or p.files_done == p.files_total:
+                print(line, file=self.err)
+                self.last_step = step
+            return
+        if p.stage == "done":
+            if self.tty:
+                self.err.write("\n")
+            return
+        if self.tty:
+            self.err.write("\n")
+        print(printable(f"… {p.message}"), file=self.err)
+
+
+def _print_report(report: Report, out: TextIO) -> None:
+    from .watch import printable
+
+    state = "Interrupted" if report.interrupted else "Done"
+    print(
+        f"{state}: {report.summary()} in {report.seconds:.1f}s ({report.requests} requests).",
+        file=out,
+    )
+    for item, reason in report.failed:
+        print(printable(f"  failed {item}: {reason}"), file=out)
+    for file_id, reason in report.kept.items():
+        print(printable(f"  kept file {file_id}: {reason}"), file=out)
+    if report.unattached:
+        print(
+            "  uploaded but not attached (remove with `vstui cleanup --orphans`): "
+            + ", ".join(report.unattached),
+            file=out,
+        )
+    if report.interrupted:
+        print("  Run the same command again to finish: it picks up where this stopped.", file=out)
+
+
+def run(
+    args: argparse.Namespace,
+    service: VectorStoresService,
+    *,
+    read_only: bool = False,
+    stdin: TextIO | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> int:
+    """Exit codes: 0 done, 1 something failed, 2 refused or bad usage, 130 interrupted
+    (with ``--wait``, watch's codes: 1 a file failed to process, 124 timed out)."""
+    import json
+
+    from .headless import _confirm
+
+    stdin = stdin or sys.stdin
+    out = out or sys.stdout
+    err = err or sys.stderr
+    if not 1 <= args.concurrency <= 64:
+        print("vstui sync: --concurrency must be between 1 and 64.", file=err)
+        return 2
+    try:
+        options = Options(
+            include=tuple(args.include),
+            exclude=tuple(args.exclude),
+            attributes=parse_attrs(args.attr),
+            chunking=parse_chunking(args.chunking),
+            prefix=args.attr_prefix,
+            delete=args.delete,
+        )
+        plan = build_plan(
+            service,
+            Path(args.path).expanduser(),
+            args.store,
+            options,
+            create=args.create,
+            concurrency=args.concurrency,
+            progress=lambda text: print(f"… {text}", file=err),
+        )
+    except SyncError as exc:
+        print(f"vstui sync: {exc}", file=err)
+        return 2
+    except APIError as error:
+        print(f"vstui sync: could not build the plan: {error.summary}", file=err)
+        return 1
+    except KeyboardInterrupt:
+        print("\nvstui sync: stopped while planning; nothing was changed.", file=err)
+        return 130
+    payload: dict[str, Any] = {"dry_run": args.dry_run, "plan": plan.to_json(args.verbose)}
+
+    def finish(code: int) -> int:
+        if args.json:  # one object on stdout, whatever happened
+            json.dump(payload, out)
+            out.write("\n")
+        return code
+
+    work = plan.has_work or plan.create_store
+    if args.dry_run or not work:
+        if not args.json:
+            _print_plan(plan, out, args.verbose)
+            print("Dry run: nothing was changed." if args.dry_run else "Nothing to do.", file=out)
+        if not args.dry_run and args.wait and not plan.create_store:
+            return finish(_wait(args, service, plan.store.id, None, out, err, sleep, payload))
+        return finish(0)
+    if read_only:
+        print("vstui sync: this profile is read-only; nothing was changed.", file=err)
+        return 2
+    if not args.json:
+        _print_plan(plan, out, args.verbose)
+        out.flush()
+    if not args.yes:
+        changes = len(plan.uploads) + len(plan.duplicates)
+        if options.delete:
+            changes += len(plan.of("removed"))
+        changes = max(1, changes)
+        confirmed = _confirm(changes, stdin, err, action="apply")
+        if confirmed is None:
+            print(
+                "vstui sync: refusing to change the store without confirmation: there is no "
+                "terminal to ask. Add --yes (or --dry-run to only see the plan).",
+                file=err,
+            )
+            return 2
+        if not confirmed:
+            print("vstui sync: not confirmed; nothing was changed.", file=err)
+            return 2
+    try:
+        report = execute(
+            service,
+            plan,
+            concurrency=args.concurrency,
+            on_progress=on_progress or _ProgressPrinter(err),
+            sleep=sleep,
+        )
+    except APIError as error:  # creating the store failed: nothing else happened
+        print(f"vstui sync: {error.summary}", file=err)
+        return 1
+    payload["result"] = report.to_json()
+    if not args.json:
+        _print_report(report, out)
+    if report.interrupted:
+        return finish(130)
+    if not report.ok:
+        return finish(1)
+    if args.wait:
+        only = set(report.attached)
+        return finish(_wait(args, service, report.store_id, only, out, err, sleep, payload))
+    return finish(0)
+
+
+def _wait(
+    args: argparse.Namespace,
+    service: VectorStoresService,
+    store_id: str,
+    only: set[str] | None,
+    out: TextIO,
+    err: TextIO,
+    sleep: Callable[[float], None],
+    payload: dict[str, Any],
+) -> int:
+    from . import watch
+
+    try:
+        result = watch.watch(
+            service,
+            store_id,
+            timeout=args.timeout,
+            only=only,
+            on_update=watch.live_printer(err),
+            sleep=sleep,
+        )
+    except APIError as error:
+        print(f"vstui sync: {error.summary}", file=err)
+        return 1
+    except KeyboardInterrupt:
+        print("\nvstui sync: stopped waiting; ingestion continues on the server.", file=err)
+        return 130
+    payload["watch"] = result.to_json()
+    if not args.json:
+        watch.print_result(result, out, err, as_json=False)
+    elif err.isatty():
+        err.write("\n")
+    return result.exit_code
