@@ -104,6 +104,13 @@ class ValidationError(VstuiError, ValueError):
     """Input rejected before it was sent, with the API's own limits."""
 
 
+class ConfigurationError(VstuiError):
+    """Settings that no request could succeed with (a bad URL, a key that cannot be sent).
+
+    Raised when :class:`~vstui.api.settings.ClientSettings` is built, before any request.
+    """
+
+
 _BY_STATUS: dict[int, type[APIError]] = {
     400: BadRequestError,
     401: AuthenticationError,
