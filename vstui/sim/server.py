@@ -10,8 +10,8 @@ from types import TracebackType
 import uvicorn
 
 from .account import Account
-from .app import SimConfig, Simulator
 from .clock import Clock, RealClock
+from .http import SimConfig, Simulator
 from .scenarios import make_account
 
 
