@@ -4,12 +4,13 @@ from .account import Account, SimError
 from .clock import FROZEN_EPOCH, Clock, FrozenClock, RealClock
 from .http import Fault, SimConfig, Simulator
 from .scenarios import SCENARIOS, make_account
-from .server import SimServer
+from .server import AppServer, SimServer
 
 __all__ = [
     "FROZEN_EPOCH",
     "SCENARIOS",
     "Account",
+    "AppServer",
     "Clock",
     "Fault",
     "FrozenClock",
