@@ -190,13 +190,12 @@ def read_error_body(response: httpx.Response) -> ErrorBody:
                 body = ErrorBody(message=_detail_text(payload["detail"]))
         except pydantic.ValidationError:
             body = None
-    if body is None or not body.message:
+    if body is None:  # not a shape we know: the raw text says more than nothing
         try:
             raw = response.text
         except (UnicodeDecodeError, LookupError):
             raw = ""
-        fallback = ErrorBody(message=raw) if raw.strip() else ErrorBody(message="")
-        body = body.model_copy(update={"message": fallback.message}) if body else fallback
+        body = ErrorBody(message=raw)
     body.message = _clip(body.message)
     return body
 
