@@ -312,8 +312,8 @@ def test_a_server_that_repeats_a_cursor_does_not_loop_forever(fake, sleeps):
 @pytest.mark.parametrize(
     ("settings", "says"),
     [
-        ({"base_url": "not a url"}, "use http:// or https://"),
-        ({"base_url": "ftp://files.example.com/v1"}, "'ftp'"),
+        ({"base_url": "not a url"}, "must start with http:// or https://"),
+        ({"base_url": "ftp://files.example.com/v1"}, "protocol is 'ftp'"),
         ({"base_url": "http://localhost:99999/v1"}, "port 99999 is out of range"),
         ({"base_url": "http://[::1/v1"}, "not a valid URL"),
         ({"base_url": "http:///v1"}, "no host"),

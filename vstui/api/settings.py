@@ -60,10 +60,11 @@ def _url_problem(base_url: str) -> str | None:
     try:
         url = httpx.URL(base_url)
     except (httpx.InvalidURL, TypeError, ValueError):
-        return "it is not a valid URL"
+        return "it is not a valid URL (for example https://api.openai.com/v1)"
+    if not url.scheme:
+        return "it must start with http:// or https:// (for example https://api.openai.com/v1)"
     if url.scheme not in ("http", "https"):
-        scheme = f"'{url.scheme}'" if url.scheme else "no scheme"
-        return f"it has {scheme}; use http:// or https://"
+        return f"its protocol is '{url.scheme[:20]}', and vstui speaks only http:// or https://"
     if not url.host:
         return "it names no host"
     try:
@@ -99,10 +100,7 @@ class ClientSettings:
         problem = _url_problem(self.base_url)
         if problem is not None:
             shown = scrub_key(self.base_url[:200], self.api_key)
-            raise ConfigurationError(
-                f"The base URL {shown!r} cannot be used: {problem} "
-                "(for example https://api.openai.com/v1)."
-            )
+            raise ConfigurationError(f"The base URL {shown!r} cannot be used: {problem}.")
         for label, value in (
             ("API key", self.api_key),
             ("organization ID", self.organization),
