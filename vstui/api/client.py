@@ -7,11 +7,9 @@ The UI calls the service from worker threads, so it is synchronous and thread-sa
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from enum import Enum
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypeVar, Unpack
 
 import httpx
 
@@ -30,7 +28,7 @@ from .models import (
 )
 from .paging import Order
 from .settings import ClientSettings
-from .transport import InFlight, RetryMode, ServiceStats, Transport
+from .transport import InFlight, RetryMode, ServiceStats, Transport, TransportOptions
 
 __all__ = ["UNSET", "InFlight", "Order", "ServiceStats", "VectorStoresService"]
 
@@ -61,23 +59,11 @@ class VectorStoresService:
     request could succeed with them).
     """
 
-    def __init__(
-        self,
-        settings: ClientSettings,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        rng: random.Random | None = None,
-        max_connections: int = 32,
-    ) -> None:
+    def __init__(self, settings: ClientSettings, **options: Unpack[TransportOptions]) -> None:
+        """``options``: ``transport`` (an httpx transport), ``sleep``, ``rng`` and
+        ``max_connections``, handed to the :class:`Transport`."""
         self.settings = settings
-        self._transport = Transport(
-            settings,
-            transport=transport,
-            sleep=sleep,
-            rng=rng,
-            max_connections=max_connections,
-        )
+        self._transport = Transport(settings, **options)
         self.stats: ServiceStats = self._transport.stats
 
     def __repr__(self) -> str:
@@ -232,15 +218,15 @@ class VectorStoresService:
         before: str | None = None,
         limit: int = 100,
     ) -> ListPage[VectorStoreFile]:
-        params = {
-            "limit": limit,
-            "order": order,
-            "after": after,
-            "before": before,
-            "filter": filter,
-        }
+        params = {"limit": limit, "order": order, "after": after, "before": before}
+        return self._list_files(f"/vector_stores/{store_id}/files", filter, params)
+
+    def _list_files(
+        self, path: str, status: str | None, params: dict[str, Any]
+    ) -> ListPage[VectorStoreFile]:
+        """A page of a store's or a batch's files (``filter`` is a status)."""
         return self._call(
-            "GET", f"/vector_stores/{store_id}/files", ListPage[VectorStoreFile], params=params
+            "GET", path, ListPage[VectorStoreFile], params={**params, "filter": status}
         )
 
     def iter_store_file_pages(
@@ -355,18 +341,9 @@ class VectorStoresService:
         before: str | None = None,
         limit: int = 100,
     ) -> ListPage[VectorStoreFile]:
-        params = {
-            "limit": limit,
-            "order": order,
-            "after": after,
-            "before": before,
-            "filter": filter,
-        }
-        return self._call(
-            "GET",
-            f"/vector_stores/{store_id}/file_batches/{batch_id}/files",
-            ListPage[VectorStoreFile],
-            params=params,
+        params = {"limit": limit, "order": order, "after": after, "before": before}
+        return self._list_files(
+            f"/vector_stores/{store_id}/file_batches/{batch_id}/files", filter, params
         )
 
     def iter_batch_files(

@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, NamedTuple, TypeVar
+from typing import Any, Final, Literal, NamedTuple, TypedDict, TypeVar
 
 import httpx
 import pydantic
@@ -60,6 +60,15 @@ class ServiceStats:
         with self._lock:
             for name, value in counts.items():
                 setattr(self, name, getattr(self, name) + value)
+
+
+class TransportOptions(TypedDict, total=False):
+    """How a :class:`Transport` sends, besides its settings (tests inject these)."""
+
+    transport: httpx.BaseTransport | None  # httpx's own transport (default: the network)
+    sleep: Callable[[float], None]  # waits between retries (default: time.sleep)
+    rng: random.Random | None  # jitter
+    max_connections: int  # the pool's size (default 32)
 
 
 class InFlight(NamedTuple):
