@@ -24,6 +24,7 @@ from vstui.api import (
     BadRequestError,
     ClientSettings,
     ConfigurationError,
+    IncompleteListingError,
     MalformedResponseError,
     RateLimitError,
     ServerError,
@@ -302,8 +303,26 @@ def test_paging_follows_the_last_item_not_last_id(fake, sleeps, caplog):
 def test_a_server_that_repeats_a_cursor_does_not_loop_forever(fake, sleeps):
     same = {"object": "list", "data": [{"id": "a"}, {"id": "b"}], "has_more": True}
     fake.script = [answer(200, same)]
-    pages = list(fake.service(sleeps).iter_store_file_pages("vs_1"))
+    service = fake.service(sleeps)
+    pages = list(service.iter_store_file_pages("vs_1"))
     assert len(pages) == 2
+    # a listing a deletion depends on says it cannot be trusted, rather than ending early
+    with pytest.raises(IncompleteListingError) as info:
+        list(service.iter_store_files("vs_1", strict=True))
+    assert_one_sentence(info.value)
+
+
+@pytest.mark.parametrize(
+    "pages",
+    [
+        [{"data": [{"id": "a"}, {"id": "b"}], "has_more": True}, {"data": [{"id": "b"}]}],
+        [{"data": [{"id": "a"}], "has_more": True}, {"data": [], "has_more": True}],
+    ],
+)
+def test_strict_listings_refuse_repeated_ids_and_empty_pages(fake, sleeps, pages):
+    fake.script = [answer(200, {"object": "list", "has_more": False, **p}) for p in pages]
+    with pytest.raises(IncompleteListingError):
+        list(fake.service(sleeps).iter_files(strict=True))
 
 
 # -- settings no request could succeed with fail at once -------------------------------------

@@ -121,11 +121,16 @@ class VectorStoresService:
         params = {"limit": limit, "order": order, "after": after, "before": before}
         return self._call("GET", "/vector_stores", ListPage[VectorStore], params=params)
 
-    def iter_store_pages(self, *, order: Order = "desc") -> Iterator[ListPage[VectorStore]]:
-        return self.iter_pages(lambda after: self.list_stores(order=order, after=after))
+    def iter_store_pages(
+        self, *, order: Order = "desc", strict: bool = False
+    ) -> Iterator[ListPage[VectorStore]]:
+        """Every page of stores; ``strict``: see :func:`.paging.iter_pages`."""
+        return self.iter_pages(
+            lambda after: self.list_stores(order=order, after=after), strict=strict
+        )
 
-    def iter_stores(self, *, order: Order = "desc") -> Iterator[VectorStore]:
-        for page in self.iter_store_pages(order=order):
+    def iter_stores(self, *, order: Order = "desc", strict: bool = False) -> Iterator[VectorStore]:
+        for page in self.iter_store_pages(order=order, strict=strict):
             yield from page.data
 
     def walk_stores_both_ends(self) -> Iterator[list[VectorStore]]:
@@ -230,16 +235,29 @@ class VectorStoresService:
         )
 
     def iter_store_file_pages(
-        self, store_id: str, *, filter: str | None = None, order: Order = "desc"
+        self,
+        store_id: str,
+        *,
+        filter: str | None = None,
+        order: Order = "desc",
+        strict: bool = False,
     ) -> Iterator[ListPage[VectorStoreFile]]:
+        """Every page of a store's files; ``strict``: see :func:`.paging.iter_pages`."""
         return self.iter_pages(
-            lambda after: self.list_store_files(store_id, filter=filter, order=order, after=after)
+            lambda after: self.list_store_files(store_id, filter=filter, order=order, after=after),
+            strict=strict,
         )
 
     def iter_store_files(
-        self, store_id: str, *, filter: str | None = None, order: Order = "desc"
+        self,
+        store_id: str,
+        *,
+        filter: str | None = None,
+        order: Order = "desc",
+        strict: bool = False,
     ) -> Iterator[VectorStoreFile]:
-        for page in self.iter_store_file_pages(store_id, filter=filter, order=order):
+        pages = self.iter_store_file_pages(store_id, filter=filter, order=order, strict=strict)
+        for page in pages:
             yield from page.data
 
     def create_store_file(
@@ -368,8 +386,12 @@ class VectorStoresService:
         params = {"purpose": purpose, "limit": limit, "order": order, "after": after}
         return self._call("GET", "/files", ListPage[FileObject], params=params)
 
-    def iter_files(self, *, purpose: str | None = None) -> Iterator[FileObject]:
-        pages = self.iter_pages(lambda after: self.list_files(purpose=purpose, after=after))
+    def iter_files(
+        self, *, purpose: str | None = None, strict: bool = False
+    ) -> Iterator[FileObject]:
+        pages = self.iter_pages(
+            lambda after: self.list_files(purpose=purpose, after=after), strict=strict
+        )
         for page in pages:
             yield from page.data
 

@@ -100,6 +100,10 @@ class MalformedResponseError(APIError):
     """The server answered 2xx with a body that is not the documented object."""
 
 
+class IncompleteListingError(VstuiError):
+    """A listing that cannot be trusted to be whole (a repeated cursor or id)."""
+
+
 class ValidationError(VstuiError, ValueError):
     """Input rejected before it was sent, with the API's own limits."""
 

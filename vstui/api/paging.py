@@ -13,6 +13,8 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Literal, Protocol, TypeVar
 
+from .errors import IncompleteListingError
+
 log = logging.getLogger(__name__)
 
 Order = Literal["asc", "desc"]
@@ -63,25 +65,48 @@ def next_cursor(page: Page[Identified]) -> str | None:
     return cursor
 
 
-def iter_pages(fetch: Callable[[str | None], P]) -> Iterator[P]:
+def iter_pages(fetch: Callable[[str | None], P], *, strict: bool = False) -> Iterator[P]:
     """Yield every page, following ``after`` cursors until ``has_more`` is false.
 
     A server that hands out a cursor twice would loop forever: the walk stops there (and
-    logs it).
+    logs it). With ``strict`` (for listings a deletion depends on) a repeated cursor, an
+    id listed twice or a page that says there is more but holds nothing raise
+    :class:`IncompleteListingError` instead: the caller must not treat the list as whole.
     """
     after: str | None = None
-    seen: set[str] = set()
+    cursors: set[str] = set()
+    ids: set[str] = set()
     while True:
         page = fetch(after)
+        if strict:
+            _check_whole(page, ids)
         yield page
         cursor = next_cursor(page)
         if cursor is None:
+            if strict and page.has_more:
+                raise IncompleteListingError(
+                    "The server said the list goes on but sent an empty page; "
+                    "the list may be incomplete."
+                )
             return
-        if cursor in seen:
+        if cursor in cursors:
+            if strict:
+                raise IncompleteListingError(
+                    f"The server repeated the cursor {cursor[:80]!r}; the list may be incomplete."
+                )
             log.warning("the server repeated the cursor %r; stopping the listing", cursor[:80])
             return
-        seen.add(cursor)
+        cursors.add(cursor)
         after = cursor
+
+
+def _check_whole(page: Page[Identified], ids: set[str]) -> None:
+    for item in page.data:
+        if item.id in ids:
+            raise IncompleteListingError(
+                f"The server listed {item.id[:80]!r} twice; the list may be incomplete."
+            )
+        ids.add(item.id)
 
 
 def walk_both_ends(fetch: Callable[[Order, str | None], Page[I]]) -> Iterator[list[I]]:
