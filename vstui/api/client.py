@@ -55,8 +55,8 @@ def _check(problem: limits.Problem | None) -> None:
 class VectorStoresService:
     """Every Vector Stores and Files endpoint, over one :class:`Transport`.
 
-    Building it checks the settings (:class:`~vstui.api.errors.ConfigurationError` if no
-    request could succeed with them).
+    Settings no request could succeed with never get this far: building
+    :class:`ClientSettings` raises :class:`~vstui.api.errors.ConfigurationError`.
     """
 
     def __init__(self, settings: ClientSettings, **options: Unpack[TransportOptions]) -> None:

@@ -71,6 +71,19 @@ class TransportOptions(TypedDict, total=False):
     max_connections: int  # the pool's size (default 32)
 
 
+@dataclass
+class _WaitBudget:
+    """Seconds one request may still spend waiting out 429s."""
+
+    left: float
+
+    def spend(self, seconds: float) -> bool:
+        if seconds > self.left:
+            return False
+        self.left -= seconds
+        return True
+
+
 class InFlight(NamedTuple):
     """A request waiting for its answer; ``started`` is ``time.monotonic()`` at sending."""
 
@@ -294,7 +307,7 @@ class Transport:
         headers: dict[str, str] = {}
         if mode == "create":
             headers["Idempotency-Key"] = f"vstui-{uuid.uuid4()}"
-        budget = [self.settings.rate_limit_budget]
+        budget = _WaitBudget(self.settings.rate_limit_budget)
         timeouts = 0
         max_retries = self.settings.max_retries
         for attempt in range(max_retries + 1):
@@ -332,7 +345,7 @@ class Transport:
         request: dict[str, Any],
         headers: dict[str, str],
         mode: RetryMode,
-        budget: list[float],
+        budget: _WaitBudget,
     ) -> httpx.Response:
         """Send once, and again for each 429 while the request's waiting budget lasts.
 
@@ -345,9 +358,8 @@ class Transport:
                 return response
             self.stats.add(rate_limited=1)
             delay = self._retry_delay(response, min(waited, 4))
-            if delay > budget[0] or not _should_retry(response, mode):
+            if not _should_retry(response, mode) or not budget.spend(delay):
                 return response
-            budget[0] -= delay
             self._pacer.limited(delay)
             response.close()
             self.stats.add(retries=1)
