@@ -1,12 +1,14 @@
 """The service layer: pydantic models and an httpx client for every endpoint. No UI here."""
 
-from .client import UNSET, ServiceStats, VectorStoresService
+from .client import UNSET, InFlight, ServiceStats, VectorStoresService
 from .errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConfigurationError,
+    IncompleteListingError,
     MalformedResponseError,
     NotFoundError,
     RateLimitError,
@@ -23,7 +25,7 @@ from .models import (
     VectorStore,
     VectorStoreFile,
 )
-from .settings import ClientSettings, mask_key
+from .settings import ClientSettings, mask_key, scrub_key
 
 __all__ = [
     "UNSET",
@@ -33,9 +35,12 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ClientSettings",
+    "ConfigurationError",
     "FileBatch",
     "FileCounts",
     "FileObject",
+    "InFlight",
+    "IncompleteListingError",
     "ListPage",
     "MalformedResponseError",
     "NotFoundError",
@@ -49,4 +54,5 @@ __all__ = [
     "VectorStoresService",
     "VstuiError",
     "mask_key",
+    "scrub_key",
 ]

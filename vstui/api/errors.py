@@ -100,8 +100,19 @@ class MalformedResponseError(APIError):
     """The server answered 2xx with a body that is not the documented object."""
 
 
+class IncompleteListingError(VstuiError):
+    """A listing that cannot be trusted to be whole (a repeated cursor or id)."""
+
+
 class ValidationError(VstuiError, ValueError):
     """Input rejected before it was sent, with the API's own limits."""
+
+
+class ConfigurationError(VstuiError):
+    """Settings that no request could succeed with (a bad URL, a key that cannot be sent).
+
+    Raised when :class:`~vstui.api.settings.ClientSettings` is built, before any request.
+    """
 
 
 _BY_STATUS: dict[int, type[APIError]] = {

@@ -28,20 +28,23 @@ FILE_SEARCH_EXTENSIONS = frozenset(
 )  # fmt: skip
 
 Problem = tuple[str, str]
+_INF = float("inf")
 
 
-def check_metadata(metadata: Any, param: str = "metadata") -> Problem | None:
-    if metadata is None:
+def check_pairs(value: Any, param: str, *, scalar_values: bool = False) -> Problem | None:
+    """Metadata (string values) or, with ``scalar_values``, attributes (strings, numbers,
+    booleans): at most 16 pairs, keys of 1-64 characters, strings of at most 512."""
+    if value is None:
         return None
-    if not isinstance(metadata, Mapping):
+    if not isinstance(value, Mapping):
         return param, f"Invalid type for '{param}': expected an object."
-    if len(metadata) > MAX_METADATA_PAIRS:
+    if len(value) > MAX_METADATA_PAIRS:
         return (
             param,
             f"Invalid '{param}': too many properties. Expected an object with at most "
-            f"{MAX_METADATA_PAIRS} properties, but got {len(metadata)} instead.",
+            f"{MAX_METADATA_PAIRS} properties, but got {len(value)} instead.",
         )
-    for key, value in metadata.items():
+    for key, item in value.items():
         if not isinstance(key, str) or not key:
             return param, f"Invalid '{param}': keys must be non-empty strings."
         if len(key) > MAX_KEY_LENGTH:
@@ -50,50 +53,30 @@ def check_metadata(metadata: Any, param: str = "metadata") -> Problem | None:
                 f"Invalid '{param}': key {key[:20]!r}… is {len(key)} characters long; "
                 f"the maximum is {MAX_KEY_LENGTH}.",
             )
-        if not isinstance(value, str):
-            return f"{param}.{key}", f"Invalid '{param}.{key}': expected a string."
-        if len(value) > MAX_VALUE_LENGTH:
-            return (
-                f"{param}.{key}",
-                f"Invalid '{param}.{key}': string too long. Expected a string with maximum "
-                f"length {MAX_VALUE_LENGTH}, but got a string with length {len(value)} instead.",
-            )
-    return None
-
-
-def check_attributes(attributes: Any, param: str = "attributes") -> Problem | None:
-    if attributes is None:
-        return None
-    if not isinstance(attributes, Mapping):
-        return param, f"Invalid type for '{param}': expected an object."
-    if len(attributes) > MAX_METADATA_PAIRS:
-        return (
-            param,
-            f"Invalid '{param}': too many properties. Expected at most {MAX_METADATA_PAIRS}, "
-            f"but got {len(attributes)} instead.",
-        )
-    for key, value in attributes.items():
-        if not isinstance(key, str) or not key:
-            return param, f"Invalid '{param}': keys must be non-empty strings."
-        if len(key) > MAX_KEY_LENGTH:
-            return (
-                param,
-                f"Invalid '{param}': key {key[:20]!r}… is {len(key)} characters long; "
-                f"the maximum is {MAX_KEY_LENGTH}.",
-            )
-        if isinstance(value, str):
-            if len(value) > MAX_VALUE_LENGTH:
+        if isinstance(item, str):
+            if len(item) > MAX_VALUE_LENGTH:
                 return (
                     f"{param}.{key}",
-                    f"Invalid '{param}.{key}': string too long (maximum {MAX_VALUE_LENGTH}, "
-                    f"got {len(value)}).",
+                    f"Invalid '{param}.{key}': string too long. Expected a string with maximum "
+                    f"length {MAX_VALUE_LENGTH}, but got a string with length {len(item)} "
+                    "instead.",
                 )
-        elif not isinstance(value, bool | int | float):
+        elif not scalar_values:
+            return f"{param}.{key}", f"Invalid '{param}.{key}': expected a string."
+        elif not isinstance(item, bool | int | float) or item != item or item in (_INF, -_INF):
             return (
                 f"{param}.{key}",
                 f"Invalid '{param}.{key}': expected a string, number or boolean.",
             )
     return None
+
+
+def check_metadata(metadata: Any, param: str = "metadata") -> Problem | None:
+    return check_pairs(metadata, param)
+
+
+def check_attributes(attributes: Any, param: str = "attributes") -> Problem | None:
+    return check_pairs(attributes, param, scalar_values=True)
 
 
 def check_expires_after(value: Any, param: str = "expires_after") -> Problem | None:

@@ -9,10 +9,11 @@ always null, ``usage_bytes`` 0); none of that breaks parsing.
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -52,17 +53,16 @@ def _none_to_zero(value: Any) -> Any:
     return 0 if value is None else value
 
 
-class FileCounts(APIModel):
-    in_progress: int = 0
-    completed: int = 0
-    failed: int = 0
-    cancelled: int = 0
-    total: int = 0
+ZeroIfNull = Annotated[int, BeforeValidator(_none_to_zero)]
+"""A count or timestamp some servers send as null: read as 0."""
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _nulls_are_zero(cls, value: Any) -> Any:
-        return _none_to_zero(value)
+
+class FileCounts(APIModel):
+    in_progress: ZeroIfNull = 0
+    completed: ZeroIfNull = 0
+    failed: ZeroIfNull = 0
+    cancelled: ZeroIfNull = 0
+    total: ZeroIfNull = 0
 
 
 class ExpiresAfter(APIModel):
@@ -88,21 +88,16 @@ class ChunkingStrategy(APIModel):
 class VectorStore(APIModel):
     id: str
     object: str = "vector_store"
-    created_at: int = 0
+    created_at: ZeroIfNull = 0
     name: str | None = None
     description: str | None = None
-    usage_bytes: int = 0
+    usage_bytes: ZeroIfNull = 0
     file_counts: FileCounts = Field(default_factory=FileCounts)
     status: str = "completed"
     expires_after: ExpiresAfter | None = None
     expires_at: int | None = None
     last_active_at: int | None = None
     metadata: dict[str, str] | None = None
-
-    @field_validator("usage_bytes", "created_at", mode="before")
-    @classmethod
-    def _nulls_are_zero(cls, value: Any) -> Any:
-        return _none_to_zero(value)
 
     _counts_reported: bool = PrivateAttr(default=False)
 
@@ -150,18 +145,13 @@ class LastError(APIModel):
 class VectorStoreFile(APIModel):
     id: str
     object: str = "vector_store.file"
-    usage_bytes: int = 0
-    created_at: int = 0
+    usage_bytes: ZeroIfNull = 0
+    created_at: ZeroIfNull = 0
     vector_store_id: str = ""
     status: str = "in_progress"
     last_error: LastError | None = None
     chunking_strategy: ChunkingStrategy | None = None
     attributes: dict[str, AttributeValue] | None = None
-
-    @field_validator("usage_bytes", "created_at", mode="before")
-    @classmethod
-    def _nulls_are_zero(cls, value: Any) -> Any:
-        return _none_to_zero(value)
 
 
 class FileBatch(APIModel):
@@ -182,18 +172,13 @@ class FileObject(APIModel):
 
     id: str
     object: str = "file"
-    bytes: int = 0
-    created_at: int = 0
+    bytes: ZeroIfNull = 0
+    created_at: ZeroIfNull = 0
     expires_at: int | None = None
     filename: str = ""
     purpose: str = ""
     status: str | None = None
     status_details: str | None = None
-
-    @field_validator("bytes", "created_at", mode="before")
-    @classmethod
-    def _nulls_are_zero(cls, value: Any) -> Any:
-        return _none_to_zero(value)
 
 
 class Deleted(APIModel):

@@ -1,43 +1,39 @@
-"""The simulated account: stores, files, batches, and how they change over time.
+"""The simulated account: what it holds and the API's rules for changing it.
 
-State that depends on time (a file's status, a store's expiry) is derived from the
-injected clock when it is read, so a test that moves a :class:`FrozenClock` sees
-files finish and stores expire without sleeping.
+Requests arrive here already validated (:mod:`.http` checks every body the way the API
+does); the account raises :class:`SimError` for what only it can know (a missing object,
+an expired store, a batch that cannot be cancelled).
 """
 
 from __future__ import annotations
 
-import bisect
-import builtins
 import hashlib
 import random
 import string
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from ..api import limits
 from .clock import Clock
-from .content import generated_text
+from .entities import (
+    AUTO_CHUNKING,
+    CANCEL_DELAY,
+    DAY,
+    PROCESSING_CAP,
+    PROCESSING_FLOOR,
+    PROCESSING_RATE,
+    TEXT_EXTENSIONS,
+    Attachment,
+    Batch,
+    SimFile,
+    Store,
+    extension,
+)
+from .paging import paginate
 from .search import FilterError, chunk_text, matches, rewrite, score, terms
 
-DAY = 86_400
-AUTO_CHUNKING: dict[str, Any] = {
-    "type": "static",
-    "static": {"max_chunk_size_tokens": 800, "chunk_overlap_tokens": 400},
-}
-UNSUPPORTED_EXTENSIONS = frozenset(
-    {"exe", "zip", "bin", "dll", "mp3", "mp4", "mov", "wav", "iso", "dmg", "gz", "tar", "7z"}
-)
-TEXT_EXTENSIONS = frozenset(
-    {"txt", "md", "json", "csv", "html", "py", "js", "ts", "java", "c", "go", "rb", "tex", "sh"}
-)
-# Bytes per second of "processing" and a floor, so small files finish in seconds.
-PROCESSING_RATE = 256 * 1024
-PROCESSING_FLOOR = 1.0
-PROCESSING_CAP = 900.0
-CANCEL_DELAY = 0.25
+__all__ = ["DAY", "Account", "Attachment", "Batch", "SimError", "SimFile", "Store"]
 
 
 class SimError(Exception):
@@ -68,227 +64,6 @@ class SimError(Exception):
                 "code": self.code,
             }
         }
-
-
-def bad_request(problem: limits.Problem | None) -> None:
-    if problem is not None:
-        raise SimError(400, problem[1], param=problem[0])
-
-
-@dataclass
-class SimFile:
-    id: str
-    filename: str
-    bytes: int
-    created_at: int
-    purpose: str = "assistants"
-    content: builtins.bytes | None = None
-    expires_at: int | None = None
-    seq: int = 0
-
-    def text(self) -> str:
-        if self.content is not None:
-            try:
-                return self.content.decode("utf-8")
-            except UnicodeDecodeError:
-                return ""
-        return generated_text(self.id, self.filename, self.bytes)
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "id": self.id,
-            "object": "file",
-            "bytes": self.bytes,
-            "created_at": self.created_at,
-            "filename": self.filename,
-            "purpose": self.purpose,
-            "status": "processed",
-        }
-        if self.expires_at is not None:
-            out["expires_at"] = self.expires_at
-        return out
-
-
-@dataclass
-class Attachment:
-    """A file attached to a store (a "vector store file")."""
-
-    file: SimFile
-    store_id: str
-    created_at: int
-    ready_at: float
-    outcome: str  # "completed" or "failed"
-    error: tuple[str, str] | None
-    chunking: dict[str, Any]
-    attributes: dict[str, Any] | None
-    seq: int
-    batch_id: str | None = None
-    cancel_at: float | None = None
-
-    @property
-    def file_id(self) -> str:
-        return self.file.id
-
-    def status(self, now: float) -> str:
-        finished = now >= self.ready_at
-        if self.cancel_at is not None and now >= self.cancel_at and self.cancel_at < self.ready_at:
-            return "cancelled"
-        return self.outcome if finished else "in_progress"
-
-    def usage_bytes(self, now: float) -> int:
-        if self.status(now) != "completed":
-            return 0
-        ext = extension(self.file.filename)
-        factor = 1.25 if ext in TEXT_EXTENSIONS else 0.4
-        return max(1, int(self.file.bytes * factor))
-
-    def to_json(self, now: float) -> dict[str, Any]:
-        status = self.status(now)
-        out: dict[str, Any] = {
-            "id": self.file.id,
-            "object": "vector_store.file",
-            "usage_bytes": self.usage_bytes(now),
-            "created_at": self.created_at,
-            "vector_store_id": self.store_id,
-            "status": status,
-            "last_error": None,
-            "chunking_strategy": self.chunking,
-            "attributes": self.attributes if self.attributes is not None else {},
-        }
-        if status == "failed" and self.error is not None:
-            out["last_error"] = {"code": self.error[0], "message": self.error[1]}
-        return out
-
-
-@dataclass
-class Store:
-    id: str
-    name: str
-    created_at: int
-    last_active_at: int
-    seq: int
-    description: str | None = None
-    metadata: dict[str, str] = field(default_factory=dict)
-    expires_after: dict[str, Any] | None = None
-    expired: bool = False
-    files: dict[str, Attachment] = field(default_factory=dict)
-
-    @property
-    def expires_at(self) -> int | None:
-        if self.expires_after is None:
-            return None
-        return self.last_active_at + int(self.expires_after["days"]) * DAY
-
-    def refresh(self, now: float) -> None:
-        """Latch expiry: once expired, a store stays expired."""
-        expires_at = self.expires_at
-        if not self.expired and expires_at is not None and now >= expires_at:
-            self.expired = True
-
-    def counts(self, now: float) -> dict[str, int]:
-        return count_statuses(a.status(now) for a in self.files.values())
-
-    def to_json(self, now: float) -> dict[str, Any]:
-        self.refresh(now)
-        counts = self.counts(now)
-        if self.expired:
-            status = "expired"
-        elif counts["in_progress"]:
-            status = "in_progress"
-        else:
-            status = "completed"
-        out: dict[str, Any] = {
-            "id": self.id,
-            "object": "vector_store",
-            "created_at": self.created_at,
-            "name": self.name,
-            "usage_bytes": sum(a.usage_bytes(now) for a in self.files.values()),
-            "file_counts": counts,
-            "status": status,
-            "last_active_at": self.last_active_at,
-            "metadata": dict(self.metadata),
-            "expires_at": self.expires_at,
-        }
-        if self.description is not None:
-            out["description"] = self.description
-        if self.expires_after is not None:
-            out["expires_after"] = dict(self.expires_after)
-        return out
-
-
-@dataclass
-class Batch:
-    id: str
-    store_id: str
-    created_at: int
-    seq: int
-    entries: dict[str, Attachment] = field(default_factory=dict)
-    cancel_requested_at: float | None = None
-
-    def status(self, now: float) -> str:
-        counts = self.counts(now)
-        if self.cancel_requested_at is not None:
-            return "cancelling" if counts["in_progress"] else "cancelled"
-        if counts["in_progress"]:
-            return "in_progress"
-        if counts["total"] and counts["failed"] == counts["total"]:
-            return "failed"
-        return "completed"
-
-    def counts(self, now: float) -> dict[str, int]:
-        return count_statuses(a.status(now) for a in self.entries.values())
-
-    def to_json(self, now: float) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "object": "vector_store.files_batch",
-            "created_at": self.created_at,
-            "vector_store_id": self.store_id,
-            "status": self.status(now),
-            "file_counts": self.counts(now),
-        }
-
-
-def count_statuses(statuses: Iterable[str]) -> dict[str, int]:
-    counts = {"in_progress": 0, "completed": 0, "failed": 0, "cancelled": 0, "total": 0}
-    for status in statuses:
-        counts[status] = counts.get(status, 0) + 1
-        counts["total"] += 1
-    return counts
-
-
-def extension(filename: str) -> str:
-    return filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-
-
-T = TypeVar("T")
-
-
-def paginate(
-    items: Sequence[T],
-    keys: Sequence[tuple[int, int]],
-    *,
-    order: str,
-    after: tuple[int, int] | None,
-    before: tuple[int, int] | None,
-    limit: int,
-) -> tuple[list[T], bool]:
-    """Cursor paging over ``items`` sorted ascending by ``keys``."""
-    if order == "asc":
-        lo = bisect.bisect_right(keys, after) if after else 0
-        hi = bisect.bisect_left(keys, before) if before else len(keys)
-        if before is not None and after is None:
-            start = max(lo, hi - limit)
-            return list(items[start:hi]), start > lo
-        end = min(hi, lo + limit)
-        return list(items[lo:end]), end < hi
-    hi = bisect.bisect_left(keys, after) if after else len(keys)
-    lo = bisect.bisect_right(keys, before) if before else 0
-    if before is not None and after is None:
-        end = min(hi, lo + limit)
-        return list(reversed(items[lo:end])), end < hi
-    start = max(lo, hi - limit)
-    return list(reversed(items[start:hi])), start > lo
 
 
 class Account:
@@ -418,11 +193,6 @@ class Account:
         created_at: int | None = None,
         last_active_at: int | None = None,
     ) -> Store:
-        bad_request(limits.check_metadata(metadata))
-        bad_request(limits.check_expires_after(expires_after))
-        bad_request(limits.check_chunking_strategy(chunking_strategy))
-        if len(file_ids) > limits.STORE_FILE_IDS_MAX:
-            raise SimError(400, "Too many file_ids: at most 500.", param="file_ids")
         with self.lock:
             files = [self.get_file(fid) for fid in file_ids]
             created = int(self.now()) if created_at is None else created_at
@@ -468,10 +238,8 @@ class Account:
             if "name" in changes:
                 store.name = changes["name"] or ""
             if "metadata" in changes:
-                bad_request(limits.check_metadata(changes["metadata"]))
                 store.metadata = dict(changes["metadata"] or {})
             if "expires_after" in changes:
-                bad_request(limits.check_expires_after(changes["expires_after"]))
                 value = changes["expires_after"]
                 store.expires_after = dict(value) if value else None
             return store
@@ -564,8 +332,6 @@ class Account:
         attributes: Mapping[str, Any] | None,
         chunking_strategy: Mapping[str, Any] | None,
     ) -> Attachment:
-        bad_request(limits.check_attributes(attributes))
-        bad_request(limits.check_chunking_strategy(chunking_strategy))
         with self.lock:
             store = self.get_store(store_id)
             sim_file = self.get_file(file_id)
@@ -621,7 +387,6 @@ class Account:
     def update_attributes(
         self, store_id: str, file_id: str, attributes: Mapping[str, Any] | None
     ) -> Attachment:
-        bad_request(limits.check_attributes(attributes))
         with self.lock:
             attachment = self.get_attachment(store_id, file_id)
             attachment.attributes = dict(attributes) if attributes is not None else None
@@ -636,31 +401,8 @@ class Account:
 
     # -- batches ---------------------------------------------------------------------------
 
-    def create_batch(self, store_id: str, body: Mapping[str, Any]) -> Batch:
-        file_ids = body.get("file_ids")
-        files = body.get("files")
-        if (file_ids is None) == (files is None):
-            raise SimError(400, "Provide exactly one of 'file_ids' or 'files'.", param="file_ids")
-        entries: list[tuple[str, Any, Any]] = []
-        if file_ids is not None:
-            if not isinstance(file_ids, list) or not all(isinstance(f, str) for f in file_ids):
-                raise SimError(400, "'file_ids' must be an array of strings.", param="file_ids")
-            bad_request(limits.check_batch_size(len(file_ids)))
-            bad_request(limits.check_attributes(body.get("attributes")))
-            bad_request(limits.check_chunking_strategy(body.get("chunking_strategy")))
-            entries = [(f, body.get("attributes"), body.get("chunking_strategy")) for f in file_ids]
-        else:
-            if not isinstance(files, list):
-                raise SimError(400, "'files' must be an array.", param="files")
-            bad_request(limits.check_batch_size(len(files), "files"))
-            for i, entry in enumerate(files):
-                if not isinstance(entry, dict) or not isinstance(entry.get("file_id"), str):
-                    raise SimError(400, f"files[{i}].file_id is required.", param=f"files[{i}]")
-                bad_request(limits.check_attributes(entry.get("attributes"), f"files[{i}]"))
-                bad_request(limits.check_chunking_strategy(entry.get("chunking_strategy")))
-                entries.append(
-                    (entry["file_id"], entry.get("attributes"), entry.get("chunking_strategy"))
-                )
+    def create_batch(self, store_id: str, entries: Sequence[tuple[str, Any, Any]]) -> Batch:
+        """A batch of ``(file_id, attributes, chunking_strategy)`` entries."""
         with self.lock:
             store = self.get_store(store_id)
             resolved = [(self.get_file(fid), attrs, chunk) for fid, attrs, chunk in entries]
@@ -735,36 +477,17 @@ class Account:
             self._chunk_cache[key] = cached
         return cached
 
-    def search(self, store_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        query = body.get("query")
-        if isinstance(query, str):
-            queries = [query]
-        elif isinstance(query, list) and query and all(isinstance(q, str) for q in query):
-            queries = list(query)
-        else:
-            raise SimError(400, "'query' must be a string or a non-empty array.", param="query")
-        max_results = body.get("max_num_results", 10)
-        if (
-            isinstance(max_results, bool)
-            or not isinstance(max_results, int)
-            or not limits.SEARCH_RESULTS_MIN <= max_results <= limits.SEARCH_RESULTS_MAX
-        ):
-            raise SimError(
-                400,
-                f"Invalid 'max_num_results': expected an integer between "
-                f"{limits.SEARCH_RESULTS_MIN} and {limits.SEARCH_RESULTS_MAX}.",
-                param="max_num_results",
-            )
-        ranking = body.get("ranking_options") or {}
-        threshold = ranking.get("score_threshold", 0) if isinstance(ranking, dict) else 0
-        if not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
-            raise SimError(
-                400,
-                "Invalid 'ranking_options.score_threshold': expected a number between 0 and 1.",
-                param="ranking_options.score_threshold",
-            )
-        filters = body.get("filters")
-        if body.get("rewrite_query"):
+    def search(
+        self,
+        store_id: str,
+        queries: list[str],
+        *,
+        max_results: int = 10,
+        threshold: float = 0.0,
+        filters: Mapping[str, Any] | None = None,
+        rewrite_query: bool = False,
+    ) -> dict[str, Any]:
+        if rewrite_query:
             queries = [rewrite(q) or q for q in queries]
         with self.lock:
             store = self.get_store(store_id)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from .account import DAY, Account, SimFile, Store
+from .account import Account
 from .clock import Clock
+from .entities import DAY, SimFile, Store
 
 # name, env, team, files, expired, days-since-last-active, expiry days
 _DEMO_STORES: list[tuple[str, str, str, int, bool, float, int | None]] = [

@@ -6,12 +6,13 @@ import socket
 import threading
 import time
 from types import TracebackType
+from typing import Any, Self
 
 import uvicorn
 
 from .account import Account
-from .app import SimConfig, Simulator
 from .clock import Clock, RealClock
+from .http import SimConfig, Simulator
 from .scenarios import make_account
 
 
@@ -22,7 +23,63 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
-class SimServer:
+class AppServer:
+    """Any ASGI app served by uvicorn in a background thread (the simulator, test fakes)."""
+
+    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int | None = None) -> None:
+        self.host = host
+        self.port = port or free_port(host)
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=self.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_keep_alive=30,
+            timeout_graceful_shutdown=2,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def origin(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> None:
+        self._thread = threading.Thread(target=self._server.run, name="vstui-sim", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError(f"the simulator could not start on {self.host}:{self.port}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("the simulator did not start in time")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def serve_forever(self) -> None:
+        """Run in the foreground until interrupted (``vstui sim``)."""
+        self._server.run()
+
+
+class SimServer(AppServer):
     """A simulator served by uvicorn in a background thread.
 
     >>> with SimServer.start_scenario("demo") as sim:
@@ -36,20 +93,8 @@ class SimServer:
         host: str = "127.0.0.1",
         port: int | None = None,
     ) -> None:
+        super().__init__(simulator.app, host=host, port=port)
         self.simulator = simulator
-        self.host = host
-        self.port = port or free_port(host)
-        config = uvicorn.Config(
-            simulator.app,
-            host=host,
-            port=self.port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_keep_alive=30,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread: threading.Thread | None = None
 
     @classmethod
     def start_scenario(
@@ -74,36 +119,4 @@ class SimServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}{self.simulator.config.prefix.rstrip('/')}"
-
-    def start(self, timeout: float = 10.0) -> None:
-        self._thread = threading.Thread(target=self._server.run, name="vstui-sim", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive():
-                raise RuntimeError(f"the simulator could not start on {self.host}:{self.port}")
-            if time.monotonic() > deadline:
-                raise RuntimeError("the simulator did not start in time")
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> SimServer:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def serve_forever(self) -> None:
-        """Run in the foreground until interrupted (``vstui sim``)."""
-        self._server.run()
+        return self.origin + self.simulator.config.prefix.rstrip("/")

@@ -1,4 +1,8 @@
-"""The simulator's HTTP face: a Starlette app speaking the Vector Stores and Files API."""
+"""The simulator's HTTP face: a Starlette app speaking the Vector Stores and Files API.
+
+Every request body is validated here the way the API validates it (a 400 naming the
+parameter); the :class:`Account` behind it only sees well-formed requests.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ import random
 import re
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +27,7 @@ from starlette.routing import Mount, Route
 from ..api import limits
 from ..api.settings import mask_key
 from .account import Account, SimError
+from .paging import list_body
 
 Handler = Callable[[Request], Awaitable[Response]]
 POLL_AFTER_MS = "1000"
@@ -60,6 +66,7 @@ class SimConfig:
     error_rate: float = 0.0
     rate_limit: float | None = None
     prefix: str = "/v1"
+    log_size: int = 50_000  # requests remembered (a ring buffer: the oldest are dropped)
 
 
 class RateLimiter:
@@ -98,7 +105,7 @@ class Simulator:
         self.account = account
         self.config = config or SimConfig()
         self.faults: list[Fault] = []
-        self.log: list[RequestRecord] = []
+        self.log: deque[RequestRecord] = deque(maxlen=self.config.log_size)
         self._counter = 0
         self._fault_rng = random.Random(account.seed + 1)
         self._limiter = RateLimiter(self.config.rate_limit) if self.config.rate_limit else None
@@ -291,24 +298,179 @@ class Simulator:
         return Starlette(routes=mounted, exception_handlers={HTTPException: http_error})
 
 
-# -- request parsing -----------------------------------------------------------------------
+# -- request validation --------------------------------------------------------------------
+
+MAX_FILTER_DEPTH = 8
+FILTER_COMPARISONS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "nin")
+FILE_STATUSES = ("in_progress", "completed", "failed", "cancelled")
+PURPOSES = frozenset({"assistants", "batch", "fine-tune", "vision", "user_data", "evals"})
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw:
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
+def bad_request(problem: limits.Problem | None) -> None:
+    if problem is not None:
+        raise SimError(400, problem[1], param=problem[0])
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+class Body:
+    """A request's JSON object, read the way the API reads it: unknown arguments, wrong
+    types and values out of range are a 400 naming the parameter."""
+
+    def __init__(self, raw: dict[str, Any], allowed: Iterable[str]) -> None:
+        unknown = sorted(set(raw) - set(allowed))
+        if unknown:
+            raise SimError(
+                400, f"Unrecognized request argument supplied: {unknown[0]}", param=unknown[0]
+            )
+        self.raw = raw
+
+    @classmethod
+    async def read(cls, request: Request, allowed: Iterable[str]) -> Body:
+        raw = await request.body()
+        if not raw.strip():
+            return cls({}, allowed)
+        try:
+            value = json.loads(raw, parse_constant=_reject_constant)
+        except (ValueError, RecursionError):
+            raise SimError(
+                400,
+                "We could not parse the JSON body of your request. (HINT: This likely means "
+                "you aren't using your HTTP library correctly.)",
+            ) from None
+        if not isinstance(value, dict):
+            raise SimError(400, "The request body must be a JSON object.")
+        return cls(value, allowed)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.raw
+
+    def get(self, name: str) -> Any:
+        return self.raw.get(name)
+
+    def string(self, name: str, *, required: bool = False) -> str | None:
+        value = self.raw.get(name)
+        if value is None:
+            if required:
+                raise SimError(400, f"Missing required parameter: '{name}'.", param=name)
+            return None
+        if not isinstance(value, str):
+            raise SimError(400, f"Invalid type for '{name}': expected a string.", param=name)
+        if required and not value:
+            raise SimError(400, f"Invalid '{name}': expected a non-empty string.", param=name)
+        return value
+
+    def strings(self, name: str, *, most: int) -> list[str] | None:
+        value = self.raw.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise SimError(
+                400, f"Invalid type for '{name}': expected an array of strings.", param=name
+            )
+        if len(value) > most:
+            raise SimError(
+                400,
+                f"Invalid '{name}': expected an array with maximum length {most}, "
+                f"but got an array with length {len(value)} instead.",
+                param=name,
+            )
+        return value
+
+    def boolean(self, name: str) -> bool:
+        value = self.raw.get(name)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            raise SimError(400, f"Invalid type for '{name}': expected a boolean.", param=name)
+        return value
+
+    def metadata(self, name: str = "metadata") -> dict[str, str] | None:
+        bad_request(limits.check_metadata(self.raw.get(name), name))
+        value = self.raw.get(name)
+        return dict(value) if value is not None else None
+
+    def attributes(self, name: str = "attributes") -> dict[str, Any] | None:
+        return attributes(self.raw.get(name), name)
+
+    def chunking(self, name: str = "chunking_strategy") -> dict[str, Any] | None:
+        return chunking(self.raw.get(name), name)
+
+    def expires_after(self, name: str = "expires_after") -> dict[str, Any] | None:
+        value = self.raw.get(name)
+        bad_request(limits.check_expires_after(value, name))
+        if value is not None and set(value) - {"anchor", "days"}:
+            extra = sorted(set(value) - {"anchor", "days"})[0]
+            raise SimError(400, f"Unknown parameter: '{name}.{extra}'.", param=f"{name}.{extra}")
+        return dict(value) if value is not None else None
+
+
+def attributes(value: Any, param: str) -> dict[str, Any] | None:
+    bad_request(limits.check_attributes(value, param))
+    return dict(value) if value is not None else None
+
+
+def chunking(value: Any, param: str) -> dict[str, Any] | None:
+    bad_request(limits.check_chunking_strategy(value, param))
+    if value is None:
+        return None
+    allowed = {"type"} if value.get("type") == "auto" else {"type", "static"}
+    extra = sorted(set(value) - allowed)
+    if not extra and value.get("type") == "static":
+        extra = sorted(set(value["static"]) - {"max_chunk_size_tokens", "chunk_overlap_tokens"})
+    if extra:
+        raise SimError(400, f"Unknown parameter: '{param}.{extra[0]}'.", param=param)
+    return dict(value)
+
+
+def check_filter(value: Any, param: str = "filters", depth: int = 0) -> None:
+    """A ComparisonFilter or CompoundFilter, nested at most :data:`MAX_FILTER_DEPTH` deep."""
+    if depth > MAX_FILTER_DEPTH:
+        raise SimError(
+            400, f"Invalid '{param}': filters nest at most {MAX_FILTER_DEPTH} deep.", param=param
+        )
+    if not isinstance(value, dict):
+        raise SimError(400, f"Invalid type for '{param}': expected an object.", param=param)
+    kind = value.get("type")
+    if kind in ("and", "or"):
+        subs = value.get("filters")
+        if set(value) - {"type", "filters"} or not isinstance(subs, list) or not subs:
+            raise SimError(
+                400,
+                f"Invalid '{param}': a compound filter has 'type' and a non-empty 'filters' array.",
+                param=param,
+            )
+        for i, sub in enumerate(subs):
+            check_filter(sub, f"{param}.filters[{i}]", depth + 1)
+        return
+    if kind not in FILTER_COMPARISONS:
         raise SimError(
             400,
-            "We could not parse the JSON body of your request. (HINT: This likely means you "
-            "aren't using your HTTP library correctly.)",
-        ) from None
-    if not isinstance(body, dict):
-        raise SimError(400, "The request body must be a JSON object.")
-    return body
+            f"Invalid value for '{param}.type': expected one of "
+            + ", ".join((*FILTER_COMPARISONS, "and", "or"))
+            + ".",
+            param=f"{param}.type",
+        )
+    target = value.get("value")
+    scalar = (str, int, float)
+    ok = isinstance(target, scalar) or (
+        isinstance(target, list)
+        and all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in target)
+    )
+    if (
+        set(value) - {"type", "key", "value"}
+        or not isinstance(value.get("key"), str)
+        or "value" not in value
+        or not ok
+    ):
+        raise SimError(
+            400,
+            f"Invalid '{param}': a comparison filter has 'type', a string 'key' and a string, "
+            "number, boolean or array 'value'.",
+            param=param,
+        )
 
 
 def _list_params(
@@ -324,7 +486,7 @@ def _list_params(
         limit = default_limit if raw_limit is None else int(raw_limit)
     except ValueError:
         raise SimError(
-            400, f"Invalid 'limit': {raw_limit!r} is not an integer.", param="limit"
+            400, f"Invalid 'limit': {str(raw_limit)[:40]!r} is not an integer.", param="limit"
         ) from None
     if not limits.LIST_LIMIT_MIN <= limit <= max_limit:
         raise SimError(
@@ -335,7 +497,9 @@ def _list_params(
         )
     order = query.get("order", "desc")
     if order not in ("asc", "desc"):
-        raise SimError(400, f"Invalid 'order': expected 'asc' or 'desc', got {order!r}.")
+        raise SimError(
+            400, f"Invalid 'order': expected 'asc' or 'desc', got {order[:40]!r}.", param="order"
+        )
     params: dict[str, Any] = {
         "limit": limit,
         "order": order,
@@ -344,28 +508,18 @@ def _list_params(
     }
     if statuses:
         status = query.get("filter") or None
-        if status is not None and status not in ("in_progress", "completed", "failed", "cancelled"):
+        if status is not None and status not in FILE_STATUSES:
             raise SimError(
                 400,
-                "Invalid 'filter': expected one of in_progress, completed, failed, cancelled.",
+                "Invalid 'filter': expected one of " + ", ".join(FILE_STATUSES) + ".",
                 param="filter",
             )
         params["status"] = status
     return params
 
 
-def _list_body(items: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:
-    return {
-        "object": "list",
-        "data": items,
-        "first_id": items[0]["id"] if items else None,
-        "last_id": items[-1]["id"] if items else None,
-        "has_more": has_more,
-    }
-
-
 class Handlers:
-    """One coroutine per endpoint; domain rules live in :class:`Account`."""
+    """One coroutine per endpoint: validate the request, then ask the :class:`Account`."""
 
     def __init__(self, account: Account) -> None:
         self.a = account
@@ -381,23 +535,20 @@ class Handlers:
                 order=p["order"], after=p["after"], before=p["before"], limit=p["limit"]
             )
             now = self._now()
-            return JSONResponse(_list_body([s.to_json(now) for s in stores], more))
+            return JSONResponse(list_body([s.to_json(now) for s in stores], more))
 
     async def create_store(self, request: Request) -> Response:
-        body = await _json_body(request)
-        name = body.get("name")
-        if name is not None and not isinstance(name, str):
-            raise SimError(400, "Invalid type for 'name': expected a string.", param="name")
-        file_ids = body.get("file_ids") or []
-        if not isinstance(file_ids, list):
-            raise SimError(400, "'file_ids' must be an array.", param="file_ids")
+        body = await Body.read(
+            request,
+            ("name", "description", "metadata", "expires_after", "file_ids", "chunking_strategy"),
+        )
         store = self.a.create_store(
-            name=name or "",
-            description=body.get("description"),
-            metadata=body.get("metadata"),
-            expires_after=body.get("expires_after"),
-            file_ids=file_ids,
-            chunking_strategy=body.get("chunking_strategy"),
+            name=body.string("name") or "",
+            description=body.string("description"),
+            metadata=body.metadata(),
+            expires_after=body.expires_after(),
+            file_ids=body.strings("file_ids", most=limits.STORE_FILE_IDS_MAX) or [],
+            chunking_strategy=body.chunking(),
         )
         return JSONResponse(store.to_json(self._now()))
 
@@ -407,12 +558,15 @@ class Handlers:
             return JSONResponse(store.to_json(self._now()))
 
     async def modify_store(self, request: Request) -> Response:
-        body = await _json_body(request)
-        unknown = set(body) - {"name", "expires_after", "metadata"}
-        if unknown:
-            name = sorted(unknown)[0]
-            raise SimError(400, f"Unrecognized request argument supplied: {name}", param=name)
-        store = self.a.modify_store(request.path_params["vs"], body)
+        body = await Body.read(request, ("name", "expires_after", "metadata"))
+        changes: dict[str, Any] = {}
+        if "name" in body:
+            changes["name"] = body.string("name")
+        if "metadata" in body:
+            changes["metadata"] = body.metadata()
+        if "expires_after" in body:
+            changes["expires_after"] = body.expires_after()
+        store = self.a.modify_store(request.path_params["vs"], changes)
         return JSONResponse(store.to_json(self._now()))
 
     async def delete_store(self, request: Request) -> Response:
@@ -421,8 +575,67 @@ class Handlers:
         return JSONResponse({"id": store_id, "object": "vector_store.deleted", "deleted": True})
 
     async def search(self, request: Request) -> Response:
-        body = await _json_body(request)
-        return JSONResponse(self.a.search(request.path_params["vs"], body))
+        body = await Body.read(
+            request, ("query", "rewrite_query", "max_num_results", "filters", "ranking_options")
+        )
+        query = body.get("query")
+        if isinstance(query, str):
+            queries = [query]
+        elif isinstance(query, list) and query and all(isinstance(q, str) for q in query):
+            queries = list(query)
+        else:
+            raise SimError(400, "'query' must be a string or a non-empty array.", param="query")
+        max_results = body.get("max_num_results")
+        max_results = 10 if max_results is None else max_results
+        if (
+            isinstance(max_results, bool)
+            or not isinstance(max_results, int)
+            or not limits.SEARCH_RESULTS_MIN <= max_results <= limits.SEARCH_RESULTS_MAX
+        ):
+            raise SimError(
+                400,
+                f"Invalid 'max_num_results': expected an integer between "
+                f"{limits.SEARCH_RESULTS_MIN} and {limits.SEARCH_RESULTS_MAX}.",
+                param="max_num_results",
+            )
+        ranking = body.get("ranking_options") or {}
+        if not isinstance(ranking, dict) or set(ranking) - {"ranker", "score_threshold"}:
+            raise SimError(
+                400,
+                "Invalid 'ranking_options': expected an object with 'ranker' and "
+                "'score_threshold'.",
+                param="ranking_options",
+            )
+        if ranking.get("ranker", "auto") not in ("none", "auto", "default-2024-11-15"):
+            raise SimError(
+                400,
+                "Invalid value for 'ranking_options.ranker': expected one of none, auto, "
+                "default-2024-11-15.",
+                param="ranking_options.ranker",
+            )
+        threshold = ranking.get("score_threshold", 0)
+        if (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, int | float)
+            or not 0 <= threshold <= 1
+        ):
+            raise SimError(
+                400,
+                "Invalid 'ranking_options.score_threshold': expected a number between 0 and 1.",
+                param="ranking_options.score_threshold",
+            )
+        filters = body.get("filters")
+        if filters is not None:
+            check_filter(filters)
+        result = self.a.search(
+            request.path_params["vs"],
+            queries,
+            max_results=max_results,
+            threshold=float(threshold),
+            filters=filters,
+            rewrite_query=body.boolean("rewrite_query"),
+        )
+        return JSONResponse(result)
 
     # store files
     async def list_store_files(self, request: Request) -> Response:
@@ -431,18 +644,17 @@ class Handlers:
             store = self.a.get_store(request.path_params["vs"])
             files, more = self.a.list_attachments(store.files.values(), **p)
             now = self._now()
-            return JSONResponse(_list_body([f.to_json(now) for f in files], more))
+            return JSONResponse(list_body([f.to_json(now) for f in files], more))
 
     async def attach_file(self, request: Request) -> Response:
-        body = await _json_body(request)
-        file_id = body.get("file_id")
-        if not isinstance(file_id, str) or not file_id:
-            raise SimError(400, "Missing required parameter: 'file_id'.", param="file_id")
+        body = await Body.read(request, ("file_id", "attributes", "chunking_strategy"))
+        file_id = body.string("file_id", required=True)
+        assert file_id is not None
         attachment = self.a.attach_file(
             request.path_params["vs"],
             file_id,
-            attributes=body.get("attributes"),
-            chunking_strategy=body.get("chunking_strategy"),
+            attributes=body.attributes(),
+            chunking_strategy=body.chunking(),
         )
         return JSONResponse(attachment.to_json(self._now()))
 
@@ -452,11 +664,11 @@ class Handlers:
             return JSONResponse(a.to_json(self._now()))
 
     async def update_store_file(self, request: Request) -> Response:
-        body = await _json_body(request)
+        body = await Body.read(request, ("attributes",))
         if "attributes" not in body:
             raise SimError(400, "Missing required parameter: 'attributes'.", param="attributes")
         a = self.a.update_attributes(
-            request.path_params["vs"], request.path_params["f"], body["attributes"]
+            request.path_params["vs"], request.path_params["f"], body.attributes()
         )
         return JSONResponse(a.to_json(self._now()))
 
@@ -470,8 +682,39 @@ class Handlers:
 
     # batches
     async def create_batch(self, request: Request) -> Response:
-        body = await _json_body(request)
-        batch = self.a.create_batch(request.path_params["vs"], body)
+        body = await Body.read(request, ("file_ids", "files", "attributes", "chunking_strategy"))
+        if (body.get("file_ids") is None) == (body.get("files") is None):
+            raise SimError(400, "Provide exactly one of 'file_ids' or 'files'.", param="file_ids")
+        entries: list[tuple[str, Any, Any]] = []
+        file_ids = body.strings("file_ids", most=limits.BATCH_FILES_MAX)
+        if file_ids is not None:
+            bad_request(limits.check_batch_size(len(file_ids)))
+            attrs, chunk = body.attributes(), body.chunking()
+            entries = [(f, attrs, chunk) for f in file_ids]
+        else:
+            files = body.get("files")
+            if not isinstance(files, list):
+                raise SimError(400, "Invalid type for 'files': expected an array.", param="files")
+            bad_request(limits.check_batch_size(len(files), "files"))
+            for i, entry in enumerate(files):
+                where = f"files[{i}]"
+                if not isinstance(entry, dict) or not isinstance(entry.get("file_id"), str):
+                    raise SimError(400, f"{where}.file_id is required.", param=where)
+                extra = sorted(set(entry) - {"file_id", "attributes", "chunking_strategy"})
+                if extra:
+                    raise SimError(
+                        400,
+                        f"Unrecognized request argument supplied: {where}.{extra[0]}",
+                        param=f"{where}.{extra[0]}",
+                    )
+                entries.append(
+                    (
+                        entry["file_id"],
+                        attributes(entry.get("attributes"), f"{where}.attributes"),
+                        chunking(entry.get("chunking_strategy"), f"{where}.chunking_strategy"),
+                    )
+                )
+        batch = self.a.create_batch(request.path_params["vs"], entries)
         return JSONResponse(batch.to_json(self._now()))
 
     async def get_batch(self, request: Request) -> Response:
@@ -491,7 +734,7 @@ class Handlers:
             live = [a for fid, a in batch.entries.items() if store.files.get(fid) is a]
             files, more = self.a.list_attachments(live, **p)
             now = self._now()
-            return JSONResponse(_list_body([f.to_json(now) for f in files], more))
+            return JSONResponse(list_body([f.to_json(now) for f in files], more))
 
     # files API
     async def list_files(self, request: Request) -> Response:
@@ -502,7 +745,7 @@ class Handlers:
             after=p["after"],
             limit=p["limit"],
         )
-        return JSONResponse(_list_body([f.to_json() for f in files], more))
+        return JSONResponse(list_body([f.to_json() for f in files], more))
 
     async def upload_file(self, request: Request) -> Response:
         try:
@@ -515,12 +758,11 @@ class Handlers:
         upload = form.get("file")
         if not isinstance(purpose, str) or not purpose:
             raise SimError(400, "Missing required parameter: 'purpose'.", param="purpose")
-        valid = {"assistants", "batch", "fine-tune", "vision", "user_data", "evals"}
-        if purpose not in valid:
+        if purpose not in PURPOSES:
             raise SimError(
                 400,
-                f"Invalid value for 'purpose': {purpose!r}. Expected one of "
-                + ", ".join(sorted(valid))
+                f"Invalid value for 'purpose': {purpose[:40]!r}. Expected one of "
+                + ", ".join(sorted(PURPOSES))
                 + ".",
                 param="purpose",
             )
