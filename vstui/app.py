@@ -7,8 +7,11 @@ from functools import partial
 from typing import Any
 
 from rich.style import Style
+from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.content import Content
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 
@@ -17,6 +20,7 @@ from .screens.batch_monitor import BatchMonitorScreen
 from .screens.dialogs import HelpScreen
 from .screens.store_list import StoreListScreen
 from .session import Session
+from .text import clean, clean_block
 
 
 class VstuiApp(App[None]):
@@ -67,6 +71,44 @@ class VstuiApp(App[None]):
                 markup=False,  # TOML errors quote brackets
             )
         self.push_screen(StoreListScreen())
+
+    # -- untrusted text and unexpected errors -----------------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification, the screens' too: never markup, controls escaped, key masked."""
+        super().notify(
+            clean_block(message),
+            title=clean(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """The header: titles quote store names, so they are cleaned like any server text."""
+        return super().format_title(clean(title), clean(sub_title))
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An unexpected exception: one sentence on exit, the traceback in a crash log."""
+        from .crash import crash_sentence
+
+        self._return_code = 1
+        # Pilot re-raises the first exception in tests: keep Textual's bookkeeping.
+        if self._exception is None:
+            self._exception = error
+            self._exception_event.set()
+        screen = self.screen_stack[-1] if self.screen_stack else None
+        doing = f"showing {getattr(screen, 'TITLE', None) or 'the app'}"
+        self._exit_renderables.append(Text(crash_sentence(error, doing)))
+        self._close_messages_no_wait()
 
     # -- profiles --------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from . import fmt
 from .api import APIError, VectorStoresService
 from .cleanup import Outcome, Plan, Report, Tally, build_plan, execute
+from .text import safe_stream
 
 
 def add_parser(sub: Any) -> None:
@@ -83,8 +84,8 @@ def run(
     err: TextIO | None = None,
 ) -> int:
     stdin = stdin or sys.stdin
-    out = out or sys.stdout
-    err = err or sys.stderr
+    # The printing helper: every line cleaned of controls, the key masked (JSON stays exact).
+    out, err = safe_stream(out or sys.stdout), safe_stream(err or sys.stderr)
     concurrency = args.concurrency or default_concurrency
     if concurrency < 1 or concurrency > 64:
         print("vstui cleanup: --concurrency must be between 1 and 64.", file=err)
