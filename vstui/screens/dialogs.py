@@ -15,8 +15,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, Static, TextArea
 
-from ..text import clean_block
-from ..widgets.safe import SafeInput, SafeLabel, SafeStatic, SafeTextArea
+from ..text import clean, clean_block
+from ..widgets.safe import SafeInput, SafeStatic, SafeTextArea
 
 Validator = Callable[[str], str | None]
 
@@ -87,7 +87,7 @@ class ConfirmScreen(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield SafeLabel(self.title_text, classes="title", markup=False)
+            yield Label(clean(self.title_text), classes="title", markup=False)
             yield SafeStatic(self.body)
             if self.require_text is not None:
                 yield Label(f"Type {self.require_text} to confirm:", classes="hint")
@@ -144,7 +144,7 @@ class PromptScreen(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield SafeLabel(self.title_text, classes="title", markup=False)
+            yield Label(clean(self.title_text), classes="title", markup=False)
             yield SafeInput(value=self.value, placeholder=self.placeholder)
             if self.hint:
                 yield Label(self.hint, classes="hint")
@@ -254,7 +254,7 @@ class PairsEditor(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield SafeLabel(self.title_text, classes="title", markup=False)
+            yield Label(clean(self.title_text), classes="title", markup=False)
             yield SafeTextArea(format_pairs(self.values), id="pairs", soft_wrap=False)
             yield Label(self.hint, classes="hint")
             yield Label("", classes="error", id="error", markup=False)
@@ -369,7 +369,7 @@ class TextPager(Screen[None]):
         from textual.widgets import Footer, Header
 
         yield Header()
-        yield SafeLabel(self.title_text, id="pager-title", markup=False)
+        yield Label(clean(self.title_text), id="pager-title", markup=False)
         yield SafeTextArea(
             clean_block(self.text), read_only=True, soft_wrap=True, show_line_numbers=True
         )
