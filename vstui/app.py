@@ -8,10 +8,8 @@ from typing import Any
 
 from rich.style import Style
 from rich.text import Text
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
-from textual.content import Content
-from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 
@@ -20,10 +18,10 @@ from .screens.batch_monitor import BatchMonitorScreen
 from .screens.dialogs import HelpScreen
 from .screens.store_list import StoreListScreen
 from .session import Session
-from .text import clean, clean_block
+from .widgets.safe import SafeApp
 
 
-class VstuiApp(App[None]):
+class VstuiApp(SafeApp):
     """Browse one account. The :class:`Session` (service, clock, state) is injected."""
 
     TITLE = "vstui"
@@ -73,28 +71,6 @@ class VstuiApp(App[None]):
         self.push_screen(StoreListScreen())
 
     # -- untrusted text and unexpected errors -----------------------------------------------
-
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: SeverityLevel = "information",
-        timeout: float | None = None,
-        markup: bool = False,
-    ) -> None:
-        """Every notification, the screens' too: never markup, controls escaped, key masked."""
-        super().notify(
-            clean_block(message),
-            title=clean(title),
-            severity=severity,
-            timeout=timeout,
-            markup=False,
-        )
-
-    def format_title(self, title: str, sub_title: str) -> Content:
-        """The header: titles quote store names, so they are cleaned like any server text."""
-        return super().format_title(clean(title), clean(sub_title))
 
     def _handle_exception(self, error: Exception) -> None:
         """An unexpected exception: one sentence on exit, the traceback in a crash log."""

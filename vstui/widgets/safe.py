@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from rich.segment import Segment
 from rich.text import Text
+from textual.app import App
 from textual.content import Content
+from textual.notifications import SeverityLevel
 from textual.widgets import DataTable, Input, Label, Static, TextArea
 
 from ..text import clean, clean_block, is_clean
@@ -102,10 +104,16 @@ class SafeLabel(SafeLines, Label):
 
 
 class SafeDataTable(SafeLines, DataTable[Any]):
-    """A ``DataTable`` whose cells are cleaned as they are added."""
+    """A ``DataTable`` whose cells are cleaned as they are added (strings never as markup)."""
 
     def add_row(self, *cells: Any, **kwargs: Any) -> Any:
-        return super().add_row(*(clean_content(c, block=False) for c in cells), **kwargs)
+        return super().add_row(*(_cell(c) for c in cells), **kwargs)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str):
+        return Text(clean(value))
+    return clean_content(value, block=False)
 
 
 class SafeInput(SafeLines, Input):
@@ -114,3 +122,29 @@ class SafeInput(SafeLines, Input):
 
 class SafeTextArea(SafeLines, TextArea):
     """A ``TextArea`` that may show server text (metadata values, parsed content)."""
+
+
+class SafeApp(App[None]):
+    """Notifications and the header show untrusted text: cleaned here, once, for every screen."""
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification, the screens' too: never markup, controls escaped, key masked."""
+        super().notify(
+            clean_block(message),
+            title=clean(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """The header: titles quote store names, so they are cleaned like any server text."""
+        return super().format_title(clean(title), clean(sub_title))
