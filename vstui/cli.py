@@ -54,7 +54,7 @@ def _seconds(text: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not math.isfinite(value) or value <= 0 or value > 3600:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds above 0, at most 3600")
+        raise argparse.ArgumentTypeError(f"{text!r}: give seconds above 0, at most 3600")
     return value
 
 
