@@ -36,7 +36,7 @@ _UNSAFE_BLOCK = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_SEPARATORS}]")
 _LINE_BREAK = re.compile(f"\r\n|[\n\r\x0b\x0c\x85{_SEPARATORS}]")
 _BEARER = re.compile(r"(?i)\b(Bearer)\s+([^\s\"'\\,;]+)")
 
-_secrets: set[str] = set()
+_secrets: tuple[str, ...] = ()  # longest first
 _secrets_lock = threading.Lock()
 
 
@@ -51,15 +51,18 @@ def _escape_match(match: re.Match[str]) -> str:
 
 def register_secret(secret: str | None) -> None:
     """Never show this string again (the API key). Short strings are ignored."""
+    global _secrets
     if secret and len(secret) >= 8:
         with _secrets_lock:
-            _secrets.add(secret)
+            if secret not in _secrets:
+                _secrets = tuple(sorted({*_secrets, secret}, key=len, reverse=True))
 
 
 def forget_secrets() -> None:
     """For tests: drop every registered secret."""
+    global _secrets
     with _secrets_lock:
-        _secrets.clear()
+        _secrets = ()
 
 
 def _mask_bearer(match: re.Match[str]) -> str:
@@ -69,10 +72,9 @@ def _mask_bearer(match: re.Match[str]) -> str:
 
 def scrub(text: str) -> str:
     """Replace every registered secret and any ``Bearer`` token by its masked form."""
-    if _secrets:
-        for secret in sorted(_secrets, key=len, reverse=True):
-            if secret in text:
-                text = text.replace(secret, mask_key(secret))
+    for secret in _secrets:
+        if secret in text:
+            text = text.replace(secret, mask_key(secret))
     if "earer" in text or "EARER" in text:
         text = _BEARER.sub(_mask_bearer, text)
     return text
