@@ -85,6 +85,7 @@ NESTED = "a = " + "[" * 3000 + "]" * 3000 + "\n"
         ([*CLEANUP], {"OPENAI_API_KEY": "sk-ключ-0123456789abcd"}, None, "not plain ASCII"),
         ([*CLEANUP], {"OPENAI_API_KEY": "sk-abc\n0123456789abcd"}, None, "line break"),
         ([], {"OPENAI_API_KEY": "sk-abc\n0123456789abcd"}, None, "line break"),
+        ([*CLEANUP], {"OPENAI_ORG_ID": "org-über"}, None, "OPENAI_ORG_ID"),
         (["cleanup", "--expired", "--concurrency", "0"], {}, None, "between 1 and 64"),
         (["--timeout", "0", *CLEANUP], {}, None, "seconds"),
         (["--timeout", "soon", *CLEANUP], {}, None, "not a number of seconds"),

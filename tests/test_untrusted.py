@@ -233,3 +233,24 @@ async def test_hostile_store_cannot_clear_the_screen_or_set_the_title(make_app):
         screen = painted(app)
         assert not FORBIDDEN.search(screen.replace("\n", ""))
         assert "\\x1b]8;;http" in screen
+
+
+def test_logs_never_carry_the_key():
+    import logging
+
+    from vstui.text import install_log_scrubber
+
+    install_log_scrubber()
+    secret = "sk-proj-log-secret-000011112222zz99"
+    register_secret(secret)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    logger = logging.getLogger("vstui.test.logs")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("sending %s with Bearer %s\x1b[2J", "headers", secret)
+    finally:
+        logger.removeHandler(handler)
+    logged = stream.getvalue()
+    assert secret not in logged and "Bearer sk-…zz99" in logged and "\x1b" not in logged

@@ -116,6 +116,16 @@ def resolve_account(
         connect_timeout=config.connect_timeout,
     )
     check_base_url(settings.base_url, _url_source(base_url, name, profile))
+    for what, value, env in (
+        ("organization", settings.organization, "OPENAI_ORG_ID"),
+        ("project", settings.project, "OPENAI_PROJECT_ID"),
+    ):
+        problem = key_problem(value) if value else None
+        if problem is not None:
+            raise LaunchError(
+                f"The {what} {value!r} contains {problem}, so it cannot be sent in a header; "
+                f"fix it in profile {name!r} of the config or in {env}."
+            )
     return Account(name, profile, settings, resolved.source)
 
 
