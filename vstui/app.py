@@ -7,7 +7,6 @@ from functools import partial
 from typing import Any
 
 from rich.style import Style
-from rich.text import Text
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -25,6 +24,7 @@ class VstuiApp(SafeApp):
     """Browse one account. The :class:`Session` (service, clock, state) is injected."""
 
     TITLE = "vstui"
+    crash_message: str | None = None  # set when an unexpected exception ended the app
     CSS_PATH = "vstui.tcss"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
@@ -83,7 +83,8 @@ class VstuiApp(SafeApp):
             self._exception_event.set()
         screen = self.screen_stack[-1] if self.screen_stack else None
         doing = f"showing {getattr(screen, 'TITLE', None) or 'the app'}"
-        self._exit_renderables.append(Text(crash_sentence(error, doing)))
+        # Printed by the launcher once the terminal is restored: one line, the path whole.
+        self.crash_message = crash_sentence(error, doing)
         self._close_messages_no_wait()
 
     # -- profiles --------------------------------------------------------------------------

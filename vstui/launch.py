@@ -242,6 +242,8 @@ def run_tui(args: argparse.Namespace) -> int:
         app.session.service.close()
         if server is not None:
             server.stop()
+    if app.crash_message:
+        print(app.crash_message, file=sys.stderr)
     return app.return_code or 0
 
 
