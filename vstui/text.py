@@ -108,8 +108,9 @@ def is_clean(text: str) -> bool:
 class SafeWriter(io.TextIOBase):
     """A text stream that writes every line cleaned (and the key masked).
 
-    ``print`` writes its text and then its ``end`` separately: the newline that ends a
-    line passes, a line break inside the text becomes ``⏎``.
+    ``print`` writes its text and then its ``end`` separately: a write of exactly a newline
+    ends the line; any line break inside a write is text (``⏎``), so a name can never split
+    or add a line. Write lines with ``print`` (or the text, then ``"\\n"``).
     """
 
     def __init__(self, stream: Any) -> None:
@@ -117,11 +118,7 @@ class SafeWriter(io.TextIOBase):
         self._stream = stream
 
     def write(self, text: str) -> int:
-        if text.endswith("\n"):
-            body = text[:-1]
-            self._stream.write((clean(body) if body else "") + "\n")
-        else:
-            self._stream.write(clean(text))
+        self._stream.write(text if text in ("\n", "") else clean(text))
         return len(text)
 
     def flush(self) -> None:
