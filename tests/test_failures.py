@@ -261,6 +261,12 @@ async def test_tui_crash_is_a_sentence_and_a_log(make_app, home, monkeypatch, ca
 # -- numeric input --------------------------------------------------------------------------
 
 
+def test_metadata_numbers_that_json_cannot_carry_stay_text():
+    from vstui.screens.dialogs import parse_pairs
+
+    assert parse_pairs("a=1e999\nb=NaN\nc=2", typed=True) == {"a": "1e999", "b": "NaN", "c": 2}
+
+
 @pytest.mark.parametrize("text", ["²", "١٢", "12²", "1e3", "-1", "9" * 40, " "])
 def test_whole_number_accepts_only_plain_digits(text):
     assert whole_number(text) is None

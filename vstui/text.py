@@ -34,7 +34,7 @@ _SEPARATORS = "\u2028\u2029"
 _UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}{_SEPARATORS}]")
 _UNSAFE_BLOCK = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_SEPARATORS}]")
 _LINE_BREAK = re.compile(f"\r\n|[\n\r\x0b\x0c\x85{_SEPARATORS}]")
-_BEARER = re.compile(r"(?i)\b(Bearer)\s+([^\s\"'\\,;]+)")
+_BEARER = re.compile(r"(?i)\b(Bearer)\s+([^\s\"'\\,;]{8,})")
 
 _secrets: tuple[str, ...] = ()  # longest first
 _secrets_lock = threading.Lock()
@@ -67,7 +67,7 @@ def forget_secrets() -> None:
 
 def _mask_bearer(match: re.Match[str]) -> str:
     token = match.group(2)
-    return f"{match.group(1)} {token if token.endswith('…') or '…' in token else mask_key(token)}"
+    return f"{match.group(1)} {token if '…' in token else mask_key(token)}"
 
 
 def scrub(text: str) -> str:
