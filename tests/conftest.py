@@ -132,3 +132,12 @@ async def settle(pilot, rounds: int = 3) -> None:
     for _ in range(rounds):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+
+
+@pytest.fixture(autouse=True)
+def _forget_secrets():
+    """Secrets registered by one test (launch registers the key) do not mask another's output."""
+    yield
+    from vstui.text import forget_secrets
+
+    forget_secrets()

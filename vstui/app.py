@@ -7,7 +7,7 @@ from functools import partial
 from typing import Any
 
 from rich.style import Style
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
@@ -17,12 +17,14 @@ from .screens.batch_monitor import BatchMonitorScreen
 from .screens.dialogs import HelpScreen
 from .screens.store_list import StoreListScreen
 from .session import Session
+from .widgets.safe import SafeApp
 
 
-class VstuiApp(App[None]):
+class VstuiApp(SafeApp):
     """Browse one account. The :class:`Session` (service, clock, state) is injected."""
 
     TITLE = "vstui"
+    crash_message: str | None = None  # set when an unexpected exception ended the app
     CSS_PATH = "vstui.tcss"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
@@ -67,6 +69,23 @@ class VstuiApp(App[None]):
                 markup=False,  # TOML errors quote brackets
             )
         self.push_screen(StoreListScreen())
+
+    # -- untrusted text and unexpected errors -----------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An unexpected exception: one sentence on exit, the traceback in a crash log."""
+        from .crash import crash_sentence
+
+        self._return_code = 1
+        # Pilot re-raises the first exception in tests: keep Textual's bookkeeping.
+        if self._exception is None:
+            self._exception = error
+            self._exception_event.set()
+        screen = self.screen_stack[-1] if self.screen_stack else None
+        doing = f"showing {getattr(screen, 'TITLE', None) or 'the app'}"
+        # Printed by the launcher once the terminal is restored: one line, the path whole.
+        self.crash_message = crash_sentence(error, doing)
+        self._close_messages_no_wait()
 
     # -- profiles --------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import sys
 from collections.abc import Sequence
 
@@ -46,6 +47,17 @@ def run_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seconds(text: str) -> float:
+    """A positive, finite number of seconds (argparse reports the error, exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0 or value > 3600:
+        raise argparse.ArgumentTypeError(f"{text!r}: give seconds above 0, at most 3600")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vstui",
@@ -61,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--theme", default=None, help="theme name")
     parser.add_argument(
         "--read-only", action="store_true", help="hide and refuse every action that changes data"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="how long to wait for the server to answer (config: timeout; default 30)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_sim(sub)
@@ -80,8 +99,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command; any unexpected exception ends in one sentence and a crash log."""
+    from .text import install_log_scrubber
+
+    install_log_scrubber()
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print("vstui: interrupted.", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        return _crashed(exc, args)
+
+
+def _crashed(error: BaseException, args: argparse.Namespace) -> int:
+    from .crash import crash_sentence
+
+    doing = {
+        "sim": "serving the simulator",
+        "cleanup": "running the clean-up",
+        "key": f"running `vstui key {getattr(args, 'key_command', '')}`",
+    }.get(args.command or "", "running the browser")
+    print(crash_sentence(error, doing), file=sys.stderr)
+    return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "sim":
         return run_sim(args)
     from . import launch

@@ -22,6 +22,7 @@ from . import fmt
 from .api import APIError, VectorStoresService
 from .cleanup import Outcome, Plan, Report, Tally, UnknownStores, build_plan, execute
 from .listing import IncompleteListing
+from .text import safe_stream
 
 INTERRUPTED = 130
 
@@ -123,6 +124,8 @@ def run(
     stop: _Stop | None = None,
 ) -> int:
     stop = stop or _Stop()
+    # The printing helper: every line cleaned of controls, the key masked (JSON stays exact).
+    out, err = safe_stream(out or sys.stdout), safe_stream(err or sys.stderr)
     try:
         with _stop_on_signals(stop):
             return _run(
@@ -132,12 +135,11 @@ def run(
                 default_concurrency=default_concurrency,
                 read_only=read_only,
                 stdin=stdin or sys.stdin,
-                out=out or sys.stdout,
-                err=err or sys.stderr,
+                out=out,
+                err=err,
                 stop=stop,
             )
     except KeyboardInterrupt:
-        out = out or sys.stdout
         if args.json:
             json.dump({"dry_run": bool(args.dry_run), "interrupted": True}, out)
             out.write("\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,8 +13,9 @@ from urllib.parse import urlparse
 
 from . import config as config_mod
 from . import keys
-from .api import ClientSettings, VectorStoresService, mask_key
+from .api import ClientSettings, ConfigurationError, VectorStoresService, mask_key
 from .session import RememberedBatch, Session, StateStore
+from .text import clean_block, register_secret
 
 if TYPE_CHECKING:
     from .sim.clock import Clock
@@ -43,12 +45,54 @@ def load_config(args: argparse.Namespace) -> config_mod.Config:
         raise LaunchError(str(exc)) from None
 
 
+def key_problem(key: str) -> str | None:
+    """Why ``key`` cannot be sent in an HTTP header, or None when it can."""
+    if any(c in "\r\n" for c in key):
+        return "a line break"
+    if not key.isascii():
+        return "a character that is not plain ASCII"
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in key):
+        return "a space or a control character"
+    return None
+
+
+def check_key(key: str, source: str) -> None:
+    """Refuse a key that cannot be sent, without showing any of it."""
+    register_secret(key)
+    problem = key_problem(key)
+    if problem is not None:
+        raise LaunchError(
+            f"The API key from {source} contains {problem}, so it cannot be sent; "
+            "set it again as the bare key (no quotes, spaces or line breaks)."
+        )
+
+
+def check_base_url(url: str, source: str) -> None:
+    problem = config_mod.url_problem(url)
+    if problem is not None:
+        raise LaunchError(
+            f"The base URL {url!r} (from {source}) cannot be used: {problem}; "
+            "give an http:// or https:// URL such as https://api.openai.com/v1."
+        )
+
+
+def _url_source(base_url: str | None, profile_name: str, profile: config_mod.Profile) -> str:
+    if base_url:
+        return "--base-url"
+    if profile.base_url:
+        return f"base_url of profile {profile_name!r} in the config"
+    if os.environ.get("OPENAI_BASE_URL"):
+        return "OPENAI_BASE_URL"
+    return "the default"
+
+
 def resolve_account(
     config: config_mod.Config,
     profile_name: str | None,
     *,
     base_url: str | None = None,
     max_retries: int = 4,
+    timeout: float | None = None,
 ) -> Account:
     try:
         name, profile = config.profile(profile_name)
@@ -60,14 +104,42 @@ def resolve_account(
         if resolved.note:
             message += "\nTo look around without a key: vstui --demo"
         raise LaunchError(message)
-    settings = ClientSettings.from_env(
-        api_key=resolved.key,
-        base_url=base_url or profile.base_url,
-        organization=profile.organization,
-        project=profile.project,
-        max_retries=max_retries,
-    )
+    source = "OPENAI_API_KEY" if resolved.source == "environment" else f"the keyring ({name})"
+    check_key(resolved.key, source)
+    url_source = _url_source(base_url, name, profile)
+    wanted_url = base_url or profile.base_url or os.environ.get("OPENAI_BASE_URL")
+    if wanted_url:
+        check_base_url(wanted_url, url_source)
+    try:
+        settings = ClientSettings.from_env(
+            api_key=resolved.key,
+            base_url=base_url or profile.base_url,
+            organization=profile.organization,
+            project=profile.project,
+            max_retries=max_retries,
+            timeout=timeout or config.timeout,
+            connect_timeout=config.connect_timeout,
+        )
+    except ConfigurationError as exc:  # the service's own check: one sentence, exit 2
+        raise LaunchError(str(exc)) from None
+    check_base_url(settings.base_url, url_source)
+    for what, value, env in (
+        ("organization", settings.organization, "OPENAI_ORG_ID"),
+        ("project", settings.project, "OPENAI_PROJECT_ID"),
+    ):
+        problem = key_problem(value) if value else None
+        if problem is not None:
+            raise LaunchError(
+                f"The {what} {value!r} contains {problem}, so it cannot be sent in a header; "
+                f"fix it in profile {name!r} of the config or in {env}."
+            )
     return Account(name, profile, settings, resolved.source)
+
+
+def fail(message: object) -> int:
+    """Say why vstui cannot start (cleaned, key masked) and return exit code 2."""
+    print(f"vstui: {clean_block(message)}", file=sys.stderr)
+    return 2
 
 
 def session_for(
@@ -146,20 +218,21 @@ def run_tui(args: argparse.Namespace) -> int:
         else:
             last = state.get("last_profile")
             wanted = args.profile or (last if last in config.profiles else None)
-            account = resolve_account(config, wanted, base_url=args.base_url)
+            account = resolve_account(
+                config, wanted, base_url=args.base_url, timeout=getattr(args, "timeout", None)
+            )
             session = session_for(account, config, state, read_only=args.read_only)
             state.set("last_profile", account.profile_name)
             profile_names = sorted(config.profiles)
             profile_theme = account.profile.theme
 
             def factory(name: str) -> Session:
-                other = resolve_account(config, name)
+                other = resolve_account(config, name, timeout=getattr(args, "timeout", None))
                 state.set("last_profile", name)
                 return session_for(other, config, state, read_only=args.read_only)
 
     except LaunchError as exc:
-        print(f"vstui: {exc}", file=sys.stderr)
-        return 2
+        return fail(exc)
     theme = args.theme or state.get("theme") or profile_theme or config.theme or DEFAULT_THEME
     app = VstuiApp(
         session,
@@ -176,7 +249,9 @@ def run_tui(args: argparse.Namespace) -> int:
         app.session.service.close()
         if server is not None:
             server.stop()
-    return 0
+    if app.crash_message:
+        print(app.crash_message, file=sys.stderr)
+    return app.return_code or 0
 
 
 def _textual_theme_names() -> set[str]:
@@ -188,6 +263,9 @@ def _textual_theme_names() -> set[str]:
 def run_cleanup(args: argparse.Namespace) -> int:
     from . import headless
 
+    concurrency = getattr(args, "concurrency", None)
+    if concurrency is not None and not 1 <= concurrency <= 64:
+        return fail(f"--concurrency must be between 1 and 64 (got {concurrency}).")
     try:
         config = load_config(args)
         server = None
@@ -196,12 +274,17 @@ def run_cleanup(args: argparse.Namespace) -> int:
             service = session.service
             read_only = args.read_only
         else:
-            account = resolve_account(config, args.profile, base_url=args.base_url, max_retries=8)
+            account = resolve_account(
+                config,
+                args.profile,
+                base_url=args.base_url,
+                max_retries=8,
+                timeout=getattr(args, "timeout", None),
+            )
             service = VectorStoresService(account.settings)
             read_only = args.read_only or account.profile.read_only
     except LaunchError as exc:
-        print(f"vstui: {exc}", file=sys.stderr)
-        return 2
+        return fail(exc)
     try:
         return headless.run(
             args,
@@ -259,6 +342,7 @@ def run_key(args: argparse.Namespace) -> int:
             if not key:
                 print("vstui: no key given; nothing was stored.", file=sys.stderr)
                 return 2
+            check_key(key, "the input")
             keys.store(profile, key)
             print(f"Stored the key for profile {profile!r} in the keyring ({mask_key(key)}).")
             return 0
@@ -279,6 +363,5 @@ def run_key(args: argparse.Namespace) -> int:
             return 0
         print(f"There was no key for profile {profile!r} in the keyring.")
         return 1
-    except keys.KeyringUnavailable as exc:
-        print(f"vstui: {exc}", file=sys.stderr)
-        return 2
+    except (keys.KeyringUnavailable, LaunchError) as exc:
+        return fail(exc)

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
+
+from .config import MAX_DEPTH, depth
 
 COLOUR_FIELDS = (
     "primary",
@@ -28,6 +30,7 @@ COLOUR_FIELDS = (
     "panel",
     "boost",
 )
+TOO_DEEP = f"nests tables or arrays more than {MAX_DEPTH} levels deep; no theme does"
 TEXT_STYLES = {"bold", "italic", "underline", "reverse", "strike", "dim", "none", "b", "i", "u"}
 
 
@@ -55,8 +58,8 @@ class ThemeFile(BaseModel):
     surface: str | None = None
     panel: str | None = None
     boost: str | None = None
-    luminosity_spread: float = 0.15
-    text_alpha: float = 0.95
+    luminosity_spread: float = Field(default=0.15, ge=0, le=1, allow_inf_nan=False)
+    text_alpha: float = Field(default=0.95, ge=0, le=1, allow_inf_nan=False)
     variables: dict[str, str] = {}
 
     @field_validator(*COLOUR_FIELDS)
@@ -94,6 +97,10 @@ def load_file(path: Path) -> Theme:
         raw = tomllib.loads(path.read_text("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ValueError(TOO_DEEP) from None
+    if depth(raw) > MAX_DEPTH:
+        raise ValueError(TOO_DEEP)
     try:
         return ThemeFile.model_validate(raw).to_theme()
     except ValidationError as exc:
@@ -119,4 +126,6 @@ def load_all(extra_dirs: list[Path]) -> tuple[list[Theme], list[ThemeProblem]]:
                 themes.append(load_file(path))
             except (ValueError, OSError) as exc:
                 problems.append(ThemeProblem(path, str(exc)))
+            except Exception as exc:  # whatever else a bad file causes: skipped, said
+                problems.append(ThemeProblem(path, f"cannot be used ({type(exc).__name__})"))
     return themes, problems

@@ -18,6 +18,7 @@ from ..api import APIError, FileCounts, VectorStore
 from ..monitor import PollResult, Tracked, poll
 from ..session import RememberedBatch
 from ..widgets.bars import stacked
+from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
 from .base import VstuiScreen
 from .dialogs import ConfirmScreen, PromptScreen
@@ -112,7 +113,7 @@ class BatchMonitorScreen(VstuiScreen):
             id="ingesting",
             empty_text="No store has files in progress.",
         )
-        yield Static("", id="poll-status")
+        yield SafeStatic("", id="poll-status")
         yield Footer(show_command_palette=False)
 
     @property

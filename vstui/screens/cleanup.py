@@ -20,6 +20,7 @@ from .. import fmt
 from ..api import FileObject, VectorStore
 from ..cleanup import Outcome, Plan, Report, Tally, build_plan, execute, retry_failed
 from ..listing import IncompleteListing
+from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
 from .base import VstuiScreen
 from .dialogs import ConfirmScreen
@@ -120,12 +121,12 @@ class CleanupScreen(VstuiScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Scanning the account…", id="summary")
+        yield SafeStatic("Scanning the account…", id="summary")
         yield Checkbox("Also delete the files left attached to no store", id="with-files")
         yield VirtualTable(self._columns(), row_key=lambda i: i.id, id="plan", empty_text="")
         with Horizontal(id="progress-row"):
             yield ProgressBar(id="progress", show_eta=False)
-            yield Static("", id="progress-text")
+            yield SafeStatic("", id="progress-text")
         with Horizontal(id="buttons"):
             yield Button("Stop", id="stop", variant="warning")
             yield Button("Retry failed", id="retry", variant="primary")

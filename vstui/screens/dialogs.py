@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -14,6 +15,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
+
+from ..text import clean, clean_block
+from ..widgets.safe import SafeInput, SafeStatic, SafeTextArea
 
 Validator = Callable[[str], str | None]
 
@@ -84,8 +88,8 @@ class ConfirmScreen(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="title", markup=False)
-            yield Static(self.body)
+            yield Label(clean(self.title_text), classes="title", markup=False)
+            yield SafeStatic(self.body)
             if self.require_text is not None:
                 yield Label(f"Type {self.require_text} to confirm:", classes="hint")
                 yield Input(id="confirm-text")
@@ -141,8 +145,8 @@ class PromptScreen(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="title", markup=False)
-            yield Input(value=self.value, placeholder=self.placeholder)
+            yield Label(clean(self.title_text), classes="title", markup=False)
+            yield SafeInput(value=self.value, placeholder=self.placeholder)
             if self.hint:
                 yield Label(self.hint, classes="hint")
             yield Label("", classes="error", id="error", markup=False)
@@ -161,11 +165,25 @@ class PromptScreen(Dialog):
     @on(Input.Submitted)
     def _ok(self) -> None:
         value = self.query_one(Input).value
-        problem = self.validate(value) if self.validate else None
+        try:
+            problem = self.validate(value) if self.validate else None
+        except ValueError:  # a validator tripped on odd input: refuse it, never crash
+            problem = "That is not a valid value; check it and try again."
         if problem:
             self.query_one("#error", Label).update(problem)
             return
         self.dismiss(value)
+
+
+def whole_number(text: str) -> int | None:
+    """``text`` as a whole number of plain ASCII digits; None otherwise.
+
+    (``str.isdigit`` accepts ``²`` and other digits ``int`` refuses.)
+    """
+    text = text.strip()
+    if not text or len(text) > 18 or not text.isascii() or not text.isdigit():
+        return None
+    return int(text)
 
 
 def _typed(value: str) -> Any:
@@ -177,6 +195,8 @@ def _typed(value: str) -> Any:
         number = json.loads(value)
     except ValueError:
         return value
+    if isinstance(number, float) and not math.isfinite(number):
+        return value  # 1e999, NaN: not a JSON number the API accepts; kept as text
     return number if isinstance(number, int | float) and not isinstance(number, bool) else value
 
 
@@ -289,8 +309,10 @@ class PairRowWidget(Horizontal):
 
     def compose(self) -> ComposeResult:
         row = self.row
-        yield Input(row.key, placeholder="key", classes="key", compact=True, select_on_focus=False)
-        yield Input(
+        yield SafeInput(
+            row.key, placeholder="key", classes="key", compact=True, select_on_focus=False
+        )
+        yield SafeInput(
             row.text, placeholder="value", classes="value", compact=True, select_on_focus=False
         )
         if self.typed:
@@ -355,7 +377,7 @@ class PairsEditor(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, classes="title", markup=False)
+            yield Label(clean(self.title_text), classes="title", markup=False)
             with VerticalScroll(id="rows"):
                 for row in rows_from_values(self.values) or [PairRow("", "")]:
                     yield PairRowWidget(row, typed=self.typed)
@@ -492,8 +514,10 @@ class TextPager(Screen[None]):
         from textual.widgets import Footer, Header
 
         yield Header()
-        yield Label(self.title_text, id="pager-title", markup=False)
-        yield TextArea(self.text, read_only=True, soft_wrap=True, show_line_numbers=True)
+        yield Label(clean(self.title_text), id="pager-title", markup=False)
+        yield SafeTextArea(
+            clean_block(self.text), read_only=True, soft_wrap=True, show_line_numbers=True
+        )
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:

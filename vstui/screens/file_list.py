@@ -19,6 +19,7 @@ from textual.widgets import Footer, Header, Static
 from .. import fmt
 from ..api import FileBatch, NotFoundError, VectorStore, VectorStoreFile, limits
 from ..session import RememberedBatch
+from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
 from .base import Coalescer
 from .dialogs import ConfirmScreen, PairsEditor, PromptScreen, TextPager, format_pairs
@@ -100,7 +101,7 @@ class FileListScreen(TableScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="bar"):
-            yield Static("", id="status", markup=False)
+            yield SafeStatic("", id="status", markup=False)
         yield self.filter_input()
         yield VirtualTable(self._columns(), row_key=lambda f: f.id, id="files", empty_text="")
         yield Footer(show_command_palette=False)

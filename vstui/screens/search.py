@@ -13,6 +13,7 @@ from textual.widgets import Footer, Header, Input, Static
 
 from ..api import SearchResultsPage, VectorStore
 from ..api.models import SearchResult
+from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
 from .base import VstuiScreen
 from .dialogs import format_pairs
@@ -62,7 +63,7 @@ class SearchScreen(VstuiScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Input(placeholder="ask what a user would ask — Enter searches", id="query")
-        yield Static("", id="summary", markup=False)
+        yield SafeStatic("", id="summary", markup=False)
         yield VirtualTable(
             self._columns(),
             row_key=lambda r: r[0],
@@ -70,7 +71,7 @@ class SearchScreen(VstuiScreen):
             empty_text="Results appear here.",
         )
         with VerticalScroll(id="chunk-box"):
-            yield Static("", id="chunk", markup=False)
+            yield SafeStatic("", id="chunk", markup=False)
         yield Footer(show_command_palette=False)
 
     @property

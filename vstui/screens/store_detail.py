@@ -15,8 +15,9 @@ from textual.widgets import DataTable, Footer, Header, Label, Static
 from .. import fmt
 from ..api import VectorStore, limits
 from ..widgets.bars import StackedBar
+from ..widgets.safe import SafeDataTable, SafeStatic
 from .base import VstuiScreen
-from .dialogs import ConfirmScreen, PairsEditor, PromptScreen
+from .dialogs import ConfirmScreen, PairsEditor, PromptScreen, whole_number
 
 AUTO_REFRESH_SECONDS = 3.0
 
@@ -32,9 +33,10 @@ def validate_days(value: str) -> str | None:
     text = value.strip()
     if not text:
         return None
-    if not text.isdigit():
+    days = whole_number(text)
+    if days is None:
         return "Enter a whole number of days (1–365), or leave it empty for no expiry."
-    problem = limits.check_expires_after({"anchor": "last_active_at", "days": int(text)})
+    problem = limits.check_expires_after({"anchor": "last_active_at", "days": days})
     return problem[1] if problem else None
 
 
@@ -91,12 +93,12 @@ class StoreDetailScreen(VstuiScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll():
-            yield Static("", id="fields")
+            yield SafeStatic("", id="fields")
             yield Label("File counts", classes="section")
             yield StackedBar()
             yield Label("Metadata", classes="section")
-            yield DataTable(cursor_type="row", zebra_stripes=True, id="metadata")
-            yield Static("", id="notice")
+            yield SafeDataTable(cursor_type="row", zebra_stripes=True, id="metadata")
+            yield SafeStatic("", id="notice")
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:

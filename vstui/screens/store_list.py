@@ -14,6 +14,7 @@ from textual.widgets import Footer, Header, Static
 
 from .. import fmt
 from ..api import VectorStore
+from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
 from .base import Coalescer
 from .tables import TableScreen
@@ -82,7 +83,7 @@ class StoreListScreen(TableScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="bar"):
-            yield Static("", id="status", markup=False)
+            yield SafeStatic("", id="status", markup=False)
         yield self.filter_input()
         yield VirtualTable(self._columns(), row_key=lambda s: s.id, id="stores", empty_text="")
         yield Footer(show_command_palette=False)

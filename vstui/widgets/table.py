@@ -25,6 +25,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ..text import clean
+from .safe import clean_rich
+
 R = TypeVar("R")
 Cell = str | Text
 
@@ -402,10 +405,12 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         """One cell, truncated with an ellipsis and padded to ``width``.
 
         Plain and single-style cells (nearly all of them) become one segment directly;
-        only cells with several styles go through rich's full rendering.
+        only cells with several styles go through rich's full rendering. Cell text is
+        untrusted: controls and bidi characters are escaped, line breaks shown as ``⏎``.
         """
         if isinstance(value, Text) and value.spans:
-            text = value.copy()
+            text = clean_rich(value)
+            text = text.copy() if text is value else text
             text.truncate(width, overflow="ellipsis", pad=False)
             pad = " " * (width - text.cell_len)
             if justify == "right":
@@ -422,8 +427,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             plain, style = value.plain, base + own
         else:
             plain, style = str(value), base
-        if "\n" in plain:
-            plain = plain.replace("\n", " ")
+        plain = clean(plain)
         length = cell_len(plain)
         if length > width:
             plain = set_cell_size(plain, max(0, width - 1)) + "…" if width else ""
