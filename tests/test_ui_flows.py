@@ -112,7 +112,7 @@ async def test_inverse_filter_file_filter_and_save_table(make_app, tmp_path, mon
         await settle(pilot)
         files = app.screen.table
         await pilot.press("slash", *"unsupported", "enter")
-        assert {screen_name for screen_name in map(app.screen._file_name, files.view)} == {
+        assert {screen_name for screen_name in map(app.screen.file_name, files.view)} == {
             "export.zip",
             "dump.bin",
         }
@@ -315,7 +315,7 @@ async def test_file_list_names_filter_and_content(make_app):
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, FileListScreen)
-        names = {screen._file_name(f) for f in screen.table.rows}
+        names = {screen.file_name(f) for f in screen.table.rows}
         assert "export.zip" in names and "empty-notes.txt" in names
         file_requests = server.simulator.count("GET", r"^/v1/files/")
         assert file_requests == 0  # names come from one bulk listing, not a request per row

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -14,7 +15,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Label, Static
 
 from .. import fmt
-from ..api import APIError, FileCounts, VectorStore
+from ..api import APIError, FileBatch, FileCounts, VectorStore
 from ..monitor import PollResult, Tracked, poll
 from ..session import RememberedBatch
 from ..widgets.bars import stacked
@@ -124,14 +125,7 @@ class BatchMonitorScreen(VstuiScreen):
         return self.query_one("#ingesting", VirtualTable)
 
     def _bar(self, table: VirtualTable[Any], counts: FileCounts | None) -> Text:
-        styles = {
-            "bar--completed": table.status_style("completed"),
-            "bar--in-progress": table.status_style("in_progress"),
-            "bar--failed": table.status_style("failed"),
-            "bar--cancelled": table.status_style("cancelled"),
-            "empty": table.muted_style(),
-        }
-        return stacked(counts or FileCounts(), 16, styles)
+        return stacked(counts or FileCounts(), 16, table.bar_styles())
 
     def _store_name(self, store_id: str) -> str:
         return self.names.get(store_id, store_id)
@@ -328,10 +322,15 @@ class BatchMonitorScreen(VstuiScreen):
             self.last_rescan = now
         active = [t for t in self.batches.rows if not t.terminal]
         stores = [s.id for s in self.ingesting.values()]
-        self.io("poll", poll, self.session.service, active, stores, rescan=rescan)
+        self.run_io(
+            "poll",
+            partial(poll, self.session.service, active, stores, rescan=rescan),
+            self._polled,
+            self._poll_failed,
+        )
         self._update_status()
 
-    def loaded_poll(self, result: PollResult, final: bool) -> None:
+    def _polled(self, result: PollResult) -> None:
         self.polling = False
         self.polls += 1
         self._apply(result)
@@ -344,7 +343,7 @@ class BatchMonitorScreen(VstuiScreen):
         self._schedule(self.interval if busy else self.rescan_every)
         self._update_status()
 
-    def failed_poll(self, error: BaseException) -> None:
+    def _poll_failed(self, error: BaseException) -> None:
         self.polling = False
         self.notify_error(error, title="Polling failed")
         self.interval = min(MAX_INTERVAL, self.interval * 2)
@@ -507,11 +506,11 @@ class BatchMonitorScreen(VstuiScreen):
 
         def done(confirmed: bool | None) -> None:
             if confirmed:
-                self.io(
+                self.run_io(
                     "cancelled",
-                    self.session.service.cancel_batch,
-                    tracked.store_id,
-                    tracked.batch_id,
+                    partial(self.session.service.cancel_batch, tracked.store_id, tracked.batch_id),
+                    self._cancelled,
+                    lambda error: self.notify_error(error, title="Cancel failed"),
                 )
 
         running = tracked.batch.file_counts.in_progress if tracked.batch else 0
@@ -527,13 +526,10 @@ class BatchMonitorScreen(VstuiScreen):
             done,
         )
 
-    def loaded_cancelled(self, batch: Any, final: bool) -> None:
+    def _cancelled(self, batch: FileBatch) -> None:
         tracked = self.batches.get(batch.id)
         if tracked is not None:
             tracked.record(batch, self.session.now())
             self.batches.refresh_rows()
         self.notify(f"Cancelling {batch.id}…", timeout=3)
         self._poll_now()
-
-    def failed_cancelled(self, error: BaseException) -> None:
-        self.notify_error(error, title="Cancel failed")

@@ -15,7 +15,7 @@ from textual.widgets import Footer, Header, Static
 from .. import fmt
 from ..api import VectorStore
 from ..widgets.table import Column, VirtualTable
-from .base import Coalescer
+from .base import Coalescer, StoreRef
 from .tables import TableScreen
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -71,7 +71,9 @@ class StoreListScreen(TableScreen):
     def __init__(self) -> None:
         super().__init__()
         self.status_index = 0
-        self.loading = False
+        # Pages are still arriving. (Not ``loading``: that is Textual's own flag, which
+        # would hide the whole screen under a spinner until the last page.)
+        self.fetching = False
         self.load_error: str | None = None
         self._spin = 0
         self._seen: set[str] = set()
@@ -146,6 +148,10 @@ class StoreListScreen(TableScreen):
             ),
         ]
 
+    def selected_store(self) -> StoreRef | None:
+        store = self.table.current
+        return StoreRef(store.id, store) if store is not None else None
+
     def on_mount(self) -> None:
         super().on_mount()
         self.title = "vstui · Stores"
@@ -168,40 +174,42 @@ class StoreListScreen(TableScreen):
         return total
 
     def action_refresh(self) -> None:
-        self.loading = True
+        """Fetch every page again. Rows already shown stay until the last page says
+        which are gone; new and changed rows appear as their page arrives."""
+        self.fetching = True
         self.load_error = None
         self._seen = set()
-        if not self.table.row_count:
-            self.table.loading = True
-        self.io("stores", self._fetch, stream=True)
-        self._update_status()
-
-    def loaded_stores(self, result: Any, final: bool) -> None:
-        if not final:
-            self.table.loading = False
-            self._seen.update(s.id for s in result)
-            self.table.add_rows(result)
-            self._rows_changed()
-        else:
-            self.loading = False
-            self.table.loading = False
-            gone = [s.id for s in self.table.rows if s.id not in self._seen]
-            if gone:
-                self.table.remove_rows(gone)
-            self._rows_changed()
+        self.run_stream(
+            "stores", self._fetch, self._stores_arrived, self._stores_done, self._stores_failed
+        )
         self._update_empty()
         self._update_status()
 
-    def failed_stores(self, error: BaseException) -> None:
-        self.loading = False
-        self.table.loading = False
+    def _stores_arrived(self, stores: list[VectorStore]) -> None:
+        self._seen.update(s.id for s in stores)
+        self.table.add_rows(stores)
+        self._rows_changed()
+        self._update_empty()
+        self._update_status()
+
+    def _stores_done(self, total: int) -> None:
+        self.fetching = False
+        gone = [s.id for s in self.table.rows if s.id not in self._seen]
+        if gone:
+            self.table.remove_rows(gone)
+        self._rows_changed()
+        self._update_empty()
+        self._update_status()
+
+    def _stores_failed(self, error: BaseException) -> None:
+        self.fetching = False
         self.notify_error(error, title="Loading stores failed")
         self.load_error = "a page failed to load — press r to retry"
         self._update_empty()
         self._update_status()
 
     def _tick(self) -> None:
-        if self.loading:
+        if self.fetching:
             self._spin = (self._spin + 1) % len(SPINNER)
             self._update_status()
 
@@ -210,7 +218,7 @@ class StoreListScreen(TableScreen):
         self.expired_count = sum(1 for s in self.table.rows if s.is_expired)
 
     def _update_empty(self) -> None:
-        if self.loading:
+        if self.fetching:
             self.table.empty_text = "Loading…"
         elif self.load_error and not self.table.row_count:
             self.table.empty_text = "Could not load the stores. Press r to retry."
@@ -223,11 +231,9 @@ class StoreListScreen(TableScreen):
     def _update_status(self) -> None:
         table = self.table
         shown, total = len(table.view), table.row_count
-        parts = []
-        if self.loading:
-            parts.append(f"{SPINNER[self._spin]} loading… {fmt.plural(len(self._seen), 'store')}")
-        else:
-            parts.append(fmt.plural(total, "store"))
+        parts = [fmt.plural(total, "store")]
+        if self.fetching:
+            parts[0] += f" {SPINNER[self._spin]} loading{' more' if total else ''}…"
         if shown != total:
             parts.append(f"{shown:,} shown")
         label, _ = STATUS_FILTERS[self.status_index]
