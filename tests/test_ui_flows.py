@@ -9,27 +9,13 @@ from vstui.screens.store_detail import StoreDetailScreen
 from vstui.screens.store_list import StoreListScreen
 from vstui.sim import Fault
 
-from .conftest import KEY, settle
+from .conftest import KEY, notes, screen_text, settle
 
 SIZE = (120, 40)
 
 
-def notes(app) -> list[str]:
-    return [str(n.message) for n in app._notifications]
-
-
 def status_text(app) -> str:
     return str(app.screen.query_one("#status").render())
-
-
-def screen_text(app) -> str:
-    """What the terminal shows, as plain text (from the SVG screenshot)."""
-    import html
-    import re
-
-    svg = app.export_screenshot()
-    texts = re.findall(r"<text[^>]*>(.*?)</text>", svg)
-    return html.unescape("".join(texts)).replace("\xa0", " ")
 
 
 def open_store(app, name: str) -> None:

@@ -7,11 +7,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 from textual import on
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.worker import get_current_worker
 
 from ..api import APIError, VectorStore, VstuiError
@@ -199,30 +200,36 @@ class VstuiScreen(Screen[Any]):
         self.notify(describe_error(error), title=title, severity="error", timeout=10)
 
 
-class Coalescer:
-    """Batches streamed items so the UI handles a few updates, not one per page.
+class RowBuffer(Generic[T]):
+    """Coalesces streamed rows on the UI thread: the first rows go to the table at once,
+    later ones at most every ``interval`` seconds (a timer flushes them), so a big
+    account re-sorts the table a few times a second rather than once per page, and rows
+    never wait for the next page to arrive."""
 
-    The first batch goes out at once (the first page shows before the rest is fetched);
-    later ones at most every ``interval`` seconds; :meth:`flush` sends what is left.
-    """
-
-    def __init__(self, emit: Callable[[list[Any]], None], interval: float = 0.1) -> None:
-        self._emit = emit
+    def __init__(
+        self, owner: Widget, apply: Callable[[list[T]], None], interval: float = 0.1
+    ) -> None:
+        self._apply = apply
         self._interval = interval
-        self._pending: list[Any] = []
+        self._pending: list[T] = []
         self._last: float | None = None
+        owner.set_interval(interval, self.flush)
 
-    def push(self, items: list[Any]) -> None:
-        self._pending.extend(items)
-        now = time.monotonic()
-        if self._last is None or now - self._last >= self._interval:
+    def push(self, rows: list[T]) -> None:
+        self._pending.extend(rows)
+        if self._last is None or time.monotonic() - self._last >= self._interval:
             self.flush()
 
     def flush(self) -> None:
         if self._pending:
-            batch, self._pending = self._pending, []
+            rows, self._pending = self._pending, []
             self._last = time.monotonic()
-            self._emit(batch)
+            self._apply(rows)
+
+    def reset(self) -> None:
+        """Forget rows not yet shown (a new fetch started)."""
+        self._pending = []
+        self._last = None
 
 
 class _Stale(Exception):

@@ -22,7 +22,7 @@ from ..api import FileBatch, NotFoundError, VectorStore, VectorStoreFile, limits
 from ..api.models import FileContentPage
 from ..session import RememberedBatch
 from ..widgets.table import Column, VirtualTable
-from .base import Coalescer, StoreRef
+from .base import RowBuffer, StoreRef
 from .dialogs import ConfirmScreen, PairsEditor, PromptScreen, TextPager, format_pairs
 from .tables import TableScreen
 
@@ -202,6 +202,7 @@ class FileListScreen(TableScreen):
         )
         self.table.sort_by("created", reverse=True)
         self.table.focus()
+        self._buffer = RowBuffer(self, self._files_arrived)
         if not self.session.files.loaded:
             self._load_names()
         self.action_refresh()
@@ -223,13 +224,9 @@ class FileListScreen(TableScreen):
         else:
             pages = service.iter_store_file_pages(self.store_id, filter=self.status_filter)
         total = 0
-        rows = Coalescer(emit)
-        try:
-            for page in pages:
-                total += len(page.data)
-                rows.push(page.data)
-        finally:
-            rows.flush()  # what did arrive is shown, even when a later page fails
+        for page in pages:
+            total += len(page.data)
+            emit(page.data)
         return total
 
     def action_refresh(self, *, keep_rows: bool = True) -> None:
@@ -238,10 +235,11 @@ class FileListScreen(TableScreen):
         self.fetching = True
         self.load_failed = False
         self._seen = set()
+        self._buffer.reset()
         if not keep_rows:
             self.table.set_rows([])
         self.run_stream(
-            "files", self._fetch, self._files_arrived, self._files_done, self._files_failed
+            "files", self._fetch, self._buffer.push, self._files_done, self._files_failed
         )
         self._update_empty()
         self._update_status()
@@ -253,6 +251,7 @@ class FileListScreen(TableScreen):
         self._update_status()
 
     def _files_done(self, total: int) -> None:
+        self._buffer.flush()
         self.fetching = False
         gone = [f.id for f in self.table.rows if f.id not in self._seen]
         if gone:
@@ -261,6 +260,7 @@ class FileListScreen(TableScreen):
         self._update_status()
 
     def _files_failed(self, error: BaseException) -> None:
+        self._buffer.flush()  # what did arrive is shown, even when a later page fails
         self.fetching = False
         self.load_failed = True
         self.notify_error(error, title="Loading files failed")

@@ -15,7 +15,7 @@ from textual.widgets import Footer, Header, Static
 from .. import fmt
 from ..api import VectorStore
 from ..widgets.table import Column, VirtualTable
-from .base import Coalescer, StoreRef
+from .base import RowBuffer, StoreRef
 from .tables import TableScreen
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
@@ -158,19 +158,16 @@ class StoreListScreen(TableScreen):
         self.table.sort_by("created", reverse=True)
         self.table.focus()
         self.set_interval(0.1, self._tick)
+        self._buffer = RowBuffer(self, self._stores_arrived)
         self.action_refresh()
 
     # -- loading ---------------------------------------------------------------------------
 
     def _fetch(self, emit: Callable[[list[VectorStore]], None]) -> int:
         total = 0
-        rows = Coalescer(emit)
-        try:
-            for batch in self.session.service.walk_stores_both_ends():
-                total += len(batch)
-                rows.push(batch)
-        finally:
-            rows.flush()  # what did arrive is shown, even when a later page fails
+        for page in self.session.service.walk_stores_both_ends():
+            total += len(page)
+            emit(page)
         return total
 
     def action_refresh(self) -> None:
@@ -179,8 +176,9 @@ class StoreListScreen(TableScreen):
         self.fetching = True
         self.load_error = None
         self._seen = set()
+        self._buffer.reset()
         self.run_stream(
-            "stores", self._fetch, self._stores_arrived, self._stores_done, self._stores_failed
+            "stores", self._fetch, self._buffer.push, self._stores_done, self._stores_failed
         )
         self._update_empty()
         self._update_status()
@@ -193,6 +191,7 @@ class StoreListScreen(TableScreen):
         self._update_status()
 
     def _stores_done(self, total: int) -> None:
+        self._buffer.flush()
         self.fetching = False
         gone = [s.id for s in self.table.rows if s.id not in self._seen]
         if gone:
@@ -202,6 +201,7 @@ class StoreListScreen(TableScreen):
         self._update_status()
 
     def _stores_failed(self, error: BaseException) -> None:
+        self._buffer.flush()  # what did arrive is shown, even when a later page fails
         self.fetching = False
         self.notify_error(error, title="Loading stores failed")
         self.load_error = "a page failed to load — press r to retry"
