@@ -418,7 +418,7 @@ async def test_batch_monitor_polls_notifies_and_cancels(make_app, clock):
         monitor = app.screen
         assert isinstance(monitor, BatchMonitorScreen)
         assert monitor.batches.row_count == 3
-        assert len(monitor.ingesting) == 3
+        assert len(monitor.monitor.ingesting) == 3
         assert all(t.status == "in_progress" for t in monitor.batches.rows)
         # cancel one, with confirmation
         monitor.batches.cursor = 0
@@ -436,18 +436,20 @@ async def test_batch_monitor_polls_notifies_and_cancels(make_app, clock):
         assert monitor.batches.get(target.batch_id).status == "cancelled"
         finished = [n for n in notes(app) if "completed," in n]
         assert len(finished) >= 3
-        assert not monitor.ingesting
+        assert not monitor.monitor.ingesting
         # Enter opens a batch's files; polling pauses while hidden
-        polls = monitor.polls
+        stats = app.session.service.stats
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, FileListScreen) and app.screen.batch_id
         assert monitor.paused
+        requests = stats.requests
         await pilot.pause(0.3)
-        assert monitor.polls == polls
+        assert stats.requests == requests  # nothing polled while hidden
+        clock.advance(120)  # a rescan is due: the poll on return makes requests
         await pilot.press("escape")
         await settle(pilot)
-        assert not monitor.paused and monitor.polls == polls + 1
+        assert not monitor.paused and stats.requests > requests
 
 
 async def test_batch_monitor_open_by_id_and_backoff(make_app, clock):
@@ -477,7 +479,7 @@ async def test_batch_monitor_open_by_id_and_backoff(make_app, clock):
         server.simulator.inject(Fault(path="/file_batches/", status=429, times=3))
         await pilot.press("r")
         await settle(pilot)
-        assert monitor.interval > 2.0
+        assert monitor.monitor.interval > 2.0
 
 
 async def test_help_palette_and_jumps(make_app):
