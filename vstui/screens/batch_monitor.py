@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.text import Text
 from textual import events, on
@@ -18,10 +19,37 @@ from .. import fmt
 from ..api import FileBatch, FileCounts, VectorStore
 from ..monitor import Monitor, PollResult, Tracked, poll
 from ..session import RememberedBatch
+from ..widgets import palette
 from ..widgets.bars import stacked
 from ..widgets.table import Column, VirtualTable
 from .base import VstuiScreen
 from .dialogs import ConfirmScreen, PromptScreen
+
+R = TypeVar("R")
+
+
+def count_column(
+    key: str, header: str, width: int, counts: Callable[[R], FileCounts], field: str
+) -> Column[R]:
+    """A right-aligned column of one file count (``completed``, ``failed``…)."""
+
+    def value(row: R) -> int:
+        number: int = getattr(counts(row), field)
+        return number
+
+    return Column(key, header, width, lambda row: str(value(row)), value, "right")
+
+
+def store_counts(store: VectorStore) -> FileCounts:
+    return store.file_counts
+
+
+def batch_id(tracked: Tracked) -> str:
+    return tracked.batch_id
+
+
+def muted(table: VirtualTable[Any], text: str) -> Text:
+    return Text(text, style=table.muted_style())
 
 
 def parse_batch_reference(text: str, default_store: str | None) -> tuple[str, str] | str:
@@ -141,13 +169,7 @@ class BatchMonitorScreen(VstuiScreen):
                 lambda t: self.monitor.store_name(t.store_id),
                 lambda t: self.monitor.store_name(t.store_id),
             ),
-            Column(
-                "batch",
-                "Batch ID",
-                14,
-                lambda t: Text(t.batch_id, style=self.batches.muted_style()),
-                lambda t: t.batch_id,
-            ),
+            Column("batch", "Batch ID", 14, lambda t: muted(self.batches, t.batch_id), batch_id),
             Column("status", "Status", 11, status, lambda t: t.status),
             Column(
                 "progress",
@@ -164,38 +186,10 @@ class BatchMonitorScreen(VstuiScreen):
                 lambda t: t.done,
                 "right",
             ),
-            Column(
-                "completed",
-                "✓",
-                4,
-                lambda t: str(counts(t).completed),
-                lambda t: counts(t).completed,
-                "right",
-            ),
-            Column(
-                "failed",
-                "✗",
-                4,
-                lambda t: str(counts(t).failed),
-                lambda t: counts(t).failed,
-                "right",
-            ),
-            Column(
-                "cancelled",
-                "⊘",
-                3,
-                lambda t: str(counts(t).cancelled),
-                lambda t: counts(t).cancelled,
-                "right",
-            ),
-            Column(
-                "running",
-                "…",
-                4,
-                lambda t: str(counts(t).in_progress),
-                lambda t: counts(t).in_progress,
-                "right",
-            ),
+            count_column("completed", "✓", 4, counts, "completed"),
+            count_column("failed", palette.FAILED_MARK, 4, counts, "failed"),
+            count_column("cancelled", "⊘", 3, counts, "cancelled"),
+            count_column("running", palette.PENDING_MARK, 4, counts, "in_progress"),
             Column("rate", "Rate", 9, rate, lambda t: t.rate_per_minute() or 0.0, "right"),
             Column("eta", "ETA", 7, eta, lambda t: t.eta_seconds() or 0.0, "right"),
         ]
@@ -206,13 +200,7 @@ class BatchMonitorScreen(VstuiScreen):
 
         return [
             Column("name", "Store", 22, lambda s: s.display_name, lambda s: s.display_name.lower()),
-            Column(
-                "id",
-                "ID",
-                27,
-                lambda s: Text(s.id, style=self.stores.muted_style()),
-                lambda s: s.id,
-            ),
+            Column("id", "ID", 27, lambda s: muted(self.stores, s.id), lambda s: s.id),
             Column("status", "Status", 11, status, lambda s: s.status),
             Column(
                 "progress",
@@ -221,38 +209,10 @@ class BatchMonitorScreen(VstuiScreen):
                 lambda s: self._bar(self.stores, s.file_counts),
                 lambda s: s.file_counts.completed,
             ),
-            Column(
-                "running",
-                "In progress",
-                11,
-                lambda s: str(s.file_counts.in_progress),
-                lambda s: s.file_counts.in_progress,
-                "right",
-            ),
-            Column(
-                "completed",
-                "Completed",
-                9,
-                lambda s: str(s.file_counts.completed),
-                lambda s: s.file_counts.completed,
-                "right",
-            ),
-            Column(
-                "failed",
-                "Failed",
-                6,
-                lambda s: str(s.file_counts.failed),
-                lambda s: s.file_counts.failed,
-                "right",
-            ),
-            Column(
-                "total",
-                "Total",
-                6,
-                lambda s: str(s.file_counts.total),
-                lambda s: s.file_counts.total,
-                "right",
-            ),
+            count_column("running", "In progress", 11, store_counts, "in_progress"),
+            count_column("completed", "Completed", 9, store_counts, "completed"),
+            count_column("failed", "Failed", 6, store_counts, "failed"),
+            count_column("total", "Total", 6, store_counts, "total"),
         ]
 
     def on_mount(self) -> None:

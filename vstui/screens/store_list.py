@@ -14,11 +14,11 @@ from textual.widgets import Footer, Header, Static
 
 from .. import fmt
 from ..api import VectorStore
+from ..widgets import palette
 from ..widgets.table import Column, VirtualTable
 from .base import RowBuffer, StoreRef
 from .tables import TableScreen
 
-SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 STATUS_FILTERS: list[tuple[str, str | None]] = [
     ("all", None),
     ("expired", "expired"),
@@ -31,9 +31,9 @@ def files_cell(store: VectorStore, failed_style: Any) -> Text:
     counts = store.file_counts
     text = Text(f"{counts.completed}/{counts.total}")
     if counts.failed:
-        text.append(f" ✗{counts.failed}", style=failed_style)
+        text.append(f" {palette.FAILED_MARK}{counts.failed}", style=failed_style)
     if counts.in_progress:
-        text.append(f" …{counts.in_progress}")
+        text.append(f" {palette.PENDING_MARK}{counts.in_progress}")
     return text
 
 
@@ -210,7 +210,7 @@ class StoreListScreen(TableScreen):
 
     def _tick(self) -> None:
         if self.fetching:
-            self._spin = (self._spin + 1) % len(SPINNER)
+            self._spin = (self._spin + 1) % len(palette.SPINNER)
             self._update_status()
 
     def _rows_changed(self) -> None:
@@ -233,7 +233,7 @@ class StoreListScreen(TableScreen):
         shown, total = len(table.view), table.row_count
         parts = [fmt.plural(total, "store")]
         if self.fetching:
-            parts[0] += f" {SPINNER[self._spin]} loading{' more' if total else ''}…"
+            parts[0] += f" {palette.SPINNER[self._spin]} loading{' more' if total else ''}…"
         if shown != total:
             parts.append(f"{shown:,} shown")
         label, _ = STATUS_FILTERS[self.status_index]
