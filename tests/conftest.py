@@ -112,6 +112,7 @@ def make_app(make_sim: SimFactory, clock: FrozenClock):
         read_only: bool = False,
         remember: bool = True,
         transport: httpx.BaseTransport | None = None,
+        theme: str = "vstui-dark",
         **cfg,
     ):
         server = make_sim(scenario, **cfg)
@@ -134,7 +135,7 @@ def make_app(make_sim: SimFactory, clock: FrozenClock):
         from vstui.themes import load_all
 
         themes, _ = load_all([])
-        app = VstuiApp(session, theme="vstui-dark", themes=themes)
+        app = VstuiApp(session, theme=theme, themes=themes)
         watch_notifications(app)
         return app, server
 

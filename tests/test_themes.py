@@ -19,8 +19,7 @@ def test_three_themes_ship():
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_theme_snapshot(snap_compare, make_app, name):
-    app, _ = make_app("demo")
-    app._initial_theme = name
+    app, _ = make_app("demo", theme=name)
     assert snap_compare(app, terminal_size=(120, 40), run_before=settle)
 
 
