@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import os
+import re
+import threading
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 # Snapshots must not depend on the developer's terminal settings.
@@ -101,13 +106,21 @@ def make_app(make_sim: SimFactory, clock: FrozenClock):
     from vstui.app import VstuiApp
     from vstui.session import RememberedBatch, Session
 
-    def build(scenario: str = "demo", *, read_only: bool = False, remember: bool = True, **cfg):
+    def build(
+        scenario: str = "demo",
+        *,
+        read_only: bool = False,
+        remember: bool = True,
+        transport: httpx.BaseTransport | None = None,
+        theme: str = "vstui-dark",
+        **cfg,
+    ):
         server = make_sim(scenario, **cfg)
         settings = ClientSettings(
             api_key=KEY, base_url=server.base_url, backoff_initial=0.01, max_retries=2
         )
         session = Session(
-            service=VectorStoresService(settings),
+            service=VectorStoresService(settings, transport=transport),
             account_label="test",
             host="simulator",
             masked_key=mask_key(KEY),
@@ -122,9 +135,84 @@ def make_app(make_sim: SimFactory, clock: FrozenClock):
         from vstui.themes import load_all
 
         themes, _ = load_all([])
-        return VstuiApp(session, theme="vstui-dark", themes=themes), server
+        app = VstuiApp(session, theme=theme, themes=themes)
+        watch_notifications(app)
+        return app, server
 
     return build
+
+
+# -- what the user sees ----------------------------------------------------------------------
+
+_notifications: weakref.WeakKeyDictionary[Any, list[str]] = weakref.WeakKeyDictionary()
+
+
+def watch_notifications(app) -> list[str]:
+    """Record every notification the app shows (the text, in order), from now on."""
+    seen = _notifications.setdefault(app, [])
+    show = app.notify
+
+    def notify(message, *args, **kwargs):
+        seen.append(str(message))
+        return show(message, *args, **kwargs)
+
+    app.notify = notify
+    return seen
+
+
+def notes(app) -> list[str]:
+    """The notifications shown so far (the app must have been built by ``make_app`` or
+    passed to :func:`watch_notifications`)."""
+    return _notifications[app]
+
+
+def screen_lines(app) -> list[str]:
+    """What the terminal shows, line by line, as plain text (from the SVG screenshot)."""
+    svg = app.export_screenshot()
+    lines: dict[int, list[str]] = {}
+    for number, text in re.findall(
+        r'<text[^>]*clip-path="url\(#terminal-(?:\d+-)?line-(\d+)\)">(.*?)</text>', svg
+    ):
+        lines.setdefault(int(number), []).append(text)
+    return [
+        html.unescape("".join(lines.get(i, []))).replace("\xa0", " ").rstrip()
+        for i in range(max(lines, default=-1) + 1)
+    ]
+
+
+def screen_text(app) -> str:
+    """What the terminal shows, as one plain text."""
+    return "\n".join(screen_lines(app))
+
+
+class GatedTransport(httpx.BaseTransport):
+    """Real HTTP to the simulator, except that follow-up pages (requests with ``after=``)
+    wait while the gate is closed: a test can look at the screen while a page is pending."""
+
+    def __init__(self, path: str = "") -> None:
+        self.path = re.compile(path)  # only requests to matching paths are held
+        self._inner = httpx.HTTPTransport()
+        self._open = threading.Event()
+        self._open.set()
+        self.holding = threading.Event()
+
+    def close_gate(self) -> None:
+        self.holding.clear()
+        self._open.clear()
+
+    def open_gate(self) -> None:
+        self._open.set()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        held = "after" in request.url.params and self.path.search(request.url.path)
+        if held and not self._open.is_set():
+            self.holding.set()
+            self._open.wait(timeout=60)  # a failing test must not hang the run
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._open.set()
+        self._inner.close()
 
 
 async def settle(pilot, rounds: int = 3) -> None:

@@ -16,7 +16,7 @@ from vstui import cli, config, keys, launch
 from vstui.app import VstuiApp
 from vstui.session import StateStore
 
-from .conftest import KEY, settle
+from .conftest import KEY, notes, settle, watch_notifications
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
@@ -220,6 +220,7 @@ async def test_switch_profiles_in_the_app(memory_keyring, make_sim, tmp_path):
         )
 
     app = VstuiApp(factory("one"), profiles=sorted(loaded.profiles), session_factory=factory)
+    watch_notifications(app)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert app.screen.table.row_count == len(first.account.stores)
@@ -235,7 +236,7 @@ async def test_switch_profiles_in_the_app(memory_keyring, make_sim, tmp_path):
         broken.callback()
         await settle(pilot)
         assert [s.name for s in app.screen.table.rows] == ["only-in-second"]  # kept
-        assert any("No API key" in str(n.message) for n in app._notifications)
+        assert any("No API key" in n for n in notes(app))
 
 
 def test_state_persists(tmp_path):

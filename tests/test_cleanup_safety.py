@@ -298,8 +298,7 @@ async def test_cleanup_screen_refuses_when_a_store_cannot_be_listed(make_app):
     from vstui.screens.cleanup import CleanupScreen
     from vstui.sim import Fault
 
-    from .conftest import settle
-    from .test_ui_flows import screen_text
+    from .conftest import screen_text, settle
 
     app, server = make_app("demo")
     now = server.account.now()
@@ -324,8 +323,7 @@ async def test_cleanup_screen_deletes_stores_but_no_file_when_a_listing_fails(ma
     from vstui.screens.cleanup import CleanupScreen
     from vstui.sim import Fault
 
-    from .conftest import settle
-    from .test_ui_flows import screen_text
+    from .conftest import screen_text, settle
 
     app, server = make_app("demo")
     account = server.account

@@ -20,7 +20,7 @@ from vstui.screens.store_detail import StoreDetailScreen
 from vstui.session import StateStore
 from vstui.text import forget_secrets, register_secret
 
-from .conftest import settle
+from .conftest import settle, watch_notifications
 from .test_untrusted import painted
 
 SECRET = "sk-proj-fake-but-secret-key-0042wxyz"
@@ -205,9 +205,9 @@ async def test_a_401_echoing_the_key_never_shows_it_in_a_notification(
     account = launch.resolve_account(loaded, None, base_url=echo_server, max_retries=0)
     session = launch.session_for(account, loaded, StateStore(None), read_only=False)
     app = VstuiApp(session, theme="textual-dark")
+    shown = watch_notifications(app)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        shown = [f"{n.title} {n.message}" for n in app._notifications]
         screen = painted(app)
         assert shown and any("401" in text for text in shown)
         assert all(SECRET not in text and MASKED in text for text in shown)
@@ -261,10 +261,14 @@ async def test_tui_crash_is_a_sentence_and_a_log(make_app, home, monkeypatch, ca
 # -- numeric input --------------------------------------------------------------------------
 
 
-def test_metadata_numbers_that_json_cannot_carry_stay_text():
-    from vstui.screens.dialogs import parse_pairs
+def test_attribute_numbers_that_json_cannot_carry_are_refused():
+    from vstui.screens.dialogs import PairRow, values_from_rows
 
-    assert parse_pairs("a=1e999\nb=NaN\nc=2", typed=True) == {"a": "1e999", "b": "NaN", "c": 2}
+    assert values_from_rows([PairRow("c", "2", "number")]) == {"c": 2}
+    for text in ("1e999", "NaN", "-Infinity"):
+        with pytest.raises(ValueError, match="is not a number"):
+            values_from_rows([PairRow("a", text, "number")])
+    assert values_from_rows([PairRow("a", "1e999", "text")]) == {"a": "1e999"}
 
 
 @pytest.mark.parametrize("text", ["²", "١٢", "12²", "1e3", "-1", "9" * 40, " "])

@@ -6,7 +6,7 @@ import pytest
 
 from vstui.themes import builtin_dir, load_all, load_file
 
-from .conftest import settle
+from .conftest import notes, settle, watch_notifications
 
 SHIPPED = sorted(p.stem for p in builtin_dir().glob("*.toml"))
 
@@ -19,8 +19,7 @@ def test_three_themes_ship():
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_theme_snapshot(snap_compare, make_app, name):
-    app, _ = make_app("demo")
-    app._initial_theme = name
+    app, _ = make_app("demo", theme=name)
     assert snap_compare(app, terminal_size=(120, 40), run_before=settle)
 
 
@@ -92,10 +91,11 @@ async def test_theme_problems_notify_and_choice_persists(make_app):
         theme_problems=["bad.toml: primary: '#12345z' is not a colour"],
         on_theme_change=chosen.append,
     )
+    watch_notifications(app)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert app.theme == "vstui-dark"
-        assert any("bad.toml" in str(n.message) for n in app._notifications)
+        assert any("bad.toml" in n for n in notes(app))
         app.theme = "vstui-high-contrast"
         await pilot.pause()
         assert chosen == ["vstui-high-contrast"]

@@ -9,27 +9,13 @@ from vstui.screens.store_detail import StoreDetailScreen
 from vstui.screens.store_list import StoreListScreen
 from vstui.sim import Fault
 
-from .conftest import KEY, settle
+from .conftest import KEY, notes, screen_text, settle
 
 SIZE = (120, 40)
 
 
-def notes(app) -> list[str]:
-    return [str(n.message) for n in app._notifications]
-
-
 def status_text(app) -> str:
     return str(app.screen.query_one("#status").render())
-
-
-def screen_text(app) -> str:
-    """What the terminal shows, as plain text (from the SVG screenshot)."""
-    import html
-    import re
-
-    svg = app.export_screenshot()
-    texts = re.findall(r"<text[^>]*>(.*?)</text>", svg)
-    return html.unescape("".join(texts)).replace("\xa0", " ")
 
 
 async def fill_pairs(pilot, editor, rows) -> None:
@@ -128,7 +114,7 @@ async def test_inverse_filter_file_filter_and_save_table(make_app, tmp_path, mon
         await settle(pilot)
         files = app.screen.table
         await pilot.press("slash", *"unsupported", "enter")
-        assert {screen_name for screen_name in map(app.screen._file_name, files.view)} == {
+        assert {screen_name for screen_name in map(app.screen.file_name, files.view)} == {
             "export.zip",
             "dump.bin",
         }
@@ -331,7 +317,7 @@ async def test_file_list_names_filter_and_content(make_app):
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, FileListScreen)
-        names = {screen._file_name(f) for f in screen.table.rows}
+        names = {screen.file_name(f) for f in screen.table.rows}
         assert "export.zip" in names and "empty-notes.txt" in names
         file_requests = server.simulator.count("GET", r"^/v1/files/")
         assert file_requests == 0  # names come from one bulk listing, not a request per row
@@ -449,7 +435,7 @@ async def test_batch_monitor_polls_notifies_and_cancels(make_app, clock):
         monitor = app.screen
         assert isinstance(monitor, BatchMonitorScreen)
         assert monitor.batches.row_count == 3
-        assert len(monitor.ingesting) == 3
+        assert len(monitor.monitor.ingesting) == 3
         assert all(t.status == "in_progress" for t in monitor.batches.rows)
         # cancel one, with confirmation
         monitor.batches.cursor = 0
@@ -467,18 +453,20 @@ async def test_batch_monitor_polls_notifies_and_cancels(make_app, clock):
         assert monitor.batches.get(target.batch_id).status == "cancelled"
         finished = [n for n in notes(app) if "completed," in n]
         assert len(finished) >= 3
-        assert not monitor.ingesting
+        assert not monitor.monitor.ingesting
         # Enter opens a batch's files; polling pauses while hidden
-        polls = monitor.polls
+        stats = app.session.service.stats
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, FileListScreen) and app.screen.batch_id
         assert monitor.paused
+        requests = stats.requests
         await pilot.pause(0.3)
-        assert monitor.polls == polls
+        assert stats.requests == requests  # nothing polled while hidden
+        clock.advance(120)  # a rescan is due: the poll on return makes requests
         await pilot.press("escape")
         await settle(pilot)
-        assert not monitor.paused and monitor.polls == polls + 1
+        assert not monitor.paused and stats.requests > requests
 
 
 async def test_batch_monitor_open_by_id_and_backoff(make_app, clock):
@@ -508,7 +496,7 @@ async def test_batch_monitor_open_by_id_and_backoff(make_app, clock):
         server.simulator.inject(Fault(path="/file_batches/", status=429, times=3))
         await pilot.press("r")
         await settle(pilot)
-        assert monitor.interval > 2.0
+        assert monitor.monitor.interval > 2.0
 
 
 async def test_help_palette_and_jumps(make_app):

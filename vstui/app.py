@@ -6,15 +6,15 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
-from rich.style import Style
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
 
-from .screens.base import VstuiScreen
+from .screens.base import StoreRef, VstuiScreen
 from .screens.batch_monitor import BatchMonitorScreen
 from .screens.dialogs import HelpScreen
+from .screens.file_list import FileListScreen
 from .screens.store_list import StoreListScreen
 from .session import Session
 from .widgets.safe import SafeApp
@@ -116,11 +116,6 @@ class VstuiApp(SafeApp):
         if self._on_theme_change is not None:
             self._on_theme_change(theme)
 
-    def theme_style(self, variable: str) -> Style:
-        """A rich style in the current theme's colour (``error``, ``success``…)."""
-        colour = self.theme_variables.get(variable) or self.get_css_variables().get(variable)
-        return Style(color=colour, bold=variable == "error") if colour else Style()
-
     # -- navigation ------------------------------------------------------------------------
 
     def _find(self, kind: type[Screen[Any]]) -> Screen[Any] | None:
@@ -138,20 +133,20 @@ class VstuiApp(SafeApp):
             while self.screen is not existing:
                 self.pop_screen()
             return
-        store_id = getattr(self.screen, "store_id", None)
-        self.push_screen(BatchMonitorScreen(store_id))
+        screen = self.screen
+        in_view = screen.store_in_view() if isinstance(screen, VstuiScreen) else None
+        self.push_screen(BatchMonitorScreen(in_view.id if in_view else None))
 
     def action_files(self) -> None:
-        from .screens.file_list import FileListScreen
-
-        store_id = getattr(self.screen, "store_id", None)
-        if store_id is None and isinstance(self.screen, StoreListScreen):
-            current = self.screen.table.current
-            store_id = current.id if current is not None else None
-        if store_id is None:
+        selected = self._selected_store()
+        if selected is None:
             self.notify("Open a store first (Enter on a row), then its files.", severity="warning")
             return
-        self.push_screen(FileListScreen(store_id, store=getattr(self.screen, "store", None)))
+        self.push_screen(FileListScreen(selected.id, store=selected.store))
+
+    def _selected_store(self) -> StoreRef | None:
+        screen = self.screen
+        return screen.selected_store() if isinstance(screen, VstuiScreen) else None
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -110,6 +110,16 @@ def resolve_account(
     wanted_url = base_url or profile.base_url or os.environ.get("OPENAI_BASE_URL")
     if wanted_url:
         check_base_url(wanted_url, url_source)
+    for what, value, env in (
+        ("organization", profile.organization or os.environ.get("OPENAI_ORG_ID"), "OPENAI_ORG_ID"),
+        ("project", profile.project or os.environ.get("OPENAI_PROJECT_ID"), "OPENAI_PROJECT_ID"),
+    ):
+        problem = key_problem(value) if value else None
+        if problem is not None:
+            raise LaunchError(
+                f"The {what} {value!r} contains {problem}, so it cannot be sent in a header; "
+                f"fix it in profile {name!r} of the config or in {env}."
+            )
     try:
         settings = ClientSettings.from_env(
             api_key=resolved.key,
@@ -123,16 +133,6 @@ def resolve_account(
     except ConfigurationError as exc:  # the service's own check: one sentence, exit 2
         raise LaunchError(str(exc)) from None
     check_base_url(settings.base_url, url_source)
-    for what, value, env in (
-        ("organization", settings.organization, "OPENAI_ORG_ID"),
-        ("project", settings.project, "OPENAI_PROJECT_ID"),
-    ):
-        problem = key_problem(value) if value else None
-        if problem is not None:
-            raise LaunchError(
-                f"The {what} {value!r} contains {problem}, so it cannot be sent in a header; "
-                f"fix it in profile {name!r} of the config or in {env}."
-            )
     return Account(name, profile, settings, resolved.source)
 
 

@@ -1,7 +1,10 @@
-"""Batch tracking for the monitor: what to poll, rates and ETAs. No UI.
+"""The batch monitor's rules, without a screen: what to poll, how often, what changed.
 
-The poll itself (:func:`poll`) runs in a worker thread and only reads; the tracker is
-updated on the UI thread from its result, so nothing here needs a lock.
+:class:`Monitor` decides (:meth:`Monitor.begin`) what the next poll fetches, and applies
+its result (:meth:`Monitor.apply`): progress, rates and ETAs, which batches and stores
+finished, and when to poll next (the server's ``openai-poll-after-ms``, doubled on 429,
+rarer rescans on big accounts). The poll itself (:func:`poll`) runs in a worker thread and
+only reads; the monitor is changed on the UI thread only, so nothing here needs a lock.
 """
 
 from __future__ import annotations
@@ -13,6 +16,10 @@ from dataclasses import dataclass, field
 from .api import APIError, FileBatch, RateLimitError, VectorStore, VectorStoresService
 
 RATE_WINDOW = 120.0  # seconds of samples used for files/minute
+DEFAULT_INTERVAL = 2.0
+MAX_INTERVAL = 60.0
+RESCAN_EVERY = 30.0  # seconds between full store-list scans, for a small account
+RESCAN_PER_STORE = 0.03  # …plus this per known store: 10,000 stores → every 5.5 minutes
 
 
 @dataclass
@@ -124,3 +131,153 @@ def poll(
         poll_after_ms=min(suggested) if suggested else None,
         rate_limited=rate_limited,
     )
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something worth telling the user (a batch or store finished)."""
+
+    title: str
+    message: str
+    warning: bool = False
+    timeout: float | None = None  # seconds on screen; None: the app's default
+
+
+@dataclass(frozen=True)
+class PollPlan:
+    """What the next poll fetches."""
+
+    batches: list[Tracked]
+    store_ids: list[str]
+    rescan: bool
+
+
+@dataclass
+class Applied:
+    """What a poll changed: what to tell the user, and stores whose counts changed."""
+
+    notices: list[Notice] = field(default_factory=list)
+    stores_done: list[VectorStore] = field(default_factory=list)
+
+
+class Monitor:
+    """Every batch followed and every store ingesting, and when to poll next."""
+
+    def __init__(self) -> None:
+        self.tracked: dict[str, Tracked] = {}
+        self.ingesting: dict[str, VectorStore] = {}
+        self.names: dict[str, str] = {}
+        self.interval = DEFAULT_INTERVAL
+        self.last_rescan: float | None = None
+        self.polling = False
+
+    # -- what is followed ------------------------------------------------------------------
+
+    def track(self, store_id: str, batch_id: str) -> tuple[Tracked, bool]:
+        """Follow a batch; returns it and whether it is new."""
+        existing = self.tracked.get(batch_id)
+        if existing is not None:
+            return existing, False
+        tracked = self.tracked[batch_id] = Tracked(store_id, batch_id)
+        return tracked, True
+
+    def forget(self, batch_id: str) -> None:
+        self.tracked.pop(batch_id, None)
+
+    def store_name(self, store_id: str) -> str:
+        return self.names.get(store_id, store_id)
+
+    @property
+    def running(self) -> int:
+        return sum(1 for t in self.tracked.values() if not t.terminal)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.running or self.ingesting)
+
+    @property
+    def rescan_every(self) -> float:
+        """Finding new ingestion costs a full listing: rarer on big accounts."""
+        return RESCAN_EVERY + RESCAN_PER_STORE * len(self.names)
+
+    # -- polling ---------------------------------------------------------------------------
+
+    def begin(self, now: float) -> PollPlan | None:
+        """Start a poll (None while one is running: polls never overlap)."""
+        if self.polling:
+            return None
+        self.polling = True
+        rescan = self.last_rescan is None or now - self.last_rescan >= self.rescan_every
+        if rescan:
+            self.last_rescan = now
+        return PollPlan(
+            batches=[t for t in self.tracked.values() if not t.terminal],
+            store_ids=list(self.ingesting),
+            rescan=rescan,
+        )
+
+    def failed(self) -> float:
+        """The poll failed as a whole: back off. Returns the delay to the next poll."""
+        self.polling = False
+        self.interval = min(MAX_INTERVAL, self.interval * 2)
+        return self.interval
+
+    def next_delay(self) -> float:
+        return self.interval if self.busy else self.rescan_every
+
+    def apply(self, result: PollResult, now: float) -> Applied:
+        """Take a poll's result: progress, finished batches and stores, the next interval."""
+        self.polling = False
+        applied = Applied()
+        for batch_id, outcome in result.batches.items():
+            tracked = self.tracked.get(batch_id)
+            if tracked is None:  # forgotten while the poll ran
+                continue
+            if isinstance(outcome, APIError):
+                tracked.error = outcome.summary
+                continue
+            was_running = tracked.batch is not None and not tracked.terminal
+            tracked.record(outcome, now)
+            if was_running and tracked.terminal:
+                applied.notices.append(self._batch_finished(tracked))
+        stores = dict(result.stores)
+        if result.scanned is not None:
+            self.names.update({s.id: s.display_name for s in result.scanned})
+            fresh = {s.id: s for s in result.scanned if s.file_counts.in_progress > 0}
+            for store_id, store in list(self.ingesting.items()):
+                if store_id not in fresh and store_id not in stores:
+                    stores[store_id] = store
+            self.ingesting.update(fresh)
+        for store_id, store in stores.items():
+            self.names[store_id] = store.display_name
+            if store.file_counts.in_progress > 0:
+                self.ingesting[store_id] = store
+            elif store_id in self.ingesting:
+                del self.ingesting[store_id]
+                counts = store.file_counts
+                applied.notices.append(
+                    Notice(
+                        "Store ready",
+                        f"{store.display_name} finished ingesting: {counts.completed} "
+                        f"completed, {counts.failed} failed of {counts.total}.",
+                        warning=bool(counts.failed),
+                    )
+                )
+                applied.stores_done.append(store)
+        if result.rate_limited:
+            self.interval = min(MAX_INTERVAL, self.interval * 2)
+        else:
+            suggested = (result.poll_after_ms or 0) / 1000
+            self.interval = max(DEFAULT_INTERVAL, suggested)
+        return applied
+
+    def _batch_finished(self, tracked: Tracked) -> Notice:
+        assert tracked.batch is not None
+        c = tracked.batch.file_counts
+        return Notice(
+            "Batch finished",
+            f"{tracked.batch_id} in {self.store_name(tracked.store_id)} {tracked.status}: "
+            f"{c.completed} completed, {c.failed} failed, {c.cancelled} cancelled.",
+            warning=bool(c.failed or c.cancelled),
+            timeout=8,
+        )

@@ -5,38 +5,50 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 from textual import on
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.worker import get_current_worker
 
-from ..api import APIError, VstuiError
+from ..api import APIError, VectorStore, VstuiError
+from ..session import Session
 
-if TYPE_CHECKING:
-    from ..app import VstuiApp
-    from ..session import Session
+T = TypeVar("T")
+U = TypeVar("U")
 
 
-class IODone(Message, bubble=False):
-    """A worker finished (``final``) or streamed a partial result for ``key``."""
+@runtime_checkable
+class SessionHost(Protocol):
+    """What a screen needs from the app: the session. Screens never import the app."""
 
-    def __init__(self, key: str, generation: int, result: Any, final: bool = True) -> None:
+    session: Session
+
+
+@dataclass(frozen=True)
+class StoreRef:
+    """A store a screen points at: its ID, and the object when the screen has it."""
+
+    id: str
+    store: VectorStore | None = None
+
+
+class _Delivery(Message, bubble=False):
+    """A worker's result (or partial result, or error) on its way to the UI thread.
+
+    ``deliver`` is the typed callback :meth:`VstuiScreen.run_io` was given, already bound
+    to its value: the handler is never looked up by name.
+    """
+
+    def __init__(self, key: str, generation: int, deliver: Callable[[], None]) -> None:
         super().__init__()
         self.key = key
         self.generation = generation
-        self.result = result
-        self.final = final
-
-
-class IOFailed(Message, bubble=False):
-    def __init__(self, key: str, generation: int, error: BaseException) -> None:
-        super().__init__()
-        self.key = key
-        self.generation = generation
-        self.error = error
+        self.deliver = deliver
 
 
 def describe_error(error: BaseException) -> str:
@@ -49,7 +61,7 @@ def describe_error(error: BaseException) -> str:
 
 
 class VstuiScreen(Screen[Any]):
-    """Base screen. Subclasses call :meth:`io` and implement ``loaded_<key>`` handlers."""
+    """Base screen: the session, read-only refusals, and I/O through :meth:`run_io`."""
 
     # Actions that change the account: hidden and refused in read-only mode.
     MUTATING: ClassVar[frozenset[str]] = frozenset()
@@ -60,15 +72,10 @@ class VstuiScreen(Screen[Any]):
         self._generations: dict[str, int] = {}
 
     @property
-    def vstui(self) -> VstuiApp:
-        from ..app import VstuiApp
-
-        assert isinstance(self.app, VstuiApp)
-        return self.app
-
-    @property
     def session(self) -> Session:
-        return self.vstui.session
+        host = self.app
+        assert isinstance(host, SessionHost)
+        return host.session
 
     def on_mount(self) -> None:
         self.sub_title = (
@@ -89,6 +96,17 @@ class VstuiScreen(Screen[Any]):
         """Notifications quote names and server messages: never parse them as markup."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
+    # What the app asks a screen (it never digs into a screen's widgets).
+
+    def store_in_view(self) -> StoreRef | None:
+        """The store this screen is about (a store's detail, files, search), or None.
+        The batch monitor opened from here takes it as the default store for batch IDs."""
+        return None
+
+    def selected_store(self) -> StoreRef | None:
+        """The store "Go to: files" opens: the one in view, or the one under the cursor."""
+        return self.store_in_view()
+
     # -- read-only -------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -103,109 +121,115 @@ class VstuiScreen(Screen[Any]):
         )
 
     # -- I/O -------------------------------------------------------------------------------
+    #
+    # The contract between a screen and its workers: ``fetch`` runs in a thread and only
+    # talks to the service; its result arrives on the UI thread at ``on_result`` (typed:
+    # mypy checks that ``on_result`` takes what ``fetch`` returns), an exception at
+    # ``on_error`` (default: a notification). Streaming work gets an ``emit`` callable
+    # whose values arrive at ``on_partial``. Starting ``key`` again makes every earlier
+    # result for ``key`` stale: it is dropped when it arrives. Widgets are only touched in
+    # the callbacks, never in ``fetch``.
 
-    def io(
+    def run_io(
         self,
         key: str,
-        fn: Callable[..., Any],
-        *args: Any,
-        stream: bool = False,
-        **kwargs: Any,
+        fetch: Callable[[], T],
+        on_result: Callable[[T], None],
+        on_error: Callable[[BaseException], None] | None = None,
     ) -> int:
-        """Run ``fn(*args, **kwargs)`` in a thread; its result arrives as ``loaded_<key>``.
+        """Run ``fetch()`` in a worker thread; its value goes to ``on_result``."""
+        return self._launch_io(key, lambda _emit: fetch(), on_result, on_error, None)
 
-        With ``stream=True`` ``fn`` gets an ``emit`` keyword to send partial results
-        (``loaded_<key>(value, final=False)``) while it runs. Starting ``key`` again makes
-        every earlier result for ``key`` stale: it is dropped when it arrives.
-        """
+    def run_stream(
+        self,
+        key: str,
+        fetch: Callable[[Callable[[U], None]], T],
+        on_partial: Callable[[U], None],
+        on_result: Callable[[T], None],
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> int:
+        """Run ``fetch(emit)`` in a worker thread: each ``emit(value)`` goes to
+        ``on_partial``, the return value to ``on_result``."""
+        return self._launch_io(key, fetch, on_result, on_error, on_partial)
+
+    def _launch_io(
+        self,
+        key: str,
+        fetch: Callable[[Callable[[U], None]], T],
+        on_result: Callable[[T], None],
+        on_error: Callable[[BaseException], None] | None,
+        on_partial: Callable[[U], None] | None,
+    ) -> int:
         generation = self._generations.get(key, 0) + 1
         self._generations[key] = generation
-        self.run_worker(
-            partial(self._run_io, key, generation, fn, args, kwargs, stream),
-            thread=True,
-            group=key,
-            exclusive=True,
-            exit_on_error=False,
-            name=key,
-        )
+        report_error = on_error or self.notify_error
+
+        def work() -> None:
+            worker = get_current_worker()
+
+            def deliver(callback: Callable[[], None]) -> None:
+                self.post_message(_Delivery(key, generation, callback))
+
+            def emit(value: U) -> None:
+                if worker.is_cancelled or self.is_stale(key, generation):
+                    raise _Stale
+                if on_partial is not None:
+                    deliver(partial(on_partial, value))
+
+            try:
+                result = fetch(emit)
+            except _Stale:
+                return
+            except Exception as error:  # reported on screen, never raised into Textual
+                deliver(partial(report_error, error))
+                return
+            deliver(partial(on_result, result))
+
+        self.run_worker(work, thread=True, group=key, exclusive=True, exit_on_error=False, name=key)
         return generation
-
-    def _run_io(
-        self,
-        key: str,
-        generation: int,
-        fn: Callable[..., Any],
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        stream: bool,
-    ) -> None:
-        worker = get_current_worker()
-
-        def emit(value: Any) -> None:
-            if worker.is_cancelled or self.is_stale(key, generation):
-                raise _Stale
-            self.post_message(IODone(key, generation, value, final=False))
-
-        try:
-            if stream:
-                kwargs = {**kwargs, "emit": emit}
-            result = fn(*args, **kwargs)
-        except _Stale:
-            return
-        except Exception as error:  # reported on screen, never raised into Textual
-            self.post_message(IOFailed(key, generation, error))
-            return
-        self.post_message(IODone(key, generation, result))
 
     def is_stale(self, key: str, generation: int) -> bool:
         return self._generations.get(key) != generation
 
-    @on(IODone)
-    def _io_done(self, message: IODone) -> None:
-        if self.is_stale(message.key, message.generation):
-            return
-        handler = getattr(self, f"loaded_{message.key}", None)
-        if handler is not None:
-            handler(message.result, final=message.final)
-
-    @on(IOFailed)
-    def _io_failed(self, message: IOFailed) -> None:
-        if self.is_stale(message.key, message.generation):
-            return
-        handler = getattr(self, f"failed_{message.key}", None)
-        if handler is not None:
-            handler(message.error)
-        else:
-            self.notify_error(message.error)
+    @on(_Delivery)
+    def _delivered(self, message: _Delivery) -> None:
+        if not self.is_stale(message.key, message.generation):
+            message.deliver()
 
     def notify_error(self, error: BaseException, title: str = "Request failed") -> None:
         self.notify(describe_error(error), title=title, severity="error", timeout=10)
 
 
-class Coalescer:
-    """Batches streamed items so the UI handles a few updates, not one per page.
+class RowBuffer(Generic[T]):
+    """Coalesces streamed rows on the UI thread: the first rows go to the table at once,
+    later ones at most every ``interval`` seconds (a timer flushes them), so a big
+    account re-sorts the table a few times a second rather than once per page, and rows
+    never wait for the next page to arrive."""
 
-    The first batch goes out at once (the first page shows before the rest is fetched);
-    later ones at most every ``interval`` seconds; :meth:`flush` sends what is left.
-    """
-
-    def __init__(self, emit: Callable[[list[Any]], None], interval: float = 0.1) -> None:
-        self._emit = emit
+    def __init__(
+        self, owner: Widget, apply: Callable[[list[T]], None], interval: float = 0.1
+    ) -> None:
+        self._apply = apply
         self._interval = interval
-        self._pending: list[Any] = []
+        self._pending: list[T] = []
         self._last: float | None = None
+        owner.set_interval(interval, self.flush)
 
-    def push(self, items: list[Any]) -> None:
-        self._pending.extend(items)
-        now = time.monotonic()
-        if self._last is None or now - self._last >= self._interval:
+    def push(self, rows: list[T]) -> None:
+        self._pending.extend(rows)
+        if self._last is None or time.monotonic() - self._last >= self._interval:
             self.flush()
 
     def flush(self) -> None:
         if self._pending:
-            batch, self._pending = self._pending, []
+            rows, self._pending = self._pending, []
             self._last = time.monotonic()
-            self._emit(batch)
+            self._apply(rows)
+
+    def reset(self) -> None:
+        """Forget rows not yet shown (a new fetch started)."""
+        self._pending = []
+        self._last = None
 
 
 class _Stale(Exception):

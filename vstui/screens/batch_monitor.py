@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
 
 from rich.text import Text
 from textual import events, on
@@ -14,19 +16,41 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Label, Static
 
 from .. import fmt
-from ..api import APIError, FileCounts, VectorStore
-from ..monitor import PollResult, Tracked, poll
+from ..api import FileBatch, FileCounts, VectorStore
+from ..monitor import Monitor, PollResult, Tracked, poll
 from ..session import RememberedBatch
+from ..widgets import palette
 from ..widgets.bars import stacked
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
 from .base import VstuiScreen
 from .dialogs import ConfirmScreen, PromptScreen
 
-DEFAULT_INTERVAL = 2.0
-MAX_INTERVAL = 60.0
-RESCAN_EVERY = 30.0  # seconds between full store-list scans, for a small account
-RESCAN_PER_STORE = 0.03  # …plus this per known store: 10,000 stores → every 5.5 minutes
+R = TypeVar("R")
+
+
+def count_column(
+    key: str, header: str, width: int, counts: Callable[[R], FileCounts], field: str
+) -> Column[R]:
+    """A right-aligned column of one file count (``completed``, ``failed``…)."""
+
+    def value(row: R) -> int:
+        number: int = getattr(counts(row), field)
+        return number
+
+    return Column(key, header, width, lambda row: str(value(row)), value, "right")
+
+
+def store_counts(store: VectorStore) -> FileCounts:
+    return store.file_counts
+
+
+def batch_id(tracked: Tracked) -> str:
+    return tracked.batch_id
+
+
+def muted(table: VirtualTable[Any], text: str) -> Text:
+    return Text(text, style=table.muted_style())
 
 
 def parse_batch_reference(text: str, default_store: str | None) -> tuple[str, str] | str:
@@ -87,13 +111,8 @@ class BatchMonitorScreen(VstuiScreen):
         super().__init__()
         self.context_store = store_id
         self.paused = False
-        self.polling = False
-        self.interval = DEFAULT_INTERVAL
-        self.last_rescan: float | None = None
-        self.ingesting: dict[str, VectorStore] = {}
-        self.names: dict[str, str] = {}
+        self.monitor = Monitor()
         self._timer: Timer | None = None
-        self.polls = 0
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -125,17 +144,7 @@ class BatchMonitorScreen(VstuiScreen):
         return self.query_one("#ingesting", VirtualTable)
 
     def _bar(self, table: VirtualTable[Any], counts: FileCounts | None) -> Text:
-        styles = {
-            "bar--completed": table.status_style("completed"),
-            "bar--in-progress": table.status_style("in_progress"),
-            "bar--failed": table.status_style("failed"),
-            "bar--cancelled": table.status_style("cancelled"),
-            "empty": table.muted_style(),
-        }
-        return stacked(counts or FileCounts(), 16, styles)
-
-    def _store_name(self, store_id: str) -> str:
-        return self.names.get(store_id, store_id)
+        return stacked(counts or FileCounts(), 16, table.bar_styles())
 
     def _batch_columns(self) -> list[Column[Tracked]]:
         def counts(t: Tracked) -> FileCounts:
@@ -158,16 +167,10 @@ class BatchMonitorScreen(VstuiScreen):
                 "store",
                 "Store",
                 18,
-                lambda t: self._store_name(t.store_id),
-                lambda t: self._store_name(t.store_id),
+                lambda t: self.monitor.store_name(t.store_id),
+                lambda t: self.monitor.store_name(t.store_id),
             ),
-            Column(
-                "batch",
-                "Batch ID",
-                14,
-                lambda t: Text(t.batch_id, style=self.batches.muted_style()),
-                lambda t: t.batch_id,
-            ),
+            Column("batch", "Batch ID", 14, lambda t: muted(self.batches, t.batch_id), batch_id),
             Column("status", "Status", 11, status, lambda t: t.status),
             Column(
                 "progress",
@@ -184,38 +187,10 @@ class BatchMonitorScreen(VstuiScreen):
                 lambda t: t.done,
                 "right",
             ),
-            Column(
-                "completed",
-                "✓",
-                4,
-                lambda t: str(counts(t).completed),
-                lambda t: counts(t).completed,
-                "right",
-            ),
-            Column(
-                "failed",
-                "✗",
-                4,
-                lambda t: str(counts(t).failed),
-                lambda t: counts(t).failed,
-                "right",
-            ),
-            Column(
-                "cancelled",
-                "⊘",
-                3,
-                lambda t: str(counts(t).cancelled),
-                lambda t: counts(t).cancelled,
-                "right",
-            ),
-            Column(
-                "running",
-                "…",
-                4,
-                lambda t: str(counts(t).in_progress),
-                lambda t: counts(t).in_progress,
-                "right",
-            ),
+            count_column("completed", "✓", 4, counts, "completed"),
+            count_column("failed", palette.FAILED_MARK, 4, counts, "failed"),
+            count_column("cancelled", "⊘", 3, counts, "cancelled"),
+            count_column("running", palette.PENDING_MARK, 4, counts, "in_progress"),
             Column("rate", "Rate", 9, rate, lambda t: t.rate_per_minute() or 0.0, "right"),
             Column("eta", "ETA", 7, eta, lambda t: t.eta_seconds() or 0.0, "right"),
         ]
@@ -226,13 +201,7 @@ class BatchMonitorScreen(VstuiScreen):
 
         return [
             Column("name", "Store", 22, lambda s: s.display_name, lambda s: s.display_name.lower()),
-            Column(
-                "id",
-                "ID",
-                27,
-                lambda s: Text(s.id, style=self.stores.muted_style()),
-                lambda s: s.id,
-            ),
+            Column("id", "ID", 27, lambda s: muted(self.stores, s.id), lambda s: s.id),
             Column("status", "Status", 11, status, lambda s: s.status),
             Column(
                 "progress",
@@ -241,38 +210,10 @@ class BatchMonitorScreen(VstuiScreen):
                 lambda s: self._bar(self.stores, s.file_counts),
                 lambda s: s.file_counts.completed,
             ),
-            Column(
-                "running",
-                "In progress",
-                11,
-                lambda s: str(s.file_counts.in_progress),
-                lambda s: s.file_counts.in_progress,
-                "right",
-            ),
-            Column(
-                "completed",
-                "Completed",
-                9,
-                lambda s: str(s.file_counts.completed),
-                lambda s: s.file_counts.completed,
-                "right",
-            ),
-            Column(
-                "failed",
-                "Failed",
-                6,
-                lambda s: str(s.file_counts.failed),
-                lambda s: s.file_counts.failed,
-                "right",
-            ),
-            Column(
-                "total",
-                "Total",
-                6,
-                lambda s: str(s.file_counts.total),
-                lambda s: s.file_counts.total,
-                "right",
-            ),
+            count_column("running", "In progress", 11, store_counts, "in_progress"),
+            count_column("completed", "Completed", 9, store_counts, "completed"),
+            count_column("failed", "Failed", 6, store_counts, "failed"),
+            count_column("total", "Total", 6, store_counts, "total"),
         ]
 
     def on_mount(self) -> None:
@@ -289,11 +230,9 @@ class BatchMonitorScreen(VstuiScreen):
     # -- tracking --------------------------------------------------------------------------
 
     def _track(self, store_id: str, batch_id: str) -> Tracked:
-        existing = self.batches.get(batch_id)
-        if existing is not None:
-            return existing
-        tracked = Tracked(store_id, batch_id)
-        self.batches.add_rows([tracked])
+        tracked, new = self.monitor.track(store_id, batch_id)
+        if new:
+            self.batches.add_rows([tracked])
         return tracked
 
     def track(self, store_id: str, batch_id: str) -> None:
@@ -304,12 +243,7 @@ class BatchMonitorScreen(VstuiScreen):
         )
         self._poll_now()
 
-    @property
-    def rescan_every(self) -> float:
-        """Finding new ingestion costs a full listing: rarer on big accounts."""
-        return RESCAN_EVERY + RESCAN_PER_STORE * len(self.names)
-
-    # -- polling (never overlapping, paused while hidden) ----------------------------------
+    # -- polling (never overlapping, paused while hidden; the rules are in Monitor) --------
 
     def _schedule(self, delay: float) -> None:
         if self.paused or self._timer is not None:
@@ -320,97 +254,52 @@ class BatchMonitorScreen(VstuiScreen):
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        if self.paused or self.polling:
+        if self.paused:
             return
-        self.polling = True
-        now = self.session.now()
-        rescan = self.last_rescan is None or now - self.last_rescan >= self.rescan_every
-        if rescan:
-            self.last_rescan = now
-        active = [t for t in self.batches.rows if not t.terminal]
-        stores = [s.id for s in self.ingesting.values()]
-        self.io("poll", poll, self.session.service, active, stores, rescan=rescan)
+        plan = self.monitor.begin(self.session.now())
+        if plan is None:
+            return
+        self.run_io(
+            "poll",
+            partial(poll, self.session.service, plan.batches, plan.store_ids, rescan=plan.rescan),
+            self._polled,
+            self._poll_failed,
+        )
         self._update_status()
 
-    def loaded_poll(self, result: PollResult, final: bool) -> None:
-        self.polling = False
-        self.polls += 1
-        self._apply(result)
-        if result.rate_limited:
-            self.interval = min(MAX_INTERVAL, self.interval * 2)
-        else:
-            suggested = (result.poll_after_ms or 0) / 1000
-            self.interval = max(DEFAULT_INTERVAL, suggested)
-        busy = any(not t.terminal for t in self.batches.rows) or bool(self.ingesting)
-        self._schedule(self.interval if busy else self.rescan_every)
-        self._update_status()
-
-    def failed_poll(self, error: BaseException) -> None:
-        self.polling = False
-        self.notify_error(error, title="Polling failed")
-        self.interval = min(MAX_INTERVAL, self.interval * 2)
-        self._schedule(self.interval)
-        self._update_status()
-
-    def _apply(self, result: PollResult) -> None:
-        now = self.session.now()
-        for batch_id, outcome in result.batches.items():
-            tracked = self.batches.get(batch_id)
-            if tracked is None:
-                continue
-            if isinstance(outcome, APIError):
-                tracked.error = outcome.summary
-                continue
-            was_running = tracked.batch is not None and not tracked.terminal
-            tracked.record(outcome, now)
-            if was_running and tracked.terminal:
-                self._finished(tracked)
-        if result.scanned is not None:
-            self.names.update({s.id: s.display_name for s in result.scanned})
-            fresh = {s.id: s for s in result.scanned if s.file_counts.in_progress > 0}
-            for store_id, store in list(self.ingesting.items()):
-                if store_id not in fresh and store_id not in result.stores:
-                    result.stores[store_id] = store
-            self.ingesting.update(fresh)
-        for store_id, store in result.stores.items():
-            self.names[store_id] = store.display_name
-            if store.file_counts.in_progress > 0:
-                self.ingesting[store_id] = store
-            elif store_id in self.ingesting:
-                del self.ingesting[store_id]
-                counts = store.file_counts
-                self.notify(
-                    f"{store.display_name} finished ingesting: {counts.completed} completed, "
-                    f"{counts.failed} failed of {counts.total}.",
-                    title="Store ready",
-                    severity="warning" if counts.failed else "information",
-                )
-                self.session.store_changed(store_id, store)
-        self.stores.set_rows(self.ingesting.values())
+    def _polled(self, result: PollResult) -> None:
+        applied = self.monitor.apply(result, self.session.now())
+        for notice in applied.notices:
+            self.notify(
+                notice.message,
+                title=notice.title,
+                severity="warning" if notice.warning else "information",
+                timeout=notice.timeout,
+            )
+        for store in applied.stores_done:
+            self.session.store_changed(store.id, store)
+        self.stores.set_rows(self.monitor.ingesting.values())
         self.batches.refresh_rows()
         self.batches.add_rows([])  # re-sort with fresh numbers
+        self._schedule(self.monitor.next_delay())
+        self._update_status()
 
-    def _finished(self, tracked: Tracked) -> None:
-        assert tracked.batch is not None
-        c = tracked.batch.file_counts
-        self.notify(
-            f"{tracked.batch_id} in {self._store_name(tracked.store_id)} {tracked.status}: "
-            f"{c.completed} completed, {c.failed} failed, {c.cancelled} cancelled.",
-            title="Batch finished",
-            severity="warning" if (c.failed or c.cancelled) else "information",
-            timeout=8,
-        )
+    def _poll_failed(self, error: BaseException) -> None:
+        self.notify_error(error, title="Polling failed")
+        self._schedule(self.monitor.failed())
+        self._update_status()
 
     def _update_status(self) -> None:
-        running = sum(1 for t in self.batches.rows if not t.terminal)
-        state = "polling…" if self.polling else f"next poll in {self.interval:.0f}s"
+        monitor = self.monitor
+        running = monitor.running
+        state = "polling…" if monitor.polling else f"next poll in {monitor.interval:.0f}s"
         if self.paused:
             state = "paused"
-        if not running and not self.ingesting and not self.polling:
-            state = f"idle · checking for new ingestion every {self.rescan_every:.0f}s"
+        if not running and not monitor.ingesting and not monitor.polling:
+            state = f"idle · checking for new ingestion every {monitor.rescan_every:.0f}s"
         self.query_one("#poll-status", Static).update(
             f"{fmt.plural(running, 'batch', 'batches')} running · "
-            f"{fmt.plural(len(self.ingesting), 'store')} ingesting · {state}"
+            f"{fmt.plural(len(monitor.ingesting), 'store')} ingesting · {state}"
         )
 
     def on_screen_suspend(self, event: events.ScreenSuspend) -> None:
@@ -494,6 +383,7 @@ class BatchMonitorScreen(VstuiScreen):
         tracked = self._selected_batch()
         if tracked is not None:
             self.batches.remove_rows([tracked.batch_id])
+            self.monitor.forget(tracked.batch_id)
             self.session.state.forget_batch(self.session.account_key, tracked.batch_id)
             self._update_status()
 
@@ -508,11 +398,11 @@ class BatchMonitorScreen(VstuiScreen):
 
         def done(confirmed: bool | None) -> None:
             if confirmed:
-                self.io(
+                self.run_io(
                     "cancelled",
-                    self.session.service.cancel_batch,
-                    tracked.store_id,
-                    tracked.batch_id,
+                    partial(self.session.service.cancel_batch, tracked.store_id, tracked.batch_id),
+                    self._cancelled,
+                    lambda error: self.notify_error(error, title="Cancel failed"),
                 )
 
         running = tracked.batch.file_counts.in_progress if tracked.batch else 0
@@ -520,7 +410,7 @@ class BatchMonitorScreen(VstuiScreen):
             ConfirmScreen(
                 f"Cancel {tracked.batch_id}?",
                 f"Stop processing the batch [b]{escape(tracked.batch_id)}[/b] in "
-                f"{escape(self._store_name(tracked.store_id))}?\n\n"
+                f"{escape(self.monitor.store_name(tracked.store_id))}?\n\n"
                 f"{fmt.plural(running, 'file')} still in progress will be cancelled; "
                 "files already processed stay.",
                 confirm_label="Cancel batch",
@@ -528,13 +418,10 @@ class BatchMonitorScreen(VstuiScreen):
             done,
         )
 
-    def loaded_cancelled(self, batch: Any, final: bool) -> None:
+    def _cancelled(self, batch: FileBatch) -> None:
         tracked = self.batches.get(batch.id)
         if tracked is not None:
             tracked.record(batch, self.session.now())
             self.batches.refresh_rows()
         self.notify(f"Cancelling {batch.id}…", timeout=3)
         self._poll_now()
-
-    def failed_cancelled(self, error: BaseException) -> None:
-        self.notify_error(error, title="Cancel failed")

@@ -6,7 +6,7 @@ import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
 
 from rich.markup import escape
 from rich.text import Text
@@ -24,6 +24,9 @@ from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
 from .base import VstuiScreen
 from .dialogs import ConfirmScreen
+
+# A deletion's progress, sent from the worker: (done, failed, remaining, total, rate), outcome.
+Progress = tuple[tuple[int, int, int, int, float], Outcome]
 
 
 @dataclass
@@ -177,7 +180,7 @@ class CleanupScreen(VstuiScreen):
         checkbox = self.query_one("#with-files", Checkbox)
         checkbox.display = not self.orphans_only
         self.table.loading = True
-        self.io("plan", self._build, stream=True)
+        self.run_stream("plan", self._build, self._scanning, self._planned, self._plan_failed)
 
     # -- planning --------------------------------------------------------------------------
 
@@ -202,10 +205,10 @@ class CleanupScreen(VstuiScreen):
             stores_only.files_refused = str(error)
             return stores_only
 
-    def loaded_plan(self, result: Any, final: bool) -> None:
-        if not final:
-            self.query_one("#summary", Static).update(f"Scanning the account… {result}")
-            return
+    def _scanning(self, progress: str) -> None:
+        self.query_one("#summary", Static).update(f"Scanning the account… {progress}")
+
+    def _planned(self, result: Plan) -> None:
         self.table.loading = False
         self.plan = result
         now = self.session.now()
@@ -214,7 +217,7 @@ class CleanupScreen(VstuiScreen):
         self.table.set_rows(items)
         self._apply_file_choice()
 
-    def failed_plan(self, error: BaseException) -> None:
+    def _plan_failed(self, error: BaseException) -> None:
         self.table.loading = False
         self.notify_error(error, title="Could not build the plan; nothing was deleted")
         summary = Text("Could not scan the account. Nothing was deleted. ")
@@ -350,13 +353,25 @@ class CleanupScreen(VstuiScreen):
             for item in self.table.rows:
                 if item.outcome == "failed":
                     item.outcome, item.reason = "", ""
-            self.io("run", self._retry, self.report, stream=True)
+            self.run_stream(
+                "run",
+                partial(self._retry, self.report),
+                self._progressed,
+                self._ran,
+                self._run_failed,
+            )
         else:
             files = self.plan.files if self.with_files else []
-            self.io("run", self._execute, self.plan.stores, files, stream=True)
+            self.run_stream(
+                "run",
+                partial(self._execute, self.plan.stores, files),
+                self._progressed,
+                self._ran,
+                self._run_failed,
+            )
         self.table.refresh_rows()
 
-    def _progress(self, emit: Callable[[Any], None]) -> Callable[[Tally, Outcome], None]:
+    def _progress(self, emit: Callable[[Progress], None]) -> Callable[[Tally, Outcome], None]:
         def report(tally: Tally, outcome: Outcome) -> None:
             snapshot = (tally.done, tally.failed, tally.remaining, tally.total, tally.rate)
             # If the screen is gone, the deletion still finishes and is reported.
@@ -366,7 +381,10 @@ class CleanupScreen(VstuiScreen):
         return report
 
     def _execute(
-        self, stores: list[VectorStore], files: list[FileObject], emit: Callable[[Any], None]
+        self,
+        stores: list[VectorStore],
+        files: list[FileObject],
+        emit: Callable[[Progress], None],
     ) -> Report:
         return execute(
             self.session.service,
@@ -378,7 +396,7 @@ class CleanupScreen(VstuiScreen):
             holdings=self.plan.holdings if self.plan is not None else None,
         )
 
-    def _retry(self, report: Report, emit: Callable[[Any], None]) -> Report:
+    def _retry(self, report: Report, emit: Callable[[Progress], None]) -> Report:
         return retry_failed(
             self.session.service,
             report,
@@ -387,16 +405,15 @@ class CleanupScreen(VstuiScreen):
             cancelled=self._stop,
         )
 
-    def loaded_run(self, result: Any, final: bool) -> None:
-        if not final:
-            (done, failed, remaining, _total, rate), outcome = result
-            self._mark(outcome)
-            self.query_one("#progress", ProgressBar).update(progress=done + failed)
-            self.query_one("#progress-text", Static).update(
-                f"done {done} · failed {failed} · remaining {remaining} · {rate:.1f}/s"
-            )
-            return
-        report: Report = result
+    def _progressed(self, progress: Progress) -> None:
+        (done, failed, remaining, _total, rate), outcome = progress
+        self._mark(outcome)
+        self.query_one("#progress", ProgressBar).update(progress=done + failed)
+        self.query_one("#progress-text", Static).update(
+            f"done {done} · failed {failed} · remaining {remaining} · {rate:.1f}/s"
+        )
+
+    def _ran(self, report: Report) -> None:
         self.report = report
         self.running = False
         self.remove_class("running")
@@ -419,7 +436,7 @@ class CleanupScreen(VstuiScreen):
             timeout=10,
         )
 
-    def failed_run(self, error: BaseException) -> None:
+    def _run_failed(self, error: BaseException) -> None:
         self.running = False
         self.remove_class("running")
         self.add_class("finished", "can-retry")

@@ -262,7 +262,12 @@ def values_from_rows(rows: list[PairRow]) -> dict[str, Any]:
                 value = json.loads(row.text)
             except ValueError:
                 value = None
-            if isinstance(value, bool) or not isinstance(value, int | float):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or (isinstance(value, float) and not math.isfinite(value))
+            ):
+                # (1e999 and NaN parse, but no JSON number the API accepts carries them)
                 raise ValueError(f"Row {number}: {row.text!r} is not a number.")
             result[row.key] = value
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import glob
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,11 @@ from textual.widgets import Footer, Header, Static
 
 from .. import fmt
 from ..api import FileBatch, NotFoundError, VectorStore, VectorStoreFile, limits
+from ..api.models import FileContentPage
 from ..session import RememberedBatch
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
-from .base import Coalescer
+from .base import RowBuffer, StoreRef
 from .dialogs import ConfirmScreen, PairsEditor, PromptScreen, TextPager, format_pairs
 from .tables import TableScreen
 
@@ -75,7 +77,7 @@ class FileListScreen(TableScreen):
         Binding("d", "detach", "Detach"),
         Binding("ctrl+d", "delete_file", "Delete file"),
         Binding("u", "upload", "Upload"),
-        Binding("b", "batches", "Batches", show=False),
+        Binding("b", "app.batches", "Batches", show=False),
         Binding("s", "sort", "Sort", show=False),
         Binding("r", "refresh", "Refresh"),
         Binding("c", "copy_id", "Copy ID", show=False),
@@ -96,7 +98,10 @@ class FileListScreen(TableScreen):
         self.filter_index = next(
             (i for i, (_, value) in enumerate(FILE_FILTERS) if value == status), 0
         )
-        self.loading = False
+        # Pages are still arriving (not Textual's ``loading``, which hides the screen).
+        self.fetching = False
+        self.load_failed = False
+        self._seen: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -110,7 +115,7 @@ class FileListScreen(TableScreen):
     def table(self) -> VirtualTable[VectorStoreFile]:
         return self.query_one("#files", VirtualTable)
 
-    def _file_name(self, f: VectorStoreFile) -> str:
+    def file_name(self, f: VectorStoreFile) -> str:
         info = self.session.files.get(f.id)
         if info is not None:
             return info.filename
@@ -143,7 +148,7 @@ class FileListScreen(TableScreen):
             return fmt.human_bytes(value) if value >= 0 else "—"
 
         return [
-            Column("name", "File name", 24, self._file_name, lambda f: self._file_name(f).lower()),
+            Column("name", "File name", 24, self.file_name, lambda f: self.file_name(f).lower()),
             Column("status", "Status", 11, status, lambda f: f.status),
             Column(
                 "usage",
@@ -187,6 +192,9 @@ class FileListScreen(TableScreen):
             ),
         ]
 
+    def store_in_view(self) -> StoreRef:
+        return StoreRef(self.store_id, self.store)
+
     def on_mount(self) -> None:
         super().on_mount()
         where = self.store.display_name if self.store else self.store_id
@@ -195,8 +203,9 @@ class FileListScreen(TableScreen):
         )
         self.table.sort_by("created", reverse=True)
         self.table.focus()
+        self._buffer = RowBuffer(self, self._files_arrived)
         if not self.session.files.loaded:
-            self.io("names", self.session.files.load, self.session.service)
+            self._load_names()
         self.action_refresh()
 
     # -- loading ---------------------------------------------------------------------------
@@ -216,53 +225,73 @@ class FileListScreen(TableScreen):
         else:
             pages = service.iter_store_file_pages(self.store_id, filter=self.status_filter)
         total = 0
-        rows = Coalescer(emit)
-        try:
-            for page in pages:
-                total += len(page.data)
-                rows.push(page.data)
-        finally:
-            rows.flush()  # what did arrive is shown, even when a later page fails
+        for page in pages:
+            total += len(page.data)
+            emit(page.data)
         return total
 
-    def action_refresh(self) -> None:
-        self.loading = True
-        self.table.set_rows([])
-        self.table.loading = True
-        self.io("files", self._fetch, stream=True)
+    def action_refresh(self, *, keep_rows: bool = True) -> None:
+        """Fetch every page again. Rows already shown stay (unless the status filter
+        changed) until the last page says which are gone."""
+        self.fetching = True
+        self.load_failed = False
+        self._seen = set()
+        self._buffer.reset()
+        if not keep_rows:
+            self.table.set_rows([])
+        self.run_stream(
+            "files", self._fetch, self._buffer.push, self._files_done, self._files_failed
+        )
+        self._update_empty()
         self._update_status()
 
-    def loaded_files(self, result: Any, final: bool) -> None:
-        self.table.loading = False
-        if final:
-            self.loading = False
-        else:
-            self.table.add_rows(result)
+    def _files_arrived(self, files: list[VectorStoreFile]) -> None:
+        self._seen.update(f.id for f in files)
+        self.table.add_rows(files)
+        self._update_empty()
+        self._update_status()
+
+    def _files_done(self, total: int) -> None:
+        self._buffer.flush()
+        self.fetching = False
+        gone = [f.id for f in self.table.rows if f.id not in self._seen]
+        if gone:
+            self.table.remove_rows(gone)
+        self._update_empty()
+        self._update_status()
+
+    def _files_failed(self, error: BaseException) -> None:
+        self._buffer.flush()  # what did arrive is shown, even when a later page fails
+        self.fetching = False
+        self.load_failed = True
+        self.notify_error(error, title="Loading files failed")
+        self._update_empty()
+        self._update_status()
+
+    def _load_names(self) -> None:
+        self.run_io(
+            "names",
+            partial(self.session.files.load, self.session.service),
+            lambda _count: self.table.refresh_rows(),
+            lambda error: self.notify_error(error, title="Loading file names failed"),
+        )
+
+    def _update_empty(self) -> None:
         label = FILE_FILTERS[self.filter_index][0]
-        if self.loading:
+        if self.fetching:
             self.table.empty_text = "Loading…"
+        elif self.load_failed:
+            self.table.empty_text = "Could not load the files. Press r to retry."
         elif label == "all":
             self.table.empty_text = "No files in this store. Attach some with the API or SDK."
         else:
             self.table.empty_text = f"No {label} files. Press f to change the status filter."
         self.table.refresh_rows()
-        self._update_status()
-
-    def failed_files(self, error: BaseException) -> None:
-        self.loading = False
-        self.table.loading = False
-        self.table.empty_text = "Could not load the files. Press r to retry."
-        self.notify_error(error, title="Loading files failed")
-        self._update_status()
-
-    def loaded_names(self, count: int, final: bool) -> None:
-        self.table.refresh_rows()
-
-    def failed_names(self, error: BaseException) -> None:
-        self.notify_error(error, title="Loading file names failed")
 
     def _update_status(self) -> None:
-        parts = [f"{'loading… ' if self.loading else ''}{fmt.plural(self.table.row_count, 'file')}"]
+        parts = [fmt.plural(self.table.row_count, "file")]
+        if self.fetching:
+            parts[0] += " · loading more…" if self.table.row_count else " · loading…"
         label = FILE_FILTERS[self.filter_index][0]
         parts.append(f"status: {label}")
         shown = len(self.table.view)
@@ -278,14 +307,14 @@ class FileListScreen(TableScreen):
 
     def filter_fields(self, f: VectorStoreFile) -> tuple[str, ...]:
         error = f.last_error.code if f.last_error else ""
-        return (f.id, self._file_name(f), f.status, error, format_pairs(f.attributes))
+        return (f.id, self.file_name(f), f.status, error, format_pairs(f.attributes))
 
     def filters_changed(self) -> None:
         self._update_status()
 
     def action_status_filter(self) -> None:
         self.filter_index = (self.filter_index + 1) % len(FILE_FILTERS)
-        self.action_refresh()
+        self.action_refresh(keep_rows=False)
 
     def action_sort(self) -> None:
         self.notify(f"Sorted by {self.table.cycle_sort()}", timeout=1.5)
@@ -306,13 +335,19 @@ class FileListScreen(TableScreen):
         row = self.table.current
         if row is None:
             return
-        self.io("content", self.session.service.store_file_content, self.store_id, row.id)
+        name = self.file_name(row)
 
-    def loaded_content(self, page: Any, final: bool) -> None:
-        row = self.table.current
-        name = self._file_name(row) if row is not None else ""
-        text = page.text or "(no parsed content: the file has not finished processing, or failed)"
-        self.app.push_screen(TextPager(f"{name} — parsed content", text))
+        def show(page: FileContentPage) -> None:
+            text = page.text or (
+                "(no parsed content: the file has not finished processing, or failed)"
+            )
+            self.app.push_screen(TextPager(f"{name} — parsed content", text))
+
+        self.run_io(
+            "content",
+            partial(self.session.service.store_file_content, self.store_id, row.id),
+            show,
+        )
 
     # -- upload and attach (a batch the monitor follows) ------------------------------------
 
@@ -325,7 +360,13 @@ class FileListScreen(TableScreen):
             if text:
                 found = local_files(text)
                 if not isinstance(found, str):
-                    self.io("uploaded", self._upload, found, stream=True)
+                    self.run_stream(
+                        "uploaded",
+                        partial(self._upload, found),
+                        self.query_one("#status", Static).update,
+                        self._uploaded,
+                        self._upload_failed,
+                    )
 
         self.app.push_screen(
             PromptScreen(
@@ -347,11 +388,7 @@ class FileListScreen(TableScreen):
         emit(f"attaching {len(file_ids)} files as a batch…")
         return service.create_batch(self.store_id, file_ids=file_ids)
 
-    def loaded_uploaded(self, result: Any, final: bool) -> None:
-        if not final:
-            self.query_one("#status", Static).update(str(result))
-            return
-        batch: FileBatch = result
+    def _uploaded(self, batch: FileBatch) -> None:
         self.session.state.remember_batch(
             self.session.account_key, RememberedBatch(self.store_id, batch.id)
         )
@@ -362,15 +399,12 @@ class FileListScreen(TableScreen):
             title="Upload",
             timeout=8,
         )
-        self.io("names", self.session.files.load, self.session.service)
+        self._load_names()
         self.action_refresh()
 
-    def failed_uploaded(self, error: BaseException) -> None:
+    def _upload_failed(self, error: BaseException) -> None:
         self.notify_error(error, title="Upload failed")
         self._update_status()
-
-    def action_batches(self) -> None:
-        self.vstui.action_batches()
 
     # -- changes ---------------------------------------------------------------------------
 
@@ -379,27 +413,35 @@ class FileListScreen(TableScreen):
         self.notify(message, timeout=4)
         self._update_status()
         # The store's counts and usage changed: refresh it for the screens below.
-        self.io("store", self.session.service.retrieve_store, self.store_id)
+        self.run_io(
+            "store",
+            partial(self.session.service.retrieve_store, self.store_id),
+            self._store_refreshed,
+            lambda _error: None,  # only a courtesy; the list below refreshes with r
+        )
 
-    def loaded_store(self, store: VectorStore, final: bool) -> None:
+    def _store_refreshed(self, store: VectorStore) -> None:
         self.store = store
         self.session.store_changed(store.id, store)
 
-    def failed_store(self, error: BaseException) -> None:
-        pass  # only a courtesy refresh; the list below refreshes on its own with r
-
     def _confirm_then(
-        self, key: str, fn: Callable[[str], str], title: str, body: str, label: str
+        self,
+        key: str,
+        fn: Callable[[str], str],
+        on_result: Callable[[str], None],
+        title: str,
+        body: str,
+        label: str,
     ) -> None:
         """Ask about the current row; on yes, run ``fn(file_id)`` in a worker as ``key``."""
         row = self.table.current
         if row is None:
             return
-        name = self._file_name(row)
+        name = self.file_name(row)
 
         def done(confirmed: bool | None) -> None:
             if confirmed:
-                self.io(key, fn, row.id)
+                self.run_io(key, partial(fn, row.id), on_result)
 
         self.app.push_screen(
             ConfirmScreen(
@@ -414,6 +456,7 @@ class FileListScreen(TableScreen):
         self._confirm_then(
             "detached",
             self._detach_io,
+            lambda file_id: self._gone(file_id, f"Detached {file_id}"),
             "Detach {name}?",
             "Remove [b]{name}[/b] ({id}) from this store?\n\n"
             "The file stays in the Files API and in any other store.",
@@ -425,13 +468,13 @@ class FileListScreen(TableScreen):
             self.session.service.delete_store_file(self.store_id, file_id)
         return file_id
 
-    def loaded_detached(self, file_id: str, final: bool) -> None:
-        self._gone(file_id, f"Detached {file_id}")
-
     def action_delete_file(self) -> None:
         self._confirm_then(
             "file_deleted",
             self._delete_file,
+            lambda file_id: self._gone(
+                file_id, f"Deleted {file_id} from the Files API and every store"
+            ),
             "Delete {name} everywhere?",
             "Delete the file [b]{name}[/b] ({id}) from the Files API?\n\n"
             "It also leaves [b]every other store[/b] it is attached to. This cannot be undone.",
@@ -444,9 +487,6 @@ class FileListScreen(TableScreen):
         self.session.files.forget(file_id)
         return file_id
 
-    def loaded_file_deleted(self, file_id: str, final: bool) -> None:
-        self._gone(file_id, f"Deleted {file_id} from the Files API and every store")
-
     def action_edit_attributes(self) -> None:
         row = self.table.current
         if row is None:
@@ -458,17 +498,21 @@ class FileListScreen(TableScreen):
 
         def done(values: dict[str, Any] | None) -> None:
             if values is not None:
-                self.io(
+                self.run_io(
                     "attributes",
-                    self.session.service.update_store_file,
-                    self.store_id,
-                    row.id,
-                    attributes=values,
+                    partial(
+                        self.session.service.update_store_file,
+                        self.store_id,
+                        row.id,
+                        attributes=values,
+                    ),
+                    self._attributes_saved,
+                    self._attributes_failed,
                 )
 
         self.app.push_screen(
             PairsEditor(
-                f"Attributes of {self._file_name(row)}",
+                f"Attributes of {self.file_name(row)}",
                 row.attributes,
                 typed=True,
                 check=check,
@@ -478,9 +522,9 @@ class FileListScreen(TableScreen):
             done,
         )
 
-    def loaded_attributes(self, updated: VectorStoreFile, final: bool) -> None:
+    def _attributes_saved(self, updated: VectorStoreFile) -> None:
         self.table.add_rows([updated])
-        self.notify(f"Saved attributes of {self._file_name(updated)}", timeout=3)
+        self.notify(f"Saved attributes of {self.file_name(updated)}", timeout=3)
 
-    def failed_attributes(self, error: BaseException) -> None:
+    def _attributes_failed(self, error: BaseException) -> None:
         self.notify_error(error, title="Saving attributes failed; nothing was changed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -15,7 +16,7 @@ from ..api import SearchResultsPage, VectorStore
 from ..api.models import SearchResult
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
-from .base import VstuiScreen
+from .base import StoreRef, VstuiScreen
 from .dialogs import format_pairs
 
 MAX_RESULTS = 20
@@ -111,6 +112,9 @@ class SearchScreen(VstuiScreen):
             Column("snippet", "Chunk", 40, snippet, snippet),
         ]
 
+    def store_in_view(self) -> StoreRef:
+        return StoreRef(self.store_id, self.store)
+
     def on_mount(self) -> None:
         super().on_mount()
         name = self.store.display_name if self.store else self.store_id
@@ -126,15 +130,14 @@ class SearchScreen(VstuiScreen):
             return
         self.query_one("#summary", Static).update(f"searching for {query!r}…")
         self.results.loading = True
-        self.io(
+        self.run_io(
             "search",
-            self.session.service.search,
-            self.store_id,
-            query,
-            max_num_results=MAX_RESULTS,
+            partial(self.session.service.search, self.store_id, query, max_num_results=MAX_RESULTS),
+            self._results_arrived,
+            self._search_failed,
         )
 
-    def loaded_search(self, page: SearchResultsPage, final: bool) -> None:
+    def _results_arrived(self, page: SearchResultsPage) -> None:
         self.results.loading = False
         self.page = page
         rows = [(f"{i}:{r.file_id}", r) for i, r in enumerate(page.data, start=1)]
@@ -149,7 +152,7 @@ class SearchScreen(VstuiScreen):
             self.results.focus()
         self._show(rows[0] if rows else None)
 
-    def failed_search(self, error: BaseException) -> None:
+    def _search_failed(self, error: BaseException) -> None:
         self.results.loading = False
         self.query_one("#summary", Static).update("the search failed — see the notification")
         self.notify_error(error, title="Search failed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from rich.table import Table
@@ -13,10 +14,11 @@ from textual.markup import escape
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from .. import fmt
-from ..api import VectorStore, limits
+from ..api import NotFoundError, VectorStore, limits
+from ..widgets import palette
 from ..widgets.bars import StackedBar
 from ..widgets.safe import SafeDataTable, SafeStatic
-from .base import VstuiScreen
+from .base import StoreRef, VstuiScreen
 from .dialogs import ConfirmScreen, PairsEditor, PromptScreen, whole_number
 
 AUTO_REFRESH_SECONDS = 3.0
@@ -75,7 +77,7 @@ class StoreDetailScreen(VstuiScreen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("f", "files", "Files"),
-        Binding("b", "batches", "Batches"),
+        Binding("b", "app.batches", "Batches"),
         Binding("s", "search", "Search"),
         Binding("e", "rename", "Rename"),
         Binding("m", "edit_metadata", "Metadata"),
@@ -101,6 +103,9 @@ class StoreDetailScreen(VstuiScreen):
             yield SafeStatic("", id="notice")
         yield Footer(show_command_palette=False)
 
+    def store_in_view(self) -> StoreRef:
+        return StoreRef(self.store_id, self.store)
+
     def on_mount(self) -> None:
         super().on_mount()
         self.title = "vstui · Store"
@@ -111,16 +116,21 @@ class StoreDetailScreen(VstuiScreen):
         self.action_refresh()
 
     def action_refresh(self) -> None:
-        self.io("store", self.session.service.retrieve_store, self.store_id)
+        self.run_io(
+            "store",
+            partial(self.session.service.retrieve_store, self.store_id),
+            self._store_arrived,
+            self._store_failed,
+        )
 
-    def loaded_store(self, store: VectorStore, final: bool) -> None:
+    def _store_arrived(self, store: VectorStore) -> None:
         self.store = store
         self._show(store)
         self.session.store_changed(store.id, store)
         if store.status == "in_progress":
             self.set_timer(AUTO_REFRESH_SECONDS, self._refresh_if_current)
 
-    def failed_store(self, error: BaseException) -> None:
+    def _store_failed(self, error: BaseException) -> None:
         self.notify_error(error, title="Loading the store failed")
         if self.store is None:
             self.query_one("#fields", Static).update(
@@ -137,9 +147,7 @@ class StoreDetailScreen(VstuiScreen):
         grid.add_column(style="bold", justify="right")
         grid.add_column()
         status = Text(store.status)
-        colour = {"expired": "error", "in_progress": "warning", "completed": "success"}
-        if store.status in colour:
-            status.stylize(self.vstui.theme_style(colour[store.status]))
+        status.stylize(palette.status_style(self.app.get_css_variables(), store.status))
         created = fmt.relative(store.created_at, now)
         active = fmt.relative(store.last_active_at, now)
         expires = fmt.expiry(store.expires_at, store.status, now)
@@ -177,9 +185,6 @@ class StoreDetailScreen(VstuiScreen):
 
         self.app.push_screen(SearchScreen(self.store_id, store=self.store))
 
-    def action_batches(self) -> None:
-        self.vstui.action_batches()
-
     def action_copy_id(self) -> None:
         self.app.copy_to_clipboard(self.store_id)
         self.notify(f"Copied {self.store_id}", timeout=2)
@@ -187,14 +192,16 @@ class StoreDetailScreen(VstuiScreen):
     # -- changes ---------------------------------------------------------------------------
 
     def _save(self, **changes: Any) -> None:
-        self.io("saved", self.session.service.modify_store, self.store_id, **changes)
+        self.run_io(
+            "saved",
+            partial(self.session.service.modify_store, self.store_id, **changes),
+            self._saved,
+            lambda error: self.notify_error(error, title="Saving failed; nothing was changed"),
+        )
 
-    def loaded_saved(self, store: VectorStore, final: bool) -> None:
+    def _saved(self, store: VectorStore) -> None:
         self.notify(f"Saved {store.display_name}", timeout=3)
-        self.loaded_store(store, final)
-
-    def failed_saved(self, error: BaseException) -> None:
-        self.notify_error(error, title="Saving failed; nothing was changed")
+        self._store_arrived(store)
 
     def action_rename(self) -> None:
         current = self.store.name if self.store and self.store.name else ""
@@ -261,20 +268,23 @@ class StoreDetailScreen(VstuiScreen):
 
         def done(confirmed: bool | None) -> None:
             if confirmed:
-                self.io("deleted", self.session.service.delete_store, self.store_id)
+                self.run_io(
+                    "deleted",
+                    partial(self.session.service.delete_store, self.store_id),
+                    lambda _result: self._deleted(),
+                    self._delete_failed,
+                )
 
         self.app.push_screen(ConfirmScreen(f"Delete {name}?", body), done)
 
-    def loaded_deleted(self, result: Any, final: bool) -> None:
+    def _deleted(self) -> None:
         self.session.store_changed(self.store_id, None)
         name = self.store.display_name if self.store else self.store_id
         self.notify(f"Deleted {name}", timeout=4)
         self.app.pop_screen()
 
-    def failed_deleted(self, error: BaseException) -> None:
-        from ..api import NotFoundError
-
+    def _delete_failed(self, error: BaseException) -> None:
         if isinstance(error, NotFoundError):
-            self.loaded_deleted(None, True)  # already gone: the outcome the user wanted
+            self._deleted()  # already gone: the outcome the user wanted
             return
         self.notify_error(error, title="Delete failed; the store is still there")

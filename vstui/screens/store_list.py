@@ -14,12 +14,12 @@ from textual.widgets import Footer, Header, Static
 
 from .. import fmt
 from ..api import VectorStore
+from ..widgets import palette
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
-from .base import Coalescer
+from .base import RowBuffer, StoreRef
 from .tables import TableScreen
 
-SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 STATUS_FILTERS: list[tuple[str, str | None]] = [
     ("all", None),
     ("expired", "expired"),
@@ -32,9 +32,9 @@ def files_cell(store: VectorStore, failed_style: Any) -> Text:
     counts = store.file_counts
     text = Text(f"{counts.completed}/{counts.total}")
     if counts.failed:
-        text.append(f" ✗{counts.failed}", style=failed_style)
+        text.append(f" {palette.FAILED_MARK}{counts.failed}", style=failed_style)
     if counts.in_progress:
-        text.append(f" …{counts.in_progress}")
+        text.append(f" {palette.PENDING_MARK}{counts.in_progress}")
     return text
 
 
@@ -72,7 +72,9 @@ class StoreListScreen(TableScreen):
     def __init__(self) -> None:
         super().__init__()
         self.status_index = 0
-        self.loading = False
+        # Pages are still arriving. (Not ``loading``: that is Textual's own flag, which
+        # would hide the whole screen under a spinner until the last page.)
+        self.fetching = False
         self.load_error: str | None = None
         self._spin = 0
         self._seen: set[str] = set()
@@ -147,63 +149,69 @@ class StoreListScreen(TableScreen):
             ),
         ]
 
+    def selected_store(self) -> StoreRef | None:
+        store = self.table.current
+        return StoreRef(store.id, store) if store is not None else None
+
     def on_mount(self) -> None:
         super().on_mount()
         self.title = "vstui · Stores"
         self.table.sort_by("created", reverse=True)
         self.table.focus()
         self.set_interval(0.1, self._tick)
+        self._buffer = RowBuffer(self, self._stores_arrived)
         self.action_refresh()
 
     # -- loading ---------------------------------------------------------------------------
 
     def _fetch(self, emit: Callable[[list[VectorStore]], None]) -> int:
         total = 0
-        rows = Coalescer(emit)
-        try:
-            for batch in self.session.service.walk_stores_both_ends():
-                total += len(batch)
-                rows.push(batch)
-        finally:
-            rows.flush()  # what did arrive is shown, even when a later page fails
+        for page in self.session.service.walk_stores_both_ends():
+            total += len(page)
+            emit(page)
         return total
 
     def action_refresh(self) -> None:
-        self.loading = True
+        """Fetch every page again. Rows already shown stay until the last page says
+        which are gone; new and changed rows appear as their page arrives."""
+        self.fetching = True
         self.load_error = None
         self._seen = set()
-        if not self.table.row_count:
-            self.table.loading = True
-        self.io("stores", self._fetch, stream=True)
-        self._update_status()
-
-    def loaded_stores(self, result: Any, final: bool) -> None:
-        if not final:
-            self.table.loading = False
-            self._seen.update(s.id for s in result)
-            self.table.add_rows(result)
-            self._rows_changed()
-        else:
-            self.loading = False
-            self.table.loading = False
-            gone = [s.id for s in self.table.rows if s.id not in self._seen]
-            if gone:
-                self.table.remove_rows(gone)
-            self._rows_changed()
+        self._buffer.reset()
+        self.run_stream(
+            "stores", self._fetch, self._buffer.push, self._stores_done, self._stores_failed
+        )
         self._update_empty()
         self._update_status()
 
-    def failed_stores(self, error: BaseException) -> None:
-        self.loading = False
-        self.table.loading = False
+    def _stores_arrived(self, stores: list[VectorStore]) -> None:
+        self._seen.update(s.id for s in stores)
+        self.table.add_rows(stores)
+        self._rows_changed()
+        self._update_empty()
+        self._update_status()
+
+    def _stores_done(self, total: int) -> None:
+        self._buffer.flush()
+        self.fetching = False
+        gone = [s.id for s in self.table.rows if s.id not in self._seen]
+        if gone:
+            self.table.remove_rows(gone)
+        self._rows_changed()
+        self._update_empty()
+        self._update_status()
+
+    def _stores_failed(self, error: BaseException) -> None:
+        self._buffer.flush()  # what did arrive is shown, even when a later page fails
+        self.fetching = False
         self.notify_error(error, title="Loading stores failed")
         self.load_error = "a page failed to load — press r to retry"
         self._update_empty()
         self._update_status()
 
     def _tick(self) -> None:
-        if self.loading:
-            self._spin = (self._spin + 1) % len(SPINNER)
+        if self.fetching:
+            self._spin = (self._spin + 1) % len(palette.SPINNER)
             self._update_status()
 
     def _rows_changed(self) -> None:
@@ -211,7 +219,7 @@ class StoreListScreen(TableScreen):
         self.expired_count = sum(1 for s in self.table.rows if s.is_expired)
 
     def _update_empty(self) -> None:
-        if self.loading:
+        if self.fetching:
             self.table.empty_text = "Loading…"
         elif self.load_error and not self.table.row_count:
             self.table.empty_text = "Could not load the stores. Press r to retry."
@@ -224,11 +232,9 @@ class StoreListScreen(TableScreen):
     def _update_status(self) -> None:
         table = self.table
         shown, total = len(table.view), table.row_count
-        parts = []
-        if self.loading:
-            parts.append(f"{SPINNER[self._spin]} loading… {fmt.plural(len(self._seen), 'store')}")
-        else:
-            parts.append(fmt.plural(total, "store"))
+        parts = [fmt.plural(total, "store")]
+        if self.fetching:
+            parts[0] += f" {palette.SPINNER[self._spin]} loading{' more' if total else ''}…"
         if shown != total:
             parts.append(f"{shown:,} shown")
         label, _ = STATUS_FILTERS[self.status_index]

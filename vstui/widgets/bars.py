@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from rich.style import Style
 from rich.text import Text
-from textual.color import Color
 from textual.reactive import reactive
 from textual.widget import Widget
 
 from ..api import FileCounts
+from . import palette
 
 SEGMENTS = (
     ("completed", "bar--completed", "completed"),
@@ -16,8 +16,7 @@ SEGMENTS = (
     ("cancelled", "bar--cancelled", "cancelled"),
     ("in_progress", "bar--in-progress", "in progress"),
 )
-# Work still to do is drawn light, so a bar never looks finished before it is.
-GLYPHS = {"bar--in-progress": "░", "bar--cancelled": "▒"}
+GLYPHS = {"bar--in-progress": palette.BAR_PENDING, "bar--cancelled": palette.BAR_CANCELLED}
 
 
 def stacked(counts: FileCounts, width: int, styles: dict[str, Style]) -> Text:
@@ -27,7 +26,7 @@ def stacked(counts: FileCounts, width: int, styles: dict[str, Style]) -> Text:
     if width <= 0:
         return text
     if not total:
-        return Text("░" * width, style=styles.get("empty", Style()))
+        return Text(palette.BAR_PENDING * width, style=styles.get("empty", Style()))
     used = 0
     shares = []
     for field, key, _ in SEGMENTS:
@@ -43,40 +42,25 @@ def stacked(counts: FileCounts, width: int, styles: dict[str, Style]) -> Text:
     shares[largest] = (max(0, cells + width - used), key)
     for cells, key in shares:
         if cells:
-            text.append(GLYPHS.get(key, "█") * cells, style=styles.get(key, Style()))
+            text.append(GLYPHS.get(key, palette.BAR_DONE) * cells, style=styles.get(key, Style()))
     return text
 
 
 class StackedBar(Widget):
     """File counts as one bar plus a legend."""
 
-    COMPONENT_CLASSES = {
-        "bar--completed",
-        "bar--in-progress",
-        "bar--failed",
-        "bar--cancelled",
-        "bar--empty",
-    }
     DEFAULT_CSS = """
     StackedBar {
         height: 2;
     }
-    StackedBar > .bar--completed { color: $success; }
-    StackedBar > .bar--in-progress { color: $warning; }
-    StackedBar > .bar--failed { color: $error; }
-    StackedBar > .bar--cancelled { color: $text-muted; }
-    StackedBar > .bar--empty { color: $panel; }
     """
 
     counts: reactive[FileCounts] = reactive(FileCounts, always_update=True)
 
     def styles_map(self) -> dict[str, Style]:
-        names = ["bar--completed", "bar--in-progress", "bar--failed", "bar--cancelled"]
-        styles = {name: self.get_component_rich_style(name, partial=True) for name in names}
         variables = self.app.get_css_variables()
-        muted = Color.parse(variables["surface"]).blend(Color.parse(variables["foreground"]), 0.6)
-        styles["bar--cancelled"] = Style(color=muted.rich_color)
-        styles["empty"] = self.get_component_rich_style("bar--empty", partial=True)
+        styles = palette.bar_styles(variables, muted_blend=palette.BAR_MUTED_BLEND)
+        styles["empty"] = palette.colour_style(variables, "panel")
         return styles
 
     def render(self) -> Text:
@@ -88,7 +72,7 @@ class StackedBar(Widget):
             value = getattr(counts, field)
             if legend:
                 legend.append("   ")
-            legend.append(GLYPHS.get(key, "█") + " ", style=styles[key])
+            legend.append(GLYPHS.get(key, palette.BAR_DONE) + " ", style=styles[key])
             legend.append(f"{value:,} {label}")
         legend.append(f"   of {counts.total:,}")
         return bar + Text("\n") + legend

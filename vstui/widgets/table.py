@@ -18,7 +18,6 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.color import Color, ColorParseError
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -26,6 +25,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..text import clean
+from . import palette
 from .safe import clean_rich
 
 R = TypeVar("R")
@@ -51,11 +51,6 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         "virtual-table--marked",
         "virtual-table--empty",
         "virtual-table--sorted",
-        "status--expired",
-        "status--failed",
-        "status--in-progress",
-        "status--completed",
-        "status--cancelled",
     }
 
     DEFAULT_CSS = """
@@ -83,22 +78,6 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     VirtualTable > .virtual-table--marked {
         color: $warning;
         text-style: bold;
-    }
-    VirtualTable > .status--expired {
-        color: $error;
-        text-style: bold;
-    }
-    VirtualTable > .status--failed {
-        color: $error;
-    }
-    VirtualTable > .status--in-progress {
-        color: $warning;
-    }
-    VirtualTable > .status--completed {
-        color: $success;
-    }
-    VirtualTable > .status--cancelled {
-        color: $text-muted;
     }
     VirtualTable > .virtual-table--empty {
         color: $text-muted;
@@ -157,6 +136,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         # Rendered lines and theme styles, dropped whenever data, layout or theme change.
         self._line_cache: dict[tuple[Any, ...], Strip] = {}
         self._style_cache: dict[str, Style] = {}
+        self._bar_styles: dict[str, Style] | None = None
 
     def on_mount(self) -> None:
         # Relative times ("3m ago") age: re-render now and then even when nothing changed.
@@ -165,6 +145,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._style_cache.clear()
+        self._bar_styles = None
         self._line_cache.clear()
 
     def refresh_rows(self) -> None:
@@ -259,37 +240,26 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self.refresh()
 
     def status_style(self, status: str) -> Style:
-        """The theme's colour for a status (expired and failed stand out)."""
+        """The theme's style for a status (see :mod:`vstui.widgets.palette`)."""
         cached = self._style_cache.get(status)
-        if cached is not None:
-            return cached
-        name = {"in_progress": "in-progress", "cancelling": "in-progress"}.get(status, status)
-        if name == "cancelled":
-            style = self.muted_style()
-        elif name not in ("expired", "failed", "in-progress", "completed"):
-            style = Style()
-        else:
-            style = self.get_component_rich_style(f"status--{name}", partial=True)
-        self._style_cache[status] = style
-        return style
+        if cached is None:
+            cached = palette.status_style(self.app.get_css_variables(), status)
+            self._style_cache[status] = cached
+        return cached
 
     def muted_style(self) -> Style:
-        """Secondary text: the theme's foreground blended towards the background.
-
-        (``$text-muted`` carries alpha, which a rich style cannot blend by itself.)
-        """
+        """Secondary text (IDs, attributes, the empty message)."""
         cached = self._style_cache.get(" muted")
-        if cached is not None:
-            return cached
-        variables = self.app.get_css_variables()
-        try:
-            fg = Color.parse(variables.get("foreground", "#c0c0c0"))
-            bg = Color.parse(variables.get("surface", variables.get("background", "#000000")))
-            style = Style(color=bg.blend(fg, 0.65).rich_color)
-        except ColorParseError:
-            style = Style(dim=True)
-        self._style_cache[" muted"] = style
-        return style
+        if cached is None:
+            cached = palette.muted_style(self.app.get_css_variables())
+            self._style_cache[" muted"] = cached
+        return cached
+
+    def bar_styles(self) -> dict[str, Style]:
+        """Styles for a progress bar in a cell (:func:`vstui.widgets.bars.stacked`)."""
+        if self._bar_styles is None:
+            self._bar_styles = palette.bar_styles(self.app.get_css_variables())
+        return self._bar_styles
 
     def export_rows(self) -> list[list[str]]:
         """The header and every shown row as plain text (for saving the table)."""
