@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import headless
 
     headless.add_parser(sub)
+    from . import serve
+
+    serve.add_parser(sub)
     key = sub.add_parser("key", help="store, show or delete an API key in the OS keyring")
     key.add_argument("key_command", choices=["set", "show", "delete"])
     key.add_argument(
@@ -86,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return launch.run_cleanup(args)
     if args.command == "key":
         return launch.run_key(args)
+    if args.command == "serve":
+        from . import serve
+
+        return serve.run(args)
     return launch.run_tui(args)
 
 

@@ -65,6 +65,9 @@ class Config(BaseModel):
         default=0.10, ge=0, description="USD per GB-day beyond the first free GB"
     )
     cleanup_concurrency: int = Field(default=8, ge=1, le=64, description="parallel deletions")
+    serve_token: str | None = Field(
+        default=None, repr=False, description="token `vstui serve` requires in the URL"
+    )
     profiles: dict[str, Profile] = Field(default_factory=dict)
 
     def profile(self, name: str | None) -> tuple[str, Profile]:
