@@ -253,6 +253,7 @@ class VstuiServer:
         self.max_sessions = max_sessions
         self.child_env = dict(child_env or {})
         self.sessions: set[Any] = set()
+        self.websockets: set[web.WebSocketResponse] = set()
         self.download_manager = DownloadManager()
         import textual_serve
 
@@ -362,6 +363,7 @@ class VstuiServer:
             download_manager=self.download_manager,
         )
         self.sessions.add(service)
+        self.websockets.add(websocket)
         try:
             await service.start(width, height)
             async for message in websocket:
@@ -372,6 +374,7 @@ class VstuiServer:
             await websocket.close()
         finally:
             self.sessions.discard(service)
+            self.websockets.discard(websocket)
             with contextlib.suppress(Exception):
                 await service.stop()
         return websocket
@@ -412,6 +415,13 @@ class VstuiServer:
         )
         return app
 
+    async def _close_websockets(self, _app: web.Application) -> None:
+        """On Ctrl+C every tab's app is asked to quit, rather than waited for."""
+        from aiohttp import WSCloseCode
+
+        for websocket in list(self.websockets):
+            await websocket.close(code=WSCloseCode.GOING_AWAY, message=b"vstui serve stopped")
+
     def serve(self, on_ready: Any = None) -> None:
         """Serve until SIGINT/SIGTERM. No access log: it would record the token."""
         from aiohttp import web
@@ -433,6 +443,7 @@ class VstuiServer:
 
         app = self.make_app()
         app.on_startup.append(started)
+        app.on_shutdown.append(self._close_websockets)
         web.run_app(
             app,
             host=self.host,
