@@ -49,6 +49,7 @@ if CHROMIUM is None:
     pytest.skip(reason, allow_module_level=True)
 
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "t0ken-for-the-browser-test"
@@ -151,8 +152,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 
 def open_page(browser: Browser, url: str, size: tuple[int, int] = (1100, 640)) -> Page:
-    page = browser.new_context(viewport={"width": size[0], "height": size[1]}).new_page()
-    page.set_default_timeout(45_000)
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
+    page = context.new_page()
+    page.set_default_timeout(30_000)
     page.add_init_script(CATCH_TERMINALS)
     return page
 
@@ -163,7 +166,11 @@ def lines(page: Page) -> list[str]:
 
 
 def wait_for_text(page: Page, text: str) -> list[str]:
-    page.wait_for_function(SHOWS, arg=text)
+    try:
+        page.wait_for_function(SHOWS, arg=text, polling=100)
+    except PlaywrightTimeout:
+        screen = "\n".join(lines(page))
+        raise AssertionError(f"{text!r} never showed; the page shows:\n{screen}") from None
     return lines(page)
 
 
@@ -207,16 +214,29 @@ def test_the_demo_in_a_browser_lists_stores_opens_one_and_quits(
         press(page, "Control+s")
     wait_for_text(page, "Your browser downloads 32 rows")
     download = download_info.value
+    for other in page.context.pages:  # the tab the download opened
+        if other is not page:
+            other.close()
+    page.bring_to_front()
     assert download.suggested_filename.startswith("vstui-stores-")
     rows = Path(download.path()).read_text("utf-8").splitlines()
     assert rows[0].startswith("Name,ID,Status") and len(rows) == 33
-    press(page, "Escape")
 
     first = next(line for line in screen if "vs_" in line)
     store_id = next(word for word in first.split() if word.startswith("vs_"))
+    # `c` copies the store's ID into the browser's clipboard.
+    press(page, "c")
+    wait_for_text(page, "Clipboard")  # the toast that says where the copy went
+    assert page.evaluate("navigator.clipboard.readText()") == store_id
+
     press(page, "Enter")
     detail = wait_for_text(page, "vstui · Store ")
     assert any(store_id in line for line in detail)
+    # Files to upload are paths on the server, and the dialog says so.
+    press(page, "f")
+    wait_for_text(page, "vstui · Files")
+    press(page, "u")
+    wait_for_text(page, "Upload files on the server")
 
     press(page, "Control+q")
     page.locator("#ended").wait_for(state="visible")
