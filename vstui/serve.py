@@ -150,7 +150,7 @@ html, body { margin: 0; height: 100%; background: #0c181f; color: #e6edf3;
              font-family: "Roboto Mono", monospace; }
 .message { max-width: 44em; margin: 15vh auto; padding: 2em; background: #12232d;
            line-height: 1.5; }
-.message h1 { font-size: 1.2em; margin-top: 0; }
+.message h1 { font-size: 1.2em; margin-top: 0; background: none; color: inherit; }
 .message code { color: #ffcb6b; }
 .message a { color: #82aaff; }
 $extra_style
@@ -165,7 +165,7 @@ $body
 
 _APP_STYLE = """
 #terminal { position: absolute; inset: 0; }
-#ended { display: none; position: absolute; inset: 0; z-index: 10; }
+#ended { display: none; position: absolute; inset: 0; z-index: 10; background: #0c181f; }
 body.-closed #ended { display: block; }
 """
 
@@ -546,7 +546,8 @@ def run(args: argparse.Namespace) -> int:
 
     def ready() -> None:
         mode = "demo account" if args.demo else "read-only" if read_only else "read-write"
-        print(f"vstui serve ({mode}, at most {args.max_sessions} sessions): open {url}")
+        limit = f"at most {args.max_sessions} session{'s' if args.max_sessions != 1 else ''}"
+        print(f"vstui serve ({mode}, {limit}): open {url}")
         print("Press Ctrl+C to stop.")
         sys.stdout.flush()
 
