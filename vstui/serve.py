@@ -140,12 +140,12 @@ _PAGE = Template("""<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="referrer" content="no-referrer">
 <title>$title</title>
-<link rel="stylesheet" href="/static/css/xterm.css">
-<link rel="preload" href="/static/fonts/RobotoMono-VariableFont_wght.ttf" as="font"
+<link rel="stylesheet" href="static/css/xterm.css">
+<link rel="preload" href="static/fonts/RobotoMono-VariableFont_wght.ttf" as="font"
       type="font/ttf" crossorigin>
 <style>
 @font-face { font-family: "Roboto Mono";
-             src: url("/static/fonts/RobotoMono-VariableFont_wght.ttf") format("truetype"); }
+             src: url("static/fonts/RobotoMono-VariableFont_wght.ttf") format("truetype"); }
 html, body { margin: 0; height: 100%; background: #0c181f; color: #e6edf3;
              font-family: "Roboto Mono", monospace; }
 .message { max-width: 44em; margin: 15vh auto; padding: 2em; background: #12232d;
@@ -189,7 +189,7 @@ def app_page(ws_url: str, font_size: int) -> str:
     return _PAGE.substitute(
         title="vstui",
         extra_style=_APP_STYLE,
-        head='<script src="/static/js/textual.js"></script>',
+        head='<script src="static/js/textual.js"></script>',
         body=body,
     )
 
