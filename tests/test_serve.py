@@ -138,3 +138,34 @@ def test_the_config_token_guards_the_page(served_with_config_token: str) -> None
     # Downloads need it too.
     assert httpx.get(url + "download/abc").status_code == 403
     assert httpx.get(url + "download/abc", cookies={serve.COOKIE: cookie}).status_code == 404
+
+
+async def test_behind_a_proxy_the_page_names_the_public_websocket() -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    server = serve.VstuiServer(
+        "true", host="0.0.0.0", public_url="https://vstui.example.com/", token="tok"
+    )
+    async with TestClient(TestServer(server.make_app())) as client:
+        public = {"Host": "vstui.example.com"}
+        page = await client.get("/", params={"token": "tok"}, headers=public)
+        assert page.status == 200
+        assert 'data-session-websocket-url="wss://vstui.example.com/ws"' in await page.text()
+        # Another name for this server is refused (DNS rebinding), even with the token.
+        other = await client.get("/", params={"token": "tok"}, headers={"Host": "x.test"})
+        assert other.status == 421
+        # The websocket needs the page's own origin, whatever the token.
+        for origin in ("https://evil.example", "null", None):
+            headers = dict(public, Origin=origin) if origin else public
+            ws = await client.get("/ws", params={"token": "tok"}, headers=headers)
+            assert ws.status == 403, origin
+
+
+async def test_static_files_are_served_without_a_listing() -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    server = serve.VstuiServer("true")
+    async with TestClient(TestServer(server.make_app())) as client:
+        script = await client.get("/static/js/textual.js")
+        assert script.status == 200
+        assert (await client.get("/static/")).status in (403, 404)
