@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -169,3 +170,27 @@ async def test_static_files_are_served_without_a_listing() -> None:
         script = await client.get("/static/js/textual.js")
         assert script.status == 200
         assert (await client.get("/static/")).status in (403, 404)
+
+
+def test_an_unknown_theme_is_refused_before_serving(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--demo", "--theme", "no-such-theme", "serve"]) == 2
+    assert "There is no theme 'no-such-theme'" in capsys.readouterr().err
+
+
+async def test_an_app_that_cannot_start_says_so_in_the_tab() -> None:
+    from aiohttp import WSMsgType
+    from aiohttp.test_utils import TestClient, TestServer
+
+    server = serve.VstuiServer("exit 3")
+    async with TestClient(TestServer(server.make_app())) as client:
+        origin = f"http://{client.host}:{client.port}"
+        async with client.ws_connect("/ws", headers={"Origin": origin}) as ws:
+            message = await ws.receive()
+            assert message.type == WSMsgType.BINARY
+            assert b"stopped unexpectedly" in message.data
+            assert (await ws.receive()).type in (WSMsgType.CLOSE, WSMsgType.CLOSED)
+        for _ in range(200):  # the handler lets go of the session as the socket closes
+            if not server.sessions:
+                break
+            await asyncio.sleep(0.01)
+        assert not server.sessions

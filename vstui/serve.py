@@ -30,7 +30,7 @@ import ipaddress
 import shlex
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING, Any
@@ -208,6 +208,11 @@ def _too_many(limit: int) -> str:
     )
 
 
+CHILD_FAILED = (
+    "\r\n  The vstui app stopped unexpectedly; the terminal running `vstui serve` says why.\r\n"
+)
+
+
 # -- the server -------------------------------------------------------------------------------
 
 
@@ -217,9 +222,24 @@ def _app_service_class() -> type[Any]:
     class VstuiAppService(AppService):
         """One tab's app process, with the key added to its environment only."""
 
-        def __init__(self, command: str, *, extra_env: Mapping[str, str], **kw: Any) -> None:
+        def __init__(
+            self,
+            command: str,
+            *,
+            extra_env: Mapping[str, str],
+            closed: Callable[[], bool],
+            **kw: Any,
+        ) -> None:
             super().__init__(command, **kw)
             self._extra_env = dict(extra_env)
+            self._closed = closed
+
+        async def run(self) -> None:
+            await super().run()
+            if not self._closed():  # it ended without quitting: it failed to start or crashed
+                with contextlib.suppress(Exception):
+                    await self.remote_write_bytes(CHILD_FAILED.encode("utf-8"))
+                    await self.remote_close()
 
         def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
             env: dict[str, str] = super()._build_environment(width=width, height=height)
@@ -357,6 +377,7 @@ class VstuiServer:
         service = _app_service_class()(
             self.command,
             extra_env=self.child_env,
+            closed=lambda: websocket.closed,
             write_bytes=websocket.send_bytes,
             write_str=websocket.send_str,
             close=websocket.close,
@@ -491,6 +512,20 @@ async def _forward(data: str, service: Any, websocket: web.WebSocketResponse) ->
 # -- the command ------------------------------------------------------------------------------
 
 
+def _check_theme(name: str) -> None:
+    """A tab whose app cannot start would only show a blank page: say it here instead."""
+    from textual.theme import BUILTIN_THEMES
+
+    from . import config as config_mod
+    from .launch import LaunchError
+    from .themes import load_all
+
+    themes, _problems = load_all([config_mod.config_dir() / "themes"])
+    available = {t.name for t in themes} | set(BUILTIN_THEMES)
+    if name not in available:
+        raise LaunchError(f"There is no theme {name!r}. Themes: {', '.join(sorted(available))}.")
+
+
 def run(args: argparse.Namespace) -> int:
     from . import launch
 
@@ -518,6 +553,8 @@ def run(args: argparse.Namespace) -> int:
             assert account.settings.api_key is not None
             child_env["OPENAI_API_KEY"] = account.settings.api_key
             read_only = read_only or account.profile.read_only
+        if args.theme:
+            _check_theme(args.theme)
     except launch.LaunchError as exc:
         return fail(str(exc))
     loopback = is_loopback(args.host)
