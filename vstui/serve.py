@@ -235,7 +235,14 @@ def _app_service_class() -> type[Any]:
             self._closed = closed
 
         async def run(self) -> None:
-            await super().run()
+            try:
+                await super().run()
+            except asyncio.CancelledError:
+                # A process that exits at once can beat textual-serve's stderr reader, whose
+                # cancellation then surfaces here: only a cancellation of this task ends it.
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise
             if not self._closed():  # it ended without quitting: it failed to start or crashed
                 with contextlib.suppress(Exception):
                     await self.remote_write_bytes(CHILD_FAILED.encode("utf-8"))
