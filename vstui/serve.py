@@ -357,7 +357,7 @@ class VstuiServer:
                 cookie_value(self.token),
                 httponly=True,
                 samesite="Strict",
-                secure=request.secure,
+                secure=request.secure or (self.public_url or "").startswith("https:"),
             )
         return response
 
