@@ -450,7 +450,7 @@ class VstuiServer:
         for websocket in list(self.websockets):
             await websocket.close(code=WSCloseCode.GOING_AWAY, message=b"vstui serve stopped")
 
-    def serve(self, on_ready: Any = None) -> None:
+    def serve(self, on_ready: Callable[[], None] | None = None) -> None:
         """Serve until SIGINT/SIGTERM. No access log: it would record the token."""
         from aiohttp import web
         from aiohttp.web_runner import GracefulExit
