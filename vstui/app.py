@@ -54,6 +54,7 @@ class VstuiApp(SafeApp):
         self._theme_problems = list(theme_problems)
         self.profiles = list(profiles)
         self._session_factory = session_factory
+        self._told_about_browser_clipboard = False
         for item in themes:
             self.register_theme(item)
 
@@ -111,6 +112,18 @@ class VstuiApp(SafeApp):
         self.push_screen(StoreListScreen())
         old.service.close()
         self.notify(f"Switched to profile {name} ({session.host})", timeout=4, markup=False)
+
+    def copy_to_clipboard(self, text: str) -> None:
+        super().copy_to_clipboard(text)
+        if self.is_web and not self._told_about_browser_clipboard:
+            # `vstui serve`: the page hands the text to the browser's clipboard (OSC 52).
+            self._told_about_browser_clipboard = True
+            self.notify(
+                "In a browser the copy goes to the browser's clipboard, which browsers "
+                "allow only on https:// or localhost pages.",
+                title="Clipboard",
+                timeout=6,
+            )
 
     def watch_theme(self, theme: str) -> None:
         if self._on_theme_change is not None:

@@ -90,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sync.add_parser(sub)
     watch.add_parser(sub)
+    from . import serve
+
+    serve.add_parser(sub)
     key = sub.add_parser("key", help="store, show or delete an API key in the OS keyring")
     key.add_argument("key_command", choices=["set", "show", "delete"])
     key.add_argument(
@@ -137,6 +140,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return launch.run_sync_or_watch(args)
     if args.command == "key":
         return launch.run_key(args)
+    if args.command == "serve":
+        from . import serve
+
+        return serve.run(args)
     return launch.run_tui(args)
 
 

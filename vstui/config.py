@@ -127,6 +127,9 @@ class Config(BaseModel):
         allow_inf_nan=False,
         description="seconds to wait for a connection (default: the service's)",
     )
+    serve_token: str | None = Field(
+        default=None, repr=False, description="token `vstui serve` requires in the URL"
+    )
     profiles: dict[str, Profile] = Field(default_factory=dict)
 
     def profile(self, name: str | None) -> tuple[str, Profile]:

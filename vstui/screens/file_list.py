@@ -368,12 +368,19 @@ class FileListScreen(TableScreen):
                         self._upload_failed,
                     )
 
+        title = "Upload files and attach them to this store"
+        hint = (
+            "Each file is uploaded (purpose assistants), then all are attached as "
+            f"one batch (at most {limits.BATCH_FILES_MAX}) that the batch monitor follows."
+        )
+        if self.app.is_web:  # `vstui serve`: the paths are the server's, not the viewer's
+            title = "Upload files on the server and attach them to this store"
+            hint = "Paths are on the server running vstui, not on your computer. " + hint
         self.app.push_screen(
             PromptScreen(
-                "Upload files and attach them to this store",
+                title,
                 placeholder="a file, a folder, or a glob such as docs/*.md",
-                hint="Each file is uploaded (purpose assistants), then all are attached as "
-                f"one batch (at most {limits.BATCH_FILES_MAX}) that the batch monitor follows.",
+                hint=hint,
                 validate=validate,
             ),
             done,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -125,6 +126,9 @@ class TableScreen(VstuiScreen):
         stamp = dt.datetime.fromtimestamp(self.session.now(), dt.UTC).strftime("%Y%m%d-%H%M%S")
         name = (self.TITLE or "table").lower().replace(" ", "-")
         path = Path.cwd() / f"vstui-{name}-{stamp}.csv"
+        if self.app.is_web:  # `vstui serve`: the browser downloads it, nothing lands on the server
+            self._download_table(path.name)
+            return
         try:
             rows = self.table.export_rows()
             with path.open("w", newline="", encoding="utf-8") as handle:
@@ -133,3 +137,16 @@ class TableScreen(VstuiScreen):
             self.notify(f"Could not save the table: {exc}", severity="error")
             return
         self.notify(f"Saved {len(rows) - 1:,} rows to {path}", title="Saved", timeout=6)
+
+    def _download_table(self, filename: str) -> None:
+        buffer = io.StringIO()
+        rows = self.table.export_rows()
+        csv.writer(buffer).writerows(rows)
+        buffer.seek(0)
+        self.app.deliver_text(buffer, save_filename=filename, mime_type="text/csv")
+        self.notify(
+            f"Your browser downloads {len(rows) - 1:,} rows as {filename} "
+            "(allow pop-ups for this page if nothing appears).",
+            title="Download",
+            timeout=8,
+        )
