@@ -1,5 +1,6 @@
 """The service layer: pydantic models and an httpx client for every endpoint. No UI here."""
 
+from .capabilities import NOT_REPORTED, Capabilities
 from .client import UNSET, InFlight, ServiceStats, VectorStoresService
 from .errors import (
     APIConnectionError,
@@ -7,6 +8,7 @@ from .errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BatchesUnsupportedError,
     ConfigurationError,
     IncompleteListingError,
     MalformedResponseError,
@@ -28,12 +30,15 @@ from .models import (
 from .settings import ClientSettings, mask_key, scrub_key
 
 __all__ = [
+    "NOT_REPORTED",
     "UNSET",
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BatchesUnsupportedError",
+    "Capabilities",
     "ClientSettings",
     "ConfigurationError",
     "FileBatch",
