@@ -6,7 +6,8 @@ Safety rules:
   listing this depends on must be complete (:mod:`vstui.listing`), or the file plan is
   refused; and before each wave of file deletions the surviving stores are checked again;
 - only files with purpose ``assistants`` are ever considered;
-- nothing is deleted twice: IDs are de-duplicated, 404 counts as "already gone", and
+- nothing is deleted twice: IDs are de-duplicated, 404 counts as "already gone" (and so
+  does a 400 when reading the object again also fails as not found), and
   "retry failed" retries only what failed.
 """
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import listing
-from .api import APIError, FileObject, NotFoundError, VectorStore, VectorStoresService
+from .api import APIError, FileObject, VectorStore, VectorStoresService
 from .api.errors import VstuiError
 
 GB = 1024**3
@@ -218,14 +219,22 @@ Task = tuple[Kind, str, str]
 
 def _delete_one(service: VectorStoresService, task: Task) -> Outcome:
     kind, obj_id, name = task
+    retrieve: Callable[[], object]
+    delete: Callable[[str], object]
+    if kind == "store":
+        delete, retrieve = service.delete_store, lambda: service.retrieve_store(obj_id)
+    else:
+        delete, retrieve = service.delete_file, lambda: service.retrieve_file(obj_id)
     try:
-        if kind == "store":
-            service.delete_store(obj_id)
-        else:
-            service.delete_file(obj_id)
-    except NotFoundError:
-        return Outcome(kind, obj_id, name, "already gone")
+        delete(obj_id)
     except APIError as error:
+        # 404, or a 400 (some servers' "not found") that reading it again confirms
+        try:
+            gone = service.confirm_gone(error, retrieve)
+        except Exception:  # the check itself failed: the deletion stays failed
+            gone = False
+        if gone:
+            return Outcome(kind, obj_id, name, "already gone")
         return Outcome(kind, obj_id, name, "failed", str(error))
     except Exception as error:  # a bug or a network oddity: reported, never silent
         return Outcome(kind, obj_id, name, "failed", f"{type(error).__name__}: {error}")

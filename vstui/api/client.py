@@ -22,6 +22,7 @@ from .models import (
     Deleted,
     FileBatch,
     FileContentPage,
+    FileCounts,
     FileObject,
     ListPage,
     SearchResultsPage,
@@ -74,8 +75,7 @@ class Attached:
             ids = ", ".join(fid for fid, _ in self.failed[:3])
             more = f" and {len(self.failed) - 3} more" if len(self.failed) > 3 else ""
             text += (
-                f" {len(self.failed)} uploaded but NOT attached: {ids}{more} "
-                f"({self.failed[0][1]})."
+                f" {len(self.failed)} uploaded but NOT attached: {ids}{more} ({self.failed[0][1]})."
             )
         return text
 
@@ -249,9 +249,7 @@ class VectorStoresService:
         if not isinstance(expires_after, _Unset):
             _check(limits.check_expires_after(expires_after))
         body = _drop_unset({"name": name, "expires_after": expires_after, "metadata": metadata})
-        return self._store(
-            self._call("POST", f"/vector_stores/{store_id}", VectorStore, json=body)
-        )
+        return self._store(self._call("POST", f"/vector_stores/{store_id}", VectorStore, json=body))
 
     def delete_store(self, store_id: str) -> Deleted:
         return self._call("DELETE", f"/vector_stores/{store_id}", Deleted)
@@ -334,6 +332,23 @@ class VectorStoresService:
         pages = self.iter_store_file_pages(store_id, filter=filter, order=order, strict=strict)
         for page in pages:
             yield from page.data
+
+    def count_store_files(self, store_id: str) -> FileCounts:
+        """A store's file counts from listing its files (each file once), for servers
+        whose stores carry no ``file_counts``."""
+        statuses = {f.id: f.status for f in self.iter_store_files(store_id)}
+        counts = FileCounts(total=len(statuses))
+        for status in statuses.values():
+            if status in ("in_progress", "completed", "failed", "cancelled"):
+                setattr(counts, status, getattr(counts, status) + 1)
+        return counts
+
+    def store_counts(self, store: VectorStore) -> tuple[FileCounts, bool]:
+        """``store``'s file counts, and whether they came from listing its files (the
+        server reported none) rather than from the store."""
+        if store.counts_reported:
+            return store.file_counts, False
+        return self.count_store_files(store.id), True
 
     def create_store_file(
         self,
