@@ -20,6 +20,8 @@ from vstui.sim import Fault
 
 from .conftest import KEY, settle
 
+pytestmark = pytest.mark.flavored  # every simulator test runs on both server flavours
+
 
 def service_for(server, **kw) -> VectorStoresService:
     kw.setdefault("backoff_initial", 0.01)

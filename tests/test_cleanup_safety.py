@@ -24,6 +24,8 @@ from vstui.sim import SimServer
 from .conftest import KEY
 from .proxy import FILES, Proxy
 
+pytestmark = pytest.mark.flavored  # every simulator test runs on both server flavours
+
 
 def proxied(server: SimServer, setup: Callable[[Proxy], object] = lambda p: p):
     proxy = Proxy(server)

@@ -17,6 +17,8 @@ from vstui.sync import Options, Progress, build_plan, execute
 
 from .conftest import KEY
 
+pytestmark = pytest.mark.flavored  # every simulator test runs on both server flavours
+
 
 def service_for(server) -> VectorStoresService:
     settings = ClientSettings(

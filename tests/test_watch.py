@@ -13,6 +13,8 @@ from vstui.api import ClientSettings, VectorStoresService
 
 from .conftest import KEY
 
+pytestmark = pytest.mark.flavored  # every simulator test runs on both server flavours
+
 
 class FakeTime:
     """Sleeping moves both the simulator's clock and the watcher's monotonic clock."""
