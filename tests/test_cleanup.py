@@ -156,7 +156,7 @@ def run_headless(server, **kw):
     return code, out.getvalue(), err.getvalue()
 
 
-def test_headless_dry_run_changes_nothing(make_sim):
+def test_headless_dry_run_changes_nothing(make_sim, llama):
     server = make_sim("demo")
     before = (set(server.account.stores), set(server.account.files))
     code, out, _ = run_headless(server, dry_run=True)
@@ -166,7 +166,13 @@ def test_headless_dry_run_changes_nothing(make_sim):
     assert server.simulator.count("DELETE", "") == 0
     code, out, _ = run_headless(server, dry_run=True, json=True)
     plan = json.loads(out)["plan"]
-    assert len(plan["stores"]) == 9 and plan["estimated_saving_per_day"] > 0
+    assert len(plan["stores"]) == 9
+    if llama:  # usage 0 everywhere: unknown, said so, never a $0.00 saving
+        assert plan["estimated_saving_per_day"] is None and not plan["usage_reported"]
+        _, text, _ = run_headless(server, dry_run=True)
+        assert "saving: unknown (usage not reported by this server)" in text
+    else:
+        assert plan["estimated_saving_per_day"] > 0 and plan["usage_reported"]
 
 
 def test_headless_refuses_without_a_terminal_and_asks_on_one(make_sim):

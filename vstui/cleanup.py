@@ -40,6 +40,9 @@ class Plan:
     holdings: listing.Holdings | None = field(default=None, repr=False, compare=False)
     # why files were left out of a plan that wanted them (an incomplete listing), if they were
     files_refused: str = ""
+    usage_reported: bool = True  # False: the server reports no usage, the saving is unknown
+    # sentences about what this server does not report and what that means for the plan
+    notes: list[str] = field(default_factory=list)
 
     @property
     def store_bytes(self) -> int:
@@ -74,7 +77,11 @@ class Plan:
             "file_bytes": self.file_bytes,
             "account_usage_bytes": self.account_usage_bytes,
             "price_per_gb_day": self.price_per_gb_day,
-            "estimated_saving_per_day": round(self.saving_per_day, 6),
+            "estimated_saving_per_day": (
+                round(self.saving_per_day, 6) if self.usage_reported else None
+            ),
+            "usage_reported": self.usage_reported,
+            "notes": self.notes,
         }
 
 
@@ -135,6 +142,20 @@ def build_plan(
                 continue
             if candidates is None or f.id in candidates:
                 files.append(f)
+    caps = service.capabilities
+    usage_reported = caps.usage is not False and all(caps.usage_known(s) for s in all_stores)
+    notes: list[str] = []
+    if not usage_reported:
+        notes.append(
+            "Usage is not reported by this server: sizes and the saving are unknown, not zero."
+        )
+    if include_files or orphans_only:
+        uncounted = [s for s in all_stores if not s.counts_reported]
+        if uncounted:
+            notes.append(
+                f"{len(uncounted)} store(s) report no file counts: their file listings were "
+                "trusted to their end (has_more: false) with no count to check them against."
+            )
     return Plan(
         stores=sorted(targets, key=lambda s: s.created_at),
         files=sorted(files, key=lambda f: f.created_at),
@@ -142,6 +163,8 @@ def build_plan(
         price_per_gb_day=price_per_gb_day,
         include_files=include_files or orphans_only,
         holdings=holdings,
+        usage_reported=usage_reported,
+        notes=notes,
     )
 
 
