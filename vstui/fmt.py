@@ -105,7 +105,7 @@ def plural(count: int, noun: str, plural_form: str | None = None) -> str:
 # -- values a server may not report (OpenAI-compatible servers: see vstui.api.capabilities) --
 
 NOT_REPORTED = "not reported by this server"
-NOT_REPORTED_SHORT = "not reported"
+NOT_REPORTED_SHORT = "unknown"  # fits a narrow table cell; details say the sentence
 
 
 def usage(store: VectorStore, caps: Capabilities | None = None, short: bool = False) -> str:

@@ -1,7 +1,7 @@
 """The service layer: pydantic models and an httpx client for every endpoint. No UI here."""
 
 from .capabilities import NOT_REPORTED, Capabilities
-from .client import UNSET, InFlight, ServiceStats, VectorStoresService
+from .client import UNSET, Attached, InFlight, ServiceStats, VectorStoresService
 from .errors import (
     APIConnectionError,
     APIError,
@@ -35,6 +35,7 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "Attached",
     "AuthenticationError",
     "BadRequestError",
     "BatchesUnsupportedError",

@@ -17,7 +17,7 @@ from textual.markup import escape
 from textual.widgets import Footer, Header, Static
 
 from .. import fmt
-from ..api import FileBatch, NotFoundError, VectorStore, VectorStoreFile, limits
+from ..api import Attached, NotFoundError, VectorStore, VectorStoreFile, limits
 from ..session import RememberedBatch
 from ..widgets.table import Column, VirtualTable
 from .base import Coalescer
@@ -337,24 +337,40 @@ class FileListScreen(TableScreen):
             done,
         )
 
-    def _upload(self, paths: list[Path], emit: Callable[[str], None]) -> FileBatch:
+    def _upload(self, paths: list[Path], emit: Callable[[str], None]) -> Attached:
         service = self.session.service
         file_ids = []
         for i, path in enumerate(paths, start=1):
             emit(f"uploading {i}/{len(paths)}: {path.name}")
             file_ids.append(service.upload_file(path.name, path.read_bytes()).id)
-        emit(f"attaching {len(file_ids)} files as a batch…")
-        return service.create_batch(self.store_id, file_ids=file_ids)
+        emit(f"attaching {len(file_ids)} files…")
+        # a server without file batches: one by one, with the same progress
+        return service.attach_files(
+            self.store_id,
+            [{"file_id": fid} for fid in file_ids],
+            on_each=lambda i, n: emit(f"attaching {i}/{n} one by one (no batches here)"),
+        )
 
     def loaded_uploaded(self, result: Any, final: bool) -> None:
         if not final:
             self.query_one("#status", Static).update(str(result))
             return
-        batch: FileBatch = result
+        attached: Attached = result
+        self.session.files.loaded = False  # new names to fetch
+        batch = attached.batch
+        if batch is None:  # attached one by one: the list below follows the store's files
+            self.notify(
+                attached.sentence(),
+                title="Upload",
+                severity="warning" if attached.failed else "information",
+                timeout=12 if attached.failed else 8,
+            )
+            self.io("names", self.session.files.load, self.session.service)
+            self.action_refresh()
+            return
         self.session.state.remember_batch(
             self.session.account_key, RememberedBatch(self.store_id, batch.id)
         )
-        self.session.files.loaded = False  # new names to fetch
         self.notify(
             f"Batch {batch.id} created with {fmt.plural(batch.file_counts.total, 'file')}. "
             "Press b to watch it in the batch monitor.",

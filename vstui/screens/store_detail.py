@@ -140,13 +140,19 @@ class StoreDetailScreen(VstuiScreen):
             status.stylize(self.vstui.theme_style(colour[store.status]))
         created = fmt.relative(store.created_at, now)
         active = fmt.relative(store.last_active_at, now)
-        expires = fmt.expiry(store.expires_at, store.status, now)
+        caps = self.session.service.capabilities
+        expires = fmt.store_expiry(store, now, caps)
         rows: list[tuple[str, str | Text]] = [
             ("Name", Text(store.display_name, style="bold")),
             ("ID", store.id),
             ("Description", store.description or "—"),
             ("Status", status),
-            ("Usage", f"{fmt.human_bytes(store.usage_bytes)} ({store.usage_bytes:,} bytes)"),
+            (
+                "Usage",
+                f"{fmt.human_bytes(store.usage_bytes)} ({store.usage_bytes:,} bytes)"
+                if caps.usage_known(store)
+                else fmt.NOT_REPORTED,
+            ),
             ("Created", f"{fmt.timestamp(store.created_at)} ({created})"),
             ("Last active", f"{fmt.timestamp(store.last_active_at)} ({active})"),
             ("Expires at", f"{fmt.timestamp(store.expires_at)} ({expires})"),
