@@ -15,10 +15,9 @@ from collections.abc import Callable
 
 import pytest
 
-from vstui import headless
+from vstui import headless, listing
 from vstui.api import ClientSettings, VectorStoresService
 from vstui.cleanup import build_plan, execute, retry_failed
-from vstui import listing
 from vstui.listing import IncompleteListing
 from vstui.sim import SimServer
 

@@ -10,11 +10,11 @@ import pytest
 
 from vstui.api import (
     UNSET,
-    APIError,
-    BatchesUnsupportedError,
     APIConnectionError,
+    APIError,
     AuthenticationError,
     BadRequestError,
+    BatchesUnsupportedError,
     ClientSettings,
     MalformedResponseError,
     NotFoundError,

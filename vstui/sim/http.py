@@ -309,6 +309,8 @@ class Simulator:
 
         async def http_error(request: Request, exc: Exception) -> Response:
             status = exc.status_code if isinstance(exc, HTTPException) else 500
+            with self._lock:
+                self.log.append(RequestRecord(request.method, request.url.path, status))
             if self.flavor == LLAMA_STACK:  # FastAPI's own answer for an unknown route
                 detail = "Not Found" if status == 404 else "Method Not Allowed"
                 return JSONResponse({"detail": detail}, status_code=status)
