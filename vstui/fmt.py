@@ -6,7 +6,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .api import Capabilities, VectorStore
+    from .api import Capabilities, VectorStore, VectorStoreFile
 
 _UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
 
@@ -116,13 +116,20 @@ def usage(store: VectorStore, caps: Capabilities | None = None, short: bool = Fa
     return human_bytes(store.usage_bytes)
 
 
+def file_usage(f: VectorStoreFile, caps: Capabilities | None = None, short: bool = False) -> str:
+    """A store file's usage, or 'not reported by this server' for a completed file with 0
+    on a server seen never to report usage."""
+    unreported = caps is not None and caps.usage is False
+    if unreported and f.usage_bytes == 0 and f.status == "completed":
+        return NOT_REPORTED_SHORT if short else NOT_REPORTED
+    return human_bytes(f.usage_bytes)
+
+
 def store_expiry(
     store: VectorStore, now: float, caps: Capabilities | None = None, short: bool = False
 ) -> str:
     """Like :func:`expiry`, but a store with an expiry policy and no ``expires_at`` is
-    'not reported by this server' (with its policy), never 'never'."""
-    if caps is not None and not caps.expiry_known(store):
-        policy = store.expires_after
-        days = f" ({policy.days}d after last active)" if policy is not None and not short else ""
-        return (NOT_REPORTED_SHORT if short else NOT_REPORTED) + days
+    'not reported by this server', never 'never'."""
+    if caps is not None and not caps.expiry_known(store) and store.status != "expired":
+        return NOT_REPORTED_SHORT if short else NOT_REPORTED
     return expiry(store.expires_at, store.status, now, short)

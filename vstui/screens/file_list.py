@@ -148,7 +148,7 @@ class FileListScreen(TableScreen):
                 "usage",
                 "Usage",
                 8,
-                lambda f: fmt.human_bytes(f.usage_bytes),
+                lambda f: fmt.file_usage(f, self.session.service.capabilities, short=True),
                 lambda f: f.usage_bytes,
                 "right",
             ),
@@ -331,7 +331,8 @@ class FileListScreen(TableScreen):
                 "Upload files and attach them to this store",
                 placeholder="a file, a folder, or a glob such as docs/*.md",
                 hint="Each file is uploaded (purpose assistants), then all are attached as "
-                f"one batch (at most {limits.BATCH_FILES_MAX}) that the batch monitor follows.",
+                f"one batch (at most {limits.BATCH_FILES_MAX}) that the batch monitor follows; "
+                "on a server without batches, file by file.",
                 validate=validate,
             ),
             done,

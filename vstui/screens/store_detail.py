@@ -161,7 +161,11 @@ class StoreDetailScreen(VstuiScreen):
         for label, value in rows:
             grid.add_row(label, value if isinstance(value, Text) else Text(value))
         self.query_one("#fields", Static).update(grid)
-        self.query_one(StackedBar).counts = store.file_counts
+        bar = self.query_one(StackedBar)
+        bar.counts = store.file_counts
+        bar.display = store.counts_reported  # null counts are not zeros
+        heading = "File counts" if store.counts_reported else f"File counts: {fmt.NOT_REPORTED}"
+        self.query(".section").first(Label).update(heading)
         table = self.query_one(DataTable)
         table.clear()
         for key, value in sorted((store.metadata or {}).items()):
