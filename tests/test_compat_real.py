@@ -9,6 +9,7 @@ deleted at the end, whatever happens. See CONTRIBUTING.md for starting llama-sta
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
@@ -50,10 +51,8 @@ def store_and_file(service: VectorStoresService) -> Iterator[tuple[str, str]]:
             lambda: service.delete_store(store.id),
             lambda: service.delete_file(uploaded.id),
         ):
-            try:
+            with contextlib.suppress(APIError):  # already gone, or the test deleted it
                 cleanup()
-            except APIError:
-                pass  # already gone, or the test deleted it
 
 
 def _wait_completed(service: VectorStoresService, store_id: str, file_id: str) -> str:
