@@ -310,7 +310,7 @@ def test_sigterm_before_deleting_exits_130_with_nothing_deleted(make_sim, tmp_pa
     proc.stderr.readline()  # "… scanning stores": planning has started
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and "Traceback" not in err
+    assert proc.returncode == 130 and "Traceback" not in err, (out, err)
     assert json.loads(out) == {"dry_run": False, "interrupted": True}
     assert server.simulator.count("DELETE", "") == 0
 

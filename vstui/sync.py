@@ -397,7 +397,10 @@ def find_store(service: VectorStoresService, ref: str) -> VectorStore | None:
             return service.retrieve_store(ref)
         except NotFoundError:
             pass
-    matches = [s for page in service.walk_stores_both_ends() for s in page if s.name == ref]
+    every = [s for page in service.walk_stores_both_ends() for s in page]
+    matches = [s for s in every if s.name == ref]
+    if not matches:  # some servers' IDs have no vs_ prefix (llama-stack: the name is the ID)
+        matches = [s for s in every if s.id == ref]
     if len(matches) > 1:
         ids = ", ".join(s.id for s in matches)
         raise SyncError(f"{len(matches)} stores are named {ref!r} ({ids}); give the store's ID.")
