@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from vstui import sync
-from vstui.api import BatchesUnsupportedError, VectorStoresService
+from vstui.api import BadRequestError, BatchesUnsupportedError, VectorStoresService
 from vstui.api.models import FileContentPage, SearchResult
 from vstui.cleanup import build_plan, execute
 from vstui.screens.dialogs import HelpScreen, TextPager
@@ -247,3 +247,23 @@ async def test_upload_without_batches_attaches_one_by_one_and_says_so(make_app, 
         assert store.id in monitor.ingesting
         assert monitor.ingesting[store.id].file_counts.in_progress == 3
         assert "uploads" in screen_text(app)
+
+
+def test_detaching_or_deleting_what_is_gone_is_what_was_asked(demo, llama):
+    server, service = demo
+    store = next(s for s in service.iter_stores() if s.name == "support-faq")
+    file_id = next(iter(server.account.stores[store.id].files))
+    detach = lambda: service.delete_store_file(store.id, file_id)  # noqa: E731
+    still = lambda: service.retrieve_store_file(store.id, file_id)  # noqa: E731
+    assert service.delete_gone_ok(detach, still) is True
+    assert service.delete_gone_ok(detach, still) is False  # 404, or llama-stack's 400
+    assert service.delete_gone_ok(
+        lambda: service.delete_file(file_id), lambda: service.retrieve_file(file_id)
+    )
+    other = next(iter(server.account.stores[store.id].files))
+    server.simulator.inject(Fault(path=f"/files/{other}$", method="DELETE", status=400))
+    with pytest.raises(BadRequestError):  # a 400 for a file that is still there is raised
+        service.delete_gone_ok(
+            lambda: service.delete_file(other), lambda: service.retrieve_file(other)
+        )
+    assert other in server.account.files

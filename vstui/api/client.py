@@ -173,6 +173,17 @@ class VectorStoresService:
     iter_pages = staticmethod(paging.iter_pages)
     walk_both_ends = staticmethod(paging.walk_both_ends)
 
+    def delete_gone_ok(self, delete: Callable[[], object], retrieve: Callable[[], object]) -> bool:
+        """Run ``delete``; True when it deleted, False when the object was already gone
+        (:meth:`confirm_gone`); any other error is raised."""
+        try:
+            delete()
+        except APIError as error:
+            if self.confirm_gone(error, retrieve):
+                return False
+            raise
+        return True
+
     # -- vector stores ---------------------------------------------------------------------
 
     def list_stores(

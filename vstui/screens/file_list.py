@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import glob
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +16,7 @@ from textual.markup import escape
 from textual.widgets import Footer, Header, Static
 
 from .. import fmt
-from ..api import Attached, NotFoundError, VectorStore, VectorStoreFile, limits
+from ..api import Attached, VectorStore, VectorStoreFile, limits
 from ..session import RememberedBatch
 from ..widgets.table import Column, VirtualTable
 from .base import Coalescer
@@ -437,8 +436,11 @@ class FileListScreen(TableScreen):
         )
 
     def _detach_io(self, file_id: str) -> str:
-        with contextlib.suppress(NotFoundError):  # already detached: what the user asked for
-            self.session.service.delete_store_file(self.store_id, file_id)
+        service = self.session.service
+        service.delete_gone_ok(  # already detached: what the user asked for
+            lambda: service.delete_store_file(self.store_id, file_id),
+            lambda: service.retrieve_store_file(self.store_id, file_id),
+        )
         return file_id
 
     def loaded_detached(self, file_id: str, final: bool) -> None:
@@ -455,8 +457,10 @@ class FileListScreen(TableScreen):
         )
 
     def _delete_file(self, file_id: str) -> str:
-        with contextlib.suppress(NotFoundError):  # already gone: what the user asked for
-            self.session.service.delete_file(file_id)
+        service = self.session.service
+        service.delete_gone_ok(  # already gone: what the user asked for
+            lambda: service.delete_file(file_id), lambda: service.retrieve_file(file_id)
+        )
         self.session.files.forget(file_id)
         return file_id
 
