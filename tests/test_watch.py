@@ -111,6 +111,12 @@ def test_timeout_exits_124(svc, clock):
     assert rc == 124 and json.loads(out)["timed_out"] is True
 
 
+def test_a_batch_the_server_cannot_show_points_at_the_store(svc, clock):
+    store = svc.create_store(name="docs")
+    rc, _, err = run(svc, FakeTime(clock), "vsfb_" + "0" * 32, "--store", store.id)
+    assert rc == 1 and "watch the store instead: vstui watch STORE" in err
+
+
 def test_usage_errors_exit_2(svc, clock):
     fake = FakeTime(clock)
     rc, _, err = run(svc, fake, "vsfb_123")

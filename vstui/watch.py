@@ -280,6 +280,16 @@ def run(
         return EXIT_USAGE
     except APIError as error:
         print(f"vstui watch: {error.summary}", file=err)
+        if "/file_batches/" in error.path and error.status in (404, 405):
+            known = service.capabilities.batches is False
+            print(
+                "vstui watch: this server has no file batches; watch the store instead: "
+                "vstui watch STORE"
+                if known
+                else "vstui watch: no such batch; if this server has no file batches "
+                "(llama-stack), watch the store instead: vstui watch STORE",
+                file=err,
+            )
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("\nvstui watch: stopped; ingestion continues on the server.", file=err)
