@@ -18,7 +18,7 @@ for _var in ("NO_COLOR", "TEXTUAL_THEME", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
     os.environ.pop(_var, None)
 
 from vstui.api import ClientSettings, VectorStoresService  # noqa: E402
-from vstui.sim import FROZEN_EPOCH, FrozenClock, SimConfig, SimServer  # noqa: E402
+from vstui.sim import FLAVORS, FROZEN_EPOCH, FrozenClock, SimConfig, SimServer  # noqa: E402
 
 KEY = "sk-test-fake-key-stuv"
 
@@ -30,6 +30,30 @@ class Sleeps(list[float]):
         self.append(seconds)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "flavored: run the module's simulator tests on every server flavour"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``flavored`` that use a simulator run once per flavour (``openai``,
+    ``llama-stack``); every other test gets the faithful ``openai`` simulator."""
+    if "flavor" in metafunc.fixturenames and metafunc.definition.get_closest_marker("flavored"):
+        metafunc.parametrize("flavor", FLAVORS, indirect=True)
+
+
+@pytest.fixture
+def flavor(request: pytest.FixtureRequest) -> str:
+    """The kind of server the simulator behaves like (see ``vstui.sim.flavors``)."""
+    return str(getattr(request, "param", "openai"))
+
+
+@pytest.fixture
+def llama(flavor: str) -> bool:
+    return flavor == "llama-stack"
+
+
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(FROZEN_EPOCH)
@@ -39,13 +63,14 @@ SimFactory = Callable[..., SimServer]
 
 
 @pytest.fixture
-def make_sim(clock: FrozenClock) -> Iterator[SimFactory]:
+def make_sim(clock: FrozenClock, flavor: str) -> Iterator[SimFactory]:
     servers: list[SimServer] = []
 
     def start(scenario: str = "empty", *, seed: int = 0, **config: Any) -> SimServer:
         config.setdefault("api_key", KEY)
         auto_create = config.pop("auto_create", False)
         use_clock = config.pop("clock", clock)
+        config.setdefault("flavor", flavor)
         server = SimServer.start_scenario(
             scenario,
             clock=use_clock,

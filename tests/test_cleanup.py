@@ -20,6 +20,8 @@ from vstui.sim import Fault
 
 from .conftest import KEY, settle
 
+pytestmark = pytest.mark.flavored  # every simulator test runs on both server flavours
+
 
 def service_for(server, **kw) -> VectorStoresService:
     kw.setdefault("backoff_initial", 0.01)
@@ -154,7 +156,7 @@ def run_headless(server, **kw):
     return code, out.getvalue(), err.getvalue()
 
 
-def test_headless_dry_run_changes_nothing(make_sim):
+def test_headless_dry_run_changes_nothing(make_sim, llama):
     server = make_sim("demo")
     before = (set(server.account.stores), set(server.account.files))
     code, out, _ = run_headless(server, dry_run=True)
@@ -164,7 +166,13 @@ def test_headless_dry_run_changes_nothing(make_sim):
     assert server.simulator.count("DELETE", "") == 0
     code, out, _ = run_headless(server, dry_run=True, json=True)
     plan = json.loads(out)["plan"]
-    assert len(plan["stores"]) == 9 and plan["estimated_saving_per_day"] > 0
+    assert len(plan["stores"]) == 9
+    if llama:  # usage 0 everywhere: unknown, said so, never a $0.00 saving
+        assert plan["estimated_saving_per_day"] is None and not plan["usage_reported"]
+        _, text, _ = run_headless(server, dry_run=True)
+        assert "saving: unknown (usage not reported by this server)" in text
+    else:
+        assert plan["estimated_saving_per_day"] > 0 and plan["usage_reported"]
 
 
 def test_headless_refuses_without_a_terminal_and_asks_on_one(make_sim):
@@ -205,7 +213,7 @@ def demo_app(make_app):
     return make_app("demo")
 
 
-async def test_cleanup_screen_review_confirm_report(demo_app):
+async def test_cleanup_screen_review_confirm_report(demo_app, llama):
     app, server = demo_app
     expired, live, kept_files = snapshot(server.account)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -216,7 +224,10 @@ async def test_cleanup_screen_review_confirm_report(demo_app):
         assert isinstance(screen, CleanupScreen)
         assert {i.id for i in screen.table.view} == expired  # files hidden until chosen
         summary = str(screen.query_one("#summary").render())
-        assert "9 stores" in summary and "per day" in summary
+        assert "9 stores" in summary
+        # a server that reports no usage: the saving is unknown, and the summary says so
+        assert ("Usage is not reported by this server" in summary) == llama
+        assert ("per day" in summary) != llama
         await pilot.press("o")  # also the orphaned files
         assert len(screen.table.view) == 9 + len(screen.plan.files)
         await pilot.press("ctrl+d")

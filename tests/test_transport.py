@@ -266,6 +266,18 @@ def test_an_unreadable_error_body_is_clipped(fake, sleeps):
     assert info.value.message == "Bad Request"
 
 
+@pytest.mark.parametrize(
+    "body", [{"detail": "bad \x1b[2J\x1b[31mred\x07"}, "bad \x1b[2J\x1b[31mred\x07"]
+)
+def test_control_characters_in_error_text_are_neutralised(fake, sleeps, body):
+    fake.script = [answer(400, body) if isinstance(body, dict) else answer(400, raw=body)]
+    with pytest.raises(BadRequestError) as info:
+        fake.service(sleeps).list_stores()
+    message = info.value.message
+    assert "\x1b" not in message and "\x07" not in message
+    assert message.startswith("bad ?[2J?[31mred")
+
+
 def test_deep_json_in_an_error_is_not_a_crash(fake, sleeps):
     fake.script = [answer(500, raw="[" * 100_000 + "]" * 100_000)]
     with pytest.raises(ServerError) as info:

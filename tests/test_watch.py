@@ -13,6 +13,8 @@ from vstui.api import ClientSettings, VectorStoresService
 
 from .conftest import KEY
 
+pytestmark = pytest.mark.flavored  # every simulator test runs on both server flavours
+
 
 class FakeTime:
     """Sleeping moves both the simulator's clock and the watcher's monotonic clock."""
@@ -42,10 +44,19 @@ def svc(sim):
 
 
 def upload_batch(svc, names: dict[str, bytes], store_name: str = "docs"):
+    """Upload and attach: one batch, or (a server without batches) file by file."""
     store = svc.create_store(name=store_name)
     ids = [svc.upload_file(name, content).id for name, content in names.items()]
-    batch = svc.create_batch(store.id, file_ids=ids)
-    return store, batch
+    done = svc.attach_files(store.id, [{"file_id": i} for i in ids])
+    assert not done.failed
+    return store, done.batch
+
+
+def target(store, batch, store_ref: str | None = None) -> list[str]:
+    """The batch when there is one; else the store, whose files are followed instead."""
+    if batch is None:
+        return [store_ref or store.id]
+    return [batch.id, "--store", store_ref or store.id]
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -60,12 +71,14 @@ def run(svc, fake: FakeTime, *argv: str) -> tuple[int, str, str]:
     return rc, out.getvalue(), err.getvalue()
 
 
-def test_completed_batch_exits_0_polling_at_the_servers_pace(svc, clock):
+def test_completed_batch_exits_0_polling_at_the_servers_pace(svc, clock, llama):
     store, batch = upload_batch(svc, {"a.md": b"alpha\n", "b.txt": b"beta\n"})
+    assert (batch is None) == llama
     fake = FakeTime(clock)
-    rc, out, err = run(svc, fake, batch.id, "--store", store.id)
+    rc, out, err = run(svc, fake, *target(store, batch))
     assert rc == 0
     assert "completed — 2 completed, 0 failed, 0 cancelled of 2." in out
+    assert ("counted from the store's files" in out) == llama
     assert "in progress 2" in err  # the live line, on stderr
     assert fake.sleeps and set(fake.sleeps) == {1.0}  # openai-poll-after-ms: 1000
 
@@ -75,7 +88,7 @@ def test_failed_files_exit_1_and_are_listed_with_their_error(svc, clock):
         svc, {"ok.md": b"fine\n", "bad.txt": b"\xff\xfe\x00 not text", "blob.bin": b"\x00\x01"}
     )
     fake = FakeTime(clock)
-    rc, out, _ = run(svc, fake, batch.id, "--store", "docs")  # the store by name
+    rc, out, _ = run(svc, fake, *target(store, batch, "docs"))  # the store by name
     assert rc == 1
     assert "1 completed, 2 failed" in out
     assert "invalid_file" in out and "unsupported_file" in out
@@ -94,8 +107,14 @@ def test_timeout_exits_124(svc, clock):
     assert rc == 124
     assert "Timed out after 5s: 1 still in progress" in out
     assert fake.t == pytest.approx(5.0)
-    rc, out, _ = run(svc, fake, batch.id, "--store", store.id, "--timeout", "3", "--json")
+    rc, out, _ = run(svc, fake, *target(store, batch), "--timeout", "3", "--json")
     assert rc == 124 and json.loads(out)["timed_out"] is True
+
+
+def test_a_batch_the_server_cannot_show_points_at_the_store(svc, clock):
+    store = svc.create_store(name="docs")
+    rc, _, err = run(svc, FakeTime(clock), "vsfb_" + "0" * 32, "--store", store.id)
+    assert rc == 1 and "watch the store instead: vstui watch STORE" in err
 
 
 def test_usage_errors_exit_2(svc, clock):

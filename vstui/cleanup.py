@@ -6,7 +6,8 @@ Safety rules:
   listing this depends on must be complete (:mod:`vstui.listing`), or the file plan is
   refused; and before each wave of file deletions the surviving stores are checked again;
 - only files with purpose ``assistants`` are ever considered;
-- nothing is deleted twice: IDs are de-duplicated, 404 counts as "already gone", and
+- nothing is deleted twice: IDs are de-duplicated, 404 counts as "already gone" (and so
+  does a 400 when reading the object again also fails as not found), and
   "retry failed" retries only what failed.
 """
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import listing
-from .api import APIError, FileObject, NotFoundError, VectorStore, VectorStoresService
+from .api import APIError, FileObject, VectorStore, VectorStoresService
 from .api.errors import VstuiError
 
 GB = 1024**3
@@ -39,6 +40,9 @@ class Plan:
     holdings: listing.Holdings | None = field(default=None, repr=False, compare=False)
     # why files were left out of a plan that wanted them (an incomplete listing), if they were
     files_refused: str = ""
+    usage_reported: bool = True  # False: the server reports no usage, the saving is unknown
+    # sentences about what this server does not report and what that means for the plan
+    notes: list[str] = field(default_factory=list)
 
     @property
     def store_bytes(self) -> int:
@@ -73,7 +77,11 @@ class Plan:
             "file_bytes": self.file_bytes,
             "account_usage_bytes": self.account_usage_bytes,
             "price_per_gb_day": self.price_per_gb_day,
-            "estimated_saving_per_day": round(self.saving_per_day, 6),
+            "estimated_saving_per_day": (
+                round(self.saving_per_day, 6) if self.usage_reported else None
+            ),
+            "usage_reported": self.usage_reported,
+            "notes": self.notes,
         }
 
 
@@ -134,6 +142,20 @@ def build_plan(
                 continue
             if candidates is None or f.id in candidates:
                 files.append(f)
+    caps = service.capabilities
+    usage_reported = caps.usage is not False and all(caps.usage_known(s) for s in all_stores)
+    notes: list[str] = []
+    if not usage_reported:
+        notes.append(
+            "Usage is not reported by this server: sizes and the saving are unknown, not zero."
+        )
+    if include_files or orphans_only:
+        uncounted = [s for s in all_stores if not s.counts_reported]
+        if uncounted:
+            notes.append(
+                f"{len(uncounted)} store(s) report no file counts: their file listings were "
+                "trusted to their end (has_more: false) with no count to check them against."
+            )
     return Plan(
         stores=sorted(targets, key=lambda s: s.created_at),
         files=sorted(files, key=lambda f: f.created_at),
@@ -141,6 +163,8 @@ def build_plan(
         price_per_gb_day=price_per_gb_day,
         include_files=include_files or orphans_only,
         holdings=holdings,
+        usage_reported=usage_reported,
+        notes=notes,
     )
 
 
@@ -218,14 +242,22 @@ Task = tuple[Kind, str, str]
 
 def _delete_one(service: VectorStoresService, task: Task) -> Outcome:
     kind, obj_id, name = task
+    retrieve: Callable[[], object]
+    delete: Callable[[str], object]
+    if kind == "store":
+        delete, retrieve = service.delete_store, lambda: service.retrieve_store(obj_id)
+    else:
+        delete, retrieve = service.delete_file, lambda: service.retrieve_file(obj_id)
     try:
-        if kind == "store":
-            service.delete_store(obj_id)
-        else:
-            service.delete_file(obj_id)
-    except NotFoundError:
-        return Outcome(kind, obj_id, name, "already gone")
+        delete(obj_id)
     except APIError as error:
+        # 404, or a 400 (some servers' "not found") that reading it again confirms
+        try:
+            gone = service.confirm_gone(error, retrieve)
+        except Exception:  # the check itself failed: the deletion stays failed
+            gone = False
+        if gone:
+            return Outcome(kind, obj_id, name, "already gone")
         return Outcome(kind, obj_id, name, "failed", str(error))
     except Exception as error:  # a bug or a network oddity: reported, never silent
         return Outcome(kind, obj_id, name, "failed", f"{type(error).__name__}: {error}")

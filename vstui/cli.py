@@ -22,6 +22,12 @@ def _add_sim(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--rate-limit", type=float, default=None, metavar="RPS")
     p.add_argument("--auto-create", action="store_true", help="create unknown IDs on the spot")
     p.add_argument("--api-key", default=None, help="accept only this bearer key")
+    p.add_argument(
+        "--flavor",
+        default="openai",
+        choices=["openai", "llama-stack"],
+        help="behave like OpenAI (default) or like a llama-stack server",
+    )
 
 
 def run_sim(args: argparse.Namespace) -> int:
@@ -31,7 +37,13 @@ def run_sim(args: argparse.Namespace) -> int:
     if not 0 <= args.error_rate <= 1:
         print("vstui sim: --error-rate must be between 0 and 1", file=sys.stderr)
         return 2
-    account = make_account(args.scenario, RealClock(), seed=args.seed, auto_create=args.auto_create)
+    account = make_account(
+        args.scenario,
+        RealClock(),
+        seed=args.seed,
+        auto_create=args.auto_create,
+        flavor=args.flavor,
+    )
     config = SimConfig(
         api_key=args.api_key,
         latency_ms=args.latency_ms,
@@ -39,7 +51,10 @@ def run_sim(args: argparse.Namespace) -> int:
         rate_limit=args.rate_limit,
     )
     server = SimServer(Simulator(account, config), host=args.host, port=args.port)
-    print(f"vstui simulator ({args.scenario}, seed {args.seed}) serving {server.base_url}")
+    print(
+        f"vstui simulator ({args.scenario}, seed {args.seed}, {args.flavor}) "
+        f"serving {server.base_url}"
+    )
     print(f"  export OPENAI_BASE_URL={server.base_url} OPENAI_API_KEY=sk-sim-anything")
     sys.stdout.flush()
     with contextlib.suppress(KeyboardInterrupt):

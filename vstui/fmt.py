@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .api import Capabilities, VectorStore, VectorStoreFile
 
 _UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
 
@@ -96,3 +100,36 @@ def duration(seconds: float | None) -> str:
 def plural(count: int, noun: str, plural_form: str | None = None) -> str:
     word = noun if count == 1 else (plural_form or noun + "s")
     return f"{count:,} {word}"
+
+
+# -- values a server may not report (OpenAI-compatible servers: see vstui.api.capabilities) --
+
+NOT_REPORTED = "not reported by this server"
+NOT_REPORTED_SHORT = "unknown"  # fits a narrow table cell; details say the sentence
+
+
+def usage(store: VectorStore, caps: Capabilities | None = None, short: bool = False) -> str:
+    """The store's usage ('1.5 KB'), or 'not reported by this server' when its 0 cannot be
+    believed (0 with completed files, or a server seen never to report usage)."""
+    if caps is not None and not caps.usage_known(store):
+        return NOT_REPORTED_SHORT if short else NOT_REPORTED
+    return human_bytes(store.usage_bytes)
+
+
+def file_usage(f: VectorStoreFile, caps: Capabilities | None = None, short: bool = False) -> str:
+    """A store file's usage, or 'not reported by this server' for a completed file with 0
+    on a server seen never to report usage."""
+    unreported = caps is not None and caps.usage is False
+    if unreported and f.usage_bytes == 0 and f.status == "completed":
+        return NOT_REPORTED_SHORT if short else NOT_REPORTED
+    return human_bytes(f.usage_bytes)
+
+
+def store_expiry(
+    store: VectorStore, now: float, caps: Capabilities | None = None, short: bool = False
+) -> str:
+    """Like :func:`expiry`, but a store with an expiry policy and no ``expires_at`` is
+    'not reported by this server', never 'never'."""
+    if caps is not None and not caps.expiry_known(store) and store.status != "expired":
+        return NOT_REPORTED_SHORT if short else NOT_REPORTED
+    return expiry(store.expires_at, store.status, now, short)

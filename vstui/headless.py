@@ -50,11 +50,13 @@ def add_parser(sub: Any) -> None:
 
 
 def _print_plan(plan: Plan, out: TextIO) -> None:
-    print(f"Stores to delete: {len(plan.stores)} ({fmt.human_bytes(plan.store_bytes)})", file=out)
+    size = fmt.human_bytes(plan.store_bytes) if plan.usage_reported else fmt.NOT_REPORTED
+    print(f"Stores to delete: {len(plan.stores)} ({size})", file=out)
     for store in plan.stores:
+        usage = fmt.human_bytes(store.usage_bytes) if plan.usage_reported else "?"
+        files = f"{store.file_counts.total} files" if store.counts_reported else "? files"
         print(
-            f"  {store.id}  {store.display_name[:40]:40}  {store.status:10} "
-            f"{fmt.human_bytes(store.usage_bytes):>9}  {store.file_counts.total} files",
+            f"  {store.id}  {store.display_name[:40]:40}  {store.status:10} {usage:>9}  {files}",
             file=out,
         )
     if plan.include_files:
@@ -65,11 +67,16 @@ def _print_plan(plan: Plan, out: TextIO) -> None:
         )
         for f in plan.files:
             print(f"  {f.id}  {f.filename[:50]:50} {fmt.human_bytes(f.bytes):>9}", file=out)
-    print(
-        f"Estimated vector storage saving: ${plan.saving_per_day:.4f}/day "
-        f"(${plan.price_per_gb_day:.2f} per GB-day beyond the first free GB)",
-        file=out,
-    )
+    if plan.usage_reported:
+        print(
+            f"Estimated vector storage saving: ${plan.saving_per_day:.4f}/day "
+            f"(${plan.price_per_gb_day:.2f} per GB-day beyond the first free GB)",
+            file=out,
+        )
+    else:
+        print(f"Estimated vector storage saving: unknown (usage {fmt.NOT_REPORTED})", file=out)
+    for note in plan.notes:
+        print(f"Note: {note}", file=out)
 
 
 def _confirm(count: int, stdin: TextIO, err: TextIO, action: str = "delete") -> bool | None:

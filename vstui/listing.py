@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from .api import APIError, FileObject, NotFoundError, VectorStore, VectorStoresService
-from .api.errors import VstuiError
+from .api import APIError, FileObject, VectorStore, VectorStoresService, paging
+from .api.errors import IncompleteListingError
 from .api.models import APIModel, ListPage
 
 log = logging.getLogger(__name__)
@@ -32,13 +32,9 @@ _warned: set[str] = set()
 _warned_lock = threading.Lock()
 
 
-class IncompleteListing(VstuiError):
-    """A listing a deletion depends on could not be read completely."""
-
-    def __init__(self, what: str, reason: str) -> None:
-        super().__init__(f"{what}: {reason}")
-        self.what = what
-        self.reason = reason
+IncompleteListing = IncompleteListingError
+"""The one error for a listing a deletion depends on that could not be read completely
+(``what`` names the listing, ``reason`` says why); raised by the paging layer."""
 
 
 def _warn_once(kind: str, message: str) -> None:
@@ -57,36 +53,32 @@ def walk(
     on_page: Callable[[list[M]], None] | None = None,
 ) -> list[M]:
     """Every item of a cursor-paged list, or :class:`IncompleteListing`. ``what`` names
-    the listing in errors; ``kind`` groups listings for the once-only ``last_id`` warning."""
-    items: list[M] = []
-    ids: set[str] = set()
-    cursors: set[str] = set()
-    after: str | None = None
-    while True:
-        page = fetch(after)
+    the listing in errors; ``kind`` groups listings for the once-only ``last_id`` warning.
+
+    Built on :func:`vstui.api.paging.iter_pages` with ``strict``; an item a page lists
+    twice (a file attached twice, on some servers) is kept once.
+    """
+
+    def mismatch(last_id: str, cursor: str) -> None:
+        _warn_once(
+            kind or what,
+            f"{what}: the page's last_id {last_id[:80]!r} is not its last item {cursor[:80]!r}; "
+            "following the last item",
+        )
+
+    items: dict[str, M] = {}
+    pages = paging.iter_pages(
+        fetch,  # type: ignore[type-var]  # every listed model has an id
+        strict=True,
+        what=what,
+        on_last_id_mismatch=mismatch,
+    )
+    for page in pages:
         for item in page.data:
-            item_id: str = item.id  # type: ignore[attr-defined]
-            if item_id in ids:
-                raise IncompleteListing(what, f"the server listed {item_id} twice")
-            ids.add(item_id)
-            items.append(item)
+            items.setdefault(item.id, item)  # type: ignore[attr-defined]
         if on_page is not None:
             on_page(page.data)
-        if not page.has_more:
-            return items
-        if not page.data:
-            raise IncompleteListing(what, "a page said there is more but held nothing")
-        cursor: str = page.data[-1].id  # type: ignore[attr-defined]
-        if page.last_id is not None and page.last_id != cursor:
-            _warn_once(
-                kind or what,
-                f"{what}: the page's last_id {page.last_id!r} is not its last item {cursor!r}; "
-                "following the last item",
-            )
-        if cursor in cursors:
-            raise IncompleteListing(what, f"the cursor {cursor} came back")
-        cursors.add(cursor)
-        after = cursor
+    return list(items.values())
 
 
 def all_stores(service: VectorStoresService, progress: Progress | None = None) -> list[VectorStore]:
@@ -124,13 +116,13 @@ def store_file_ids(service: VectorStoresService, store: VectorStore) -> set[str]
                 what,
                 kind="store files",
             )
-        except NotFoundError:
-            try:
-                service.retrieve_store(store.id)
-            except NotFoundError:
+        except APIError as error:
+            if not service.is_missing(error):
+                raise
+            if service.confirm_gone(error, lambda: service.retrieve_store(store.id)):
                 return set()  # the store is gone: it holds nothing
             raise IncompleteListing(
-                what, "the store exists but its files could not be listed"
+                "the store exists but its files could not be listed", what=what
             ) from None
         listed = len(files)
         if not current.counts_reported or listed >= current.file_counts.total:
@@ -139,9 +131,9 @@ def store_file_ids(service: VectorStoresService, store: VectorStore) -> set[str]
         if not current.counts_reported or listed >= current.file_counts.total:
             return {f.id for f in files}
     raise IncompleteListing(
-        what,
         f"listed {listed} files but the store reports {current.file_counts.total} "
         f"({RELIST_ATTEMPTS} attempts)",
+        what=what,
     )
 
 
@@ -183,7 +175,7 @@ def attachments(
         problems.sort()
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
         raise IncompleteListing(
-            f"{len(problems)} of {len(stores)} stores", "; ".join(problems[:3]) + more
+            "; ".join(problems[:3]) + more, what=f"{len(problems)} of {len(stores)} stores"
         )
     return result
 

@@ -80,6 +80,15 @@ class PollResult:
     rate_limited: bool
 
 
+def _with_counts(service: VectorStoresService, store: VectorStore) -> VectorStore:
+    """``store`` with file counts: a server that reports none has its files listed instead
+    (the monitor then follows the store's files, as it would a batch)."""
+    if store.counts_reported:
+        return store
+    counts, _ = service.store_counts(store)
+    return store.model_copy(update={"file_counts": counts})
+
+
 def poll(
     service: VectorStoresService,
     batches: Iterable[Tracked],
@@ -109,7 +118,7 @@ def poll(
     stores: dict[str, VectorStore] = {}
     for store_id in store_ids:
         try:
-            stores[store_id] = service.retrieve_store(store_id)
+            stores[store_id] = _with_counts(service, service.retrieve_store(store_id))
         except RateLimitError:
             rate_limited = True
         except APIError:
@@ -117,7 +126,11 @@ def poll(
     scanned = None
     if rescan:
         try:
-            scanned = [s for page in service.walk_stores_both_ends() for s in page]
+            scanned = [
+                _with_counts(service, s) if s.status == "in_progress" else s
+                for page in service.walk_stores_both_ends()
+                for s in page
+            ]
         except RateLimitError:
             rate_limited = True
         except APIError:

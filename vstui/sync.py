@@ -17,6 +17,7 @@ Safety rules:
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import os
 import stat
@@ -32,7 +33,15 @@ from typing import Any, Literal, TextIO
 
 import pathspec
 
-from .api import APIError, NotFoundError, VectorStore, VectorStoreFile, VectorStoresService, limits
+from .api import (
+    APIError,
+    IncompleteListingError,
+    NotFoundError,
+    VectorStore,
+    VectorStoreFile,
+    VectorStoresService,
+    limits,
+)
 
 HASH_CHUNK = 1024 * 1024
 DEFAULT_PREFIX = ""
@@ -388,7 +397,10 @@ def find_store(service: VectorStoresService, ref: str) -> VectorStore | None:
             return service.retrieve_store(ref)
         except NotFoundError:
             pass
-    matches = [s for page in service.walk_stores_both_ends() for s in page if s.name == ref]
+    every = [s for page in service.walk_stores_both_ends() for s in page]
+    matches = [s for s in every if s.name == ref]
+    if not matches:  # some servers' IDs have no vs_ prefix (llama-stack: the name is the ID)
+        matches = [s for s in every if s.id == ref]
     if len(matches) > 1:
         ids = ", ".join(s.id for s in matches)
         raise SyncError(f"{len(matches)} stores are named {ref!r} ({ids}); give the store's ID.")
@@ -424,7 +436,8 @@ def build_plan(
     if not missing:
         if progress is not None:
             progress("listing the store's files")
-        remote = list(service.iter_store_files(store.id))
+        # a file attached twice is listed twice by some servers: once is enough here
+        remote = list({f.id: f for f in service.iter_store_files(store.id)}.values())
     items = classify(local, remote, options)
     return Plan(
         store=store,
@@ -477,6 +490,7 @@ class Report:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path or id, reason)
     batches: list[str] = field(default_factory=list)
     unattached: list[str] = field(default_factory=list)  # uploaded, never attached
+    one_by_one: bool = False  # the server has no file batches: attached file by file
     interrupted: bool = False
     seconds: float = 0.0
     requests: int = 0
@@ -512,6 +526,7 @@ class Report:
             "failed": [{"item": k, "reason": v} for k, v in self.failed],
             "batches": self.batches,
             "unattached": self.unattached,
+            "attached_one_by_one": self.one_by_one,
             "seconds": round(self.seconds, 3),
             "requests": self.requests,
         }
@@ -576,6 +591,14 @@ def _error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def _gone(service: VectorStoresService, error: APIError, retrieve: Callable[[], object]) -> bool:
+    """A 404, or a 400 confirmed by reading the object again: it is already gone."""
+    try:
+        return service.confirm_gone(error, retrieve)
+    except Exception:  # the check failed: not proven gone
+        return False
+
+
 def held_elsewhere(
     service: VectorStoresService, store_id: str, file_ids: Iterable[str]
 ) -> set[str] | None:
@@ -585,10 +608,12 @@ def held_elsewhere(
     try:
         for page in service.walk_stores_both_ends():
             for store in page:
-                if store.id == store_id or store.file_counts.total == 0:
+                if store.id == store_id:
                     continue
-                held |= {f.id for f in service.iter_store_files(store.id)} & wanted
-    except APIError:
+                if store.counts_reported and store.file_counts.total == 0:
+                    continue  # a store whose counts are null is listed: it may hold it
+                held |= {f.id for f in service.iter_store_files(store.id, strict=True)} & wanted
+    except (APIError, IncompleteListingError):
         return None
     return held
 
@@ -646,11 +671,29 @@ def execute(
                     entry["chunking_strategy"] = dict(options.chunking)
                 files.append(entry)
             try:
-                batch = service.create_batch(store.id, files=files)
+                result = service.attach_files(
+                    store.id,
+                    files,
+                    on_each=lambda i, n: emit("attach", f"attached {i}/{n} one by one"),
+                )
             except APIError as error:
                 for u in chunk:
                     report.failed.append((u.item.rel, f"attach: {error}"))
                     report.unattached.append(u.file_id)
+                continue
+            batch = result.batch
+            if batch is None:  # no file batches on this server: attached one by one
+                report.one_by_one = True
+                failed = dict(result.failed)
+                for u in chunk:
+                    if u.file_id in failed:
+                        report.failed.append((u.item.rel, f"attach: {failed[u.file_id]}"))
+                        report.unattached.append(u.file_id)
+                        continue
+                    report.attached[u.file_id] = u.item.rel
+                    if u.item.kind == "changed":
+                        new_versions[u.item.rel] = u.file_id
+                emit("attach", f"{len(chunk) - len(failed)} files attached one by one")
                 continue
             report.batches.append(batch.id)
             for u in chunk:
@@ -819,7 +862,8 @@ def _replace(
     to_drop: list[tuple[str, VectorStoreFile]] = []  # (path, old attachment)
     changed = [i for i in plan.of("changed") if i.rel in new_versions]
     if changed:
-        batches = [batch_of[i.rel] for i in changed]
+        batches = [batch_of[i.rel] for i in changed if i.rel in batch_of]
+        singles = [new_versions[i.rel] for i in changed if i.rel not in batch_of]
         finished = _wait_batches(service, store_id, batches, sleep, timeout, cancelled, emit)
         completed: set[str] = set()
         if finished:
@@ -827,6 +871,9 @@ def _replace(
                 completed |= {
                     f.id for f in service.iter_batch_files(store_id, batch_id, filter="completed")
                 }
+        if singles:  # attached one by one (no batches): followed file by file
+            completed |= _wait_files(service, store_id, singles, sleep, timeout, cancelled, emit)
+            finished = finished and not cancelled.is_set()
         for item in changed:
             new_id = new_versions[item.rel]
             if new_id in completed:
@@ -868,13 +915,15 @@ def _replace(
     emit("replace", f"detaching {len(to_drop)} old version(s)")
     detached: list[str] = []
     for rel, old in to_drop:
+        if old.id in detached:
+            continue  # a server that lists a file attached twice lists it twice
         try:
             service.delete_store_file(store_id, old.id)
-        except NotFoundError:
-            pass
         except APIError as error:
-            report.failed.append((rel, f"detach {old.id}: {error}"))
-            continue
+            again = functools.partial(service.retrieve_store_file, store_id, old.id)
+            if not _gone(service, error, again):
+                report.failed.append((rel, f"detach {old.id}: {error}"))
+                continue
         detached.append(old.id)
     report.detached.extend(detached)
     if not detached:
@@ -890,11 +939,10 @@ def _replace(
             continue
         try:
             service.delete_file(file_id)
-        except NotFoundError:
-            pass
         except APIError as error:
-            report.kept[file_id] = f"delete failed: {error}"
-            continue
+            if not _gone(service, error, functools.partial(service.retrieve_file, file_id)):
+                report.kept[file_id] = f"delete failed: {error}"
+                continue
         report.deleted.append(file_id)
 
 
@@ -1039,6 +1087,8 @@ def _print_report(report: Report, out: TextIO) -> None:
         f"{state}: {report.summary()} in {report.seconds:.1f}s ({report.requests} requests).",
         file=out,
     )
+    if report.one_by_one:
+        print("  This server has no file batches: files were attached one by one.", file=out)
     for item, reason in report.failed:
         print(printable(f"  failed {item}: {reason}"), file=out)
     for file_id, reason in report.kept.items():

@@ -42,6 +42,7 @@ class WatchResult:
     failures: list[Failure] = field(default_factory=list)
     polls: int = 0
     seconds: float = 0.0
+    counted: bool = False  # the server reports no file counts: counted from the store's files
 
     @property
     def exit_code(self) -> int:
@@ -60,6 +61,7 @@ class WatchResult:
                 for f in self.failures
             ],
             "polls": self.polls,
+            "counts_from_files": self.counted,
             "seconds": round(self.seconds, 3),
             "exit_code": self.exit_code,
         }
@@ -86,6 +88,7 @@ def watch(
     started = monotonic()
     target = batch_id or store_id
     polls = 0
+    counted = False
     while True:
         polls += 1
         if batch_id is not None:
@@ -94,7 +97,9 @@ def watch(
             busy = status in ("in_progress", "cancelling") or counts.in_progress > 0
         else:
             store = service.retrieve_store(store_id)
-            counts, status, poll_ms = store.file_counts, store.status, store._poll_after_ms
+            status, poll_ms = store.status, store._poll_after_ms
+            # a server without file counts: follow the store's files instead
+            counts, counted = service.store_counts(store)
             busy = counts.in_progress > 0
         if on_update is not None:
             on_update(counts, status)
@@ -105,18 +110,24 @@ def watch(
         if timeout is not None and elapsed + wait_s > timeout:
             if elapsed < timeout:
                 sleep(timeout - elapsed)
-            return WatchResult(target, counts, status, True, polls=polls, seconds=timeout)
+            return WatchResult(
+                target, counts, status, True, polls=polls, seconds=timeout, counted=counted
+            )
         sleep(wait_s)
-    result = WatchResult(target, counts, status, polls=polls, seconds=monotonic() - started)
+    result = WatchResult(
+        target, counts, status, polls=polls, seconds=monotonic() - started, counted=counted
+    )
     if counts.failed or counts.cancelled:
         for state in ("failed", "cancelled"):
             if batch_id is not None:
                 files = service.iter_batch_files(store_id, batch_id, filter=state)
             else:
                 files = service.iter_store_files(store_id, filter=state)
+            seen: set[str] = set()
             for f in files:
-                if only is not None and f.id not in only:
+                if (only is not None and f.id not in only) or f.id in seen:
                     continue
+                seen.add(f.id)
                 error = f.last_error
                 result.failures.append(
                     Failure(
@@ -211,6 +222,8 @@ def print_result(result: WatchResult, out: TextIO, err: TextIO, as_json: bool) -
         f"{c.failed} failed, {c.cancelled} cancelled of {c.total}.",
         file=out,
     )
+    if result.counted:
+        print("  (this server reports no file counts: counted from the store's files)", file=out)
     for f in result.failures:
         line = f"  {f.status} {f.file_id}: {f.code}: {f.message}"
         print(printable(line), file=out)
@@ -267,6 +280,16 @@ def run(
         return EXIT_USAGE
     except APIError as error:
         print(f"vstui watch: {error.summary}", file=err)
+        if "/file_batches/" in error.path and error.status in (404, 405):
+            known = service.capabilities.batches is False
+            print(
+                "vstui watch: this server has no file batches; watch the store instead: "
+                "vstui watch STORE"
+                if known
+                else "vstui watch: no such batch; if this server has no file batches "
+                "(llama-stack), watch the store instead: vstui watch STORE",
+                file=err,
+            )
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("\nvstui watch: stopped; ingestion continues on the server.", file=err)

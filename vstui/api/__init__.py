@@ -1,12 +1,14 @@
 """The service layer: pydantic models and an httpx client for every endpoint. No UI here."""
 
-from .client import UNSET, InFlight, ServiceStats, VectorStoresService
+from .capabilities import NOT_REPORTED, Capabilities
+from .client import UNSET, Attached, InFlight, ServiceStats, VectorStoresService
 from .errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BatchesUnsupportedError,
     ConfigurationError,
     IncompleteListingError,
     MalformedResponseError,
@@ -28,12 +30,16 @@ from .models import (
 from .settings import ClientSettings, mask_key, scrub_key
 
 __all__ = [
+    "NOT_REPORTED",
     "UNSET",
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "Attached",
     "AuthenticationError",
     "BadRequestError",
+    "BatchesUnsupportedError",
+    "Capabilities",
     "ClientSettings",
     "ConfigurationError",
     "FileBatch",

@@ -7,19 +7,22 @@ The UI calls the service from worker threads, so it is synchronous and thread-sa
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Final, TypeVar, Unpack
 
 import httpx
 
 from . import limits, paging
-from .errors import ValidationError
+from .capabilities import Capabilities, for_base_url
+from .errors import APIError, BatchesUnsupportedError, ValidationError
 from .models import (
     APIModel,
     Deleted,
     FileBatch,
     FileContentPage,
+    FileCounts,
     FileObject,
     ListPage,
     SearchResultsPage,
@@ -30,7 +33,7 @@ from .paging import Order
 from .settings import ClientSettings
 from .transport import InFlight, RetryMode, ServiceStats, Transport, TransportOptions
 
-__all__ = ["UNSET", "InFlight", "Order", "ServiceStats", "VectorStoresService"]
+__all__ = ["UNSET", "Attached", "InFlight", "Order", "ServiceStats", "VectorStoresService"]
 
 M = TypeVar("M", bound=APIModel)
 
@@ -45,6 +48,36 @@ UNSET: Final = _Unset.UNSET
 
 def _drop_unset(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not UNSET}
+
+
+@dataclass
+class Attached:
+    """What :meth:`VectorStoresService.attach_files` did: one batch, or (on a server
+    without batches) file by file, with the files that could not be attached."""
+
+    batch: FileBatch | None = None
+    files: list[VectorStoreFile] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file id, why)
+
+    @property
+    def one_by_one(self) -> bool:
+        return self.batch is None
+
+    def sentence(self) -> str:
+        if self.batch is not None:
+            total = self.batch.file_counts.total
+            return f"Batch {self.batch.id} created with {total} file{'' if total == 1 else 's'}."
+        text = (
+            f"Attached {len(self.files)} file{'' if len(self.files) == 1 else 's'} one by one "
+            "(this server has no file batches)."
+        )
+        if self.failed:
+            ids = ", ".join(fid for fid, _ in self.failed[:3])
+            more = f" and {len(self.failed) - 3} more" if len(self.failed) > 3 else ""
+            text += (
+                f" {len(self.failed)} uploaded but NOT attached: {ids}{more} ({self.failed[0][1]})."
+            )
+        return text
 
 
 def _check(problem: limits.Problem | None) -> None:
@@ -65,6 +98,8 @@ class VectorStoresService:
         self.settings = settings
         self._transport = Transport(settings, **options)
         self.stats: ServiceStats = self._transport.stats
+        self.capabilities: Capabilities = for_base_url(settings.base_url)
+        """What this server was seen to support (shared by every service on its URL)."""
 
     def __repr__(self) -> str:
         return f"VectorStoresService({self.settings!r})"
@@ -101,12 +136,53 @@ class VectorStoresService:
 
     def _call(self, method: str, path: str, model: type[M], **kwargs: Any) -> M:
         response = self._request(method, path, **kwargs)
-        return self._transport.parse(response, model, method, path)
+        obj = self._transport.parse(response, model, method, path)
+        self.capabilities.saw_request_id(obj.request_id is not None)
+        return obj
+
+    def _store(self, store: VectorStore) -> VectorStore:
+        self.capabilities.saw_store(store)
+        return store
+
+    # -- "not found", tolerantly read, strictly decided ------------------------------------
+
+    @staticmethod
+    def is_missing(error: APIError) -> bool:
+        """Whether ``error`` may mean "no such object": a 404, or a 400 (some servers,
+        llama-stack among them, answer 400 for a missing object). A 400 alone decides
+        nothing: see :meth:`confirm_gone`."""
+        return error.status in (400, 404)
+
+    @staticmethod
+    def confirm_gone(error: APIError, retrieve: Callable[[], object]) -> bool:
+        """Whether the object ``error`` was about is gone: a 404 says so; a 400 only when
+        reading the object again (``retrieve``) also fails as not found (404 or 400). Any
+        other answer, or an object that is still there, is not "gone"."""
+        if error.status == 404:
+            return True
+        if error.status != 400:
+            return False
+        try:
+            retrieve()
+        except APIError as again:
+            return again.status in (400, 404)
+        return False
 
     # -- paging ----------------------------------------------------------------------------
 
     iter_pages = staticmethod(paging.iter_pages)
     walk_both_ends = staticmethod(paging.walk_both_ends)
+
+    def delete_gone_ok(self, delete: Callable[[], object], retrieve: Callable[[], object]) -> bool:
+        """Run ``delete``; True when it deleted, False when the object was already gone
+        (:meth:`confirm_gone`); any other error is raised."""
+        try:
+            delete()
+        except APIError as error:
+            if self.confirm_gone(error, retrieve):
+                return False
+            raise
+        return True
 
     # -- vector stores ---------------------------------------------------------------------
 
@@ -119,7 +195,10 @@ class VectorStoresService:
         before: str | None = None,
     ) -> ListPage[VectorStore]:
         params = {"limit": limit, "order": order, "after": after, "before": before}
-        return self._call("GET", "/vector_stores", ListPage[VectorStore], params=params)
+        page = self._call("GET", "/vector_stores", ListPage[VectorStore], params=params)
+        for store in page.data:
+            self.capabilities.saw_store(store)
+        return page
 
     def iter_store_pages(
         self, *, order: Order = "desc", strict: bool = False
@@ -160,10 +239,12 @@ class VectorStoresService:
             "chunking_strategy": chunking_strategy,
         }
         body = {k: v for k, v in body.items() if v is not None}
-        return self._call("POST", "/vector_stores", VectorStore, json=body, mode="create")
+        return self._store(
+            self._call("POST", "/vector_stores", VectorStore, json=body, mode="create")
+        )
 
     def retrieve_store(self, store_id: str) -> VectorStore:
-        return self._call("GET", f"/vector_stores/{store_id}", VectorStore)
+        return self._store(self._call("GET", f"/vector_stores/{store_id}", VectorStore))
 
     def modify_store(
         self,
@@ -179,7 +260,7 @@ class VectorStoresService:
         if not isinstance(expires_after, _Unset):
             _check(limits.check_expires_after(expires_after))
         body = _drop_unset({"name": name, "expires_after": expires_after, "metadata": metadata})
-        return self._call("POST", f"/vector_stores/{store_id}", VectorStore, json=body)
+        return self._store(self._call("POST", f"/vector_stores/{store_id}", VectorStore, json=body))
 
     def delete_store(self, store_id: str) -> Deleted:
         return self._call("DELETE", f"/vector_stores/{store_id}", Deleted)
@@ -230,9 +311,12 @@ class VectorStoresService:
         self, path: str, status: str | None, params: dict[str, Any]
     ) -> ListPage[VectorStoreFile]:
         """A page of a store's or a batch's files (``filter`` is a status)."""
-        return self._call(
+        page = self._call(
             "GET", path, ListPage[VectorStoreFile], params={**params, "filter": status}
         )
+        for f in page.data:
+            self.capabilities.saw_store_file(f)
+        return page
 
     def iter_store_file_pages(
         self,
@@ -259,6 +343,23 @@ class VectorStoresService:
         pages = self.iter_store_file_pages(store_id, filter=filter, order=order, strict=strict)
         for page in pages:
             yield from page.data
+
+    def count_store_files(self, store_id: str) -> FileCounts:
+        """A store's file counts from listing its files (each file once), for servers
+        whose stores carry no ``file_counts``."""
+        statuses = {f.id: f.status for f in self.iter_store_files(store_id)}
+        counts = FileCounts(total=len(statuses))
+        for status in statuses.values():
+            if status in ("in_progress", "completed", "failed", "cancelled"):
+                setattr(counts, status, getattr(counts, status) + 1)
+        return counts
+
+    def store_counts(self, store: VectorStore) -> tuple[FileCounts, bool]:
+        """``store``'s file counts, and whether they came from listing its files (the
+        server reported none) rather than from the store."""
+        if store.counts_reported:
+            return store.file_counts, False
+        return self.count_store_files(store.id), True
 
     def create_store_file(
         self,
@@ -336,9 +437,56 @@ class VectorStoresService:
                     )
                 )
             body["files"] = [dict(entry) for entry in files]
-        return self._call(
-            "POST", f"/vector_stores/{store_id}/file_batches", FileBatch, json=body, mode="create"
-        )
+        path = f"/vector_stores/{store_id}/file_batches"
+        try:
+            batch = self._call("POST", path, FileBatch, json=body, mode="create")
+        except APIError as error:
+            if error.status not in (404, 405) or self.capabilities.batches:
+                raise
+            # A 404 may be the store's: only a store that exists proves the endpoint missing.
+            self.retrieve_store(store_id)
+            self.capabilities.saw_batches(False)
+            raise BatchesUnsupportedError(
+                "This server has no file batches endpoint; attach files one by one.",
+                status=error.status,
+                method="POST",
+                path=path,
+            ) from None
+        self.capabilities.saw_batches(True)
+        return batch
+
+    def attach_files(
+        self,
+        store_id: str,
+        files: Sequence[Mapping[str, Any]],
+        *,
+        on_each: Callable[[int, int], None] | None = None,
+    ) -> Attached:
+        """Attach ``files`` (``{"file_id", "attributes"?, "chunking_strategy"?}``) as one
+        batch; on a server without batches (learnt once per server), one by one, calling
+        ``on_each(done, total)`` after each. Errors of the batch itself are raised; one by
+        one, each failure is kept in ``Attached.failed`` and the rest go on."""
+        if self.capabilities.batches is not False:
+            try:
+                return Attached(batch=self.create_batch(store_id, files=files))
+            except BatchesUnsupportedError:
+                pass
+        result = Attached()
+        for i, entry in enumerate(files, start=1):
+            try:
+                result.files.append(
+                    self.create_store_file(
+                        store_id,
+                        str(entry["file_id"]),
+                        attributes=entry.get("attributes"),
+                        chunking_strategy=entry.get("chunking_strategy"),
+                    )
+                )
+            except APIError as error:
+                result.failed.append((str(entry["file_id"]), str(error)))
+            if on_each is not None:
+                on_each(i, len(files))
+        return result
 
     def retrieve_batch(self, store_id: str, batch_id: str) -> FileBatch:
         return self._call("GET", f"/vector_stores/{store_id}/file_batches/{batch_id}", FileBatch)

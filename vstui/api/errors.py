@@ -100,8 +100,21 @@ class MalformedResponseError(APIError):
     """The server answered 2xx with a body that is not the documented object."""
 
 
+class BatchesUnsupportedError(APIError):
+    """The server has no ``file_batches`` endpoint (404/405 for a store that exists)."""
+
+
 class IncompleteListingError(VstuiError):
-    """A listing that cannot be trusted to be whole (a repeated cursor or id)."""
+    """A listing that cannot be trusted to be whole (a repeated cursor or id, a short list).
+
+    ``what`` names the listing (``"store vs_1 file listing"``) when the caller knows it,
+    ``reason`` says why it cannot be trusted; ``str()`` is ``"what: reason"``.
+    """
+
+    def __init__(self, reason: str, *, what: str = "") -> None:
+        super().__init__(f"{what}: {reason}" if what else reason[:1].upper() + reason[1:] + ".")
+        self.what = what
+        self.reason = reason
 
 
 class ValidationError(VstuiError, ValueError):

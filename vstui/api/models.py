@@ -204,10 +204,23 @@ class ContentPart(APIModel):
 
 
 class FileContentPage(APIModel):
+    """A file's parsed content: ``{"data": [...]}`` as OpenAI answers, or the API
+    reference example's ``{"file_id", "filename", "attributes", "content": [...]}`` shape
+    (llama-stack); both read into ``data``."""
+
     object: str = "vector_store.file_content.page"
     data: list[ContentPart] = Field(default_factory=list)
     has_more: bool = False
     next_page: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _content_as_data(cls, value: Any) -> Any:
+        if isinstance(value, dict) and value.get("data") is None:
+            content = value.get("content")
+            if isinstance(content, list):
+                return {**value, "data": content}
+        return value
 
     @property
     def text(self) -> str:
@@ -215,11 +228,54 @@ class FileContentPage(APIModel):
 
 
 class SearchResult(APIModel):
-    file_id: str
+    file_id: str = ""
     filename: str = ""
     score: float = 0.0
     attributes: dict[str, AttributeValue] | None = None
     content: list[ContentPart] = Field(default_factory=list)
+
+    @field_validator("file_id", "filename", mode="before")
+    @classmethod
+    def _null_as_blank(cls, value: Any) -> Any:
+        return "" if value is None else value
+
+    @property
+    def file_id_reported(self) -> bool:
+        return bool(self.file_id)
+
+    @property
+    def best_id(self) -> str:
+        """The file id, or the best id the result carries when the server sent none
+        (llama-stack puts it in ``attributes.document_id``); "" if there is none."""
+        if self.file_id:
+            return self.file_id
+        attrs = self.attributes or {}
+        for key in ("document_id", "file_id", "doc_id", "id"):
+            value = attrs.get(key)
+            if isinstance(value, str) and value:
+                return value
+        return ""
+
+    @property
+    def source(self) -> str:
+        """Who the result came from, for a list cell: the filename, else the best id, with
+        a note when the server did not report the file id."""
+        if self.filename:
+            return self.filename
+        if self.file_id:
+            return self.file_id
+        best = self.best_id
+        return f"{best} (no file id)" if best else "(no file id reported)"
+
+    @property
+    def describe(self) -> str:
+        """One line naming the result's file: ``name (id)``, saying what the server left out."""
+        if self.file_id:
+            return f"{self.filename or '(no filename)'} ({self.file_id})"
+        best = self.best_id
+        where = f"document {best}" if best else "an unnamed document"
+        name = f"{self.filename} · " if self.filename else ""
+        return f"{name}{where} (the server did not report a file id)"
 
 
 class SearchResultsPage(APIModel):

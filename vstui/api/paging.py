@@ -48,30 +48,47 @@ P = TypeVar("P", bound=Page[Identified])
 
 _warned_last_id = threading.Event()
 
+LastIdMismatch = Callable[[str, str], None]
+"""Told ``(last_id, cursor)`` when a page's ``last_id`` is not its last item's id."""
 
-def next_cursor(page: Page[Identified]) -> str | None:
+
+def _log_once(last_id: str, cursor: str) -> None:
+    if _warned_last_id.is_set():
+        return
+    _warned_last_id.set()
+    log.warning(
+        "the server's last_id (%r) is not the id of the page's last item (%r); "
+        "paging by the last item",
+        last_id[:80],
+        cursor[:80],
+    )
+
+
+def next_cursor(page: Page[Identified], on_mismatch: LastIdMismatch | None = None) -> str | None:
     """The ``after`` cursor for the page following ``page``, or None when it is the last."""
     if not page.has_more or not page.data:
         return None
     cursor = page.data[-1].id
-    if page.last_id is not None and page.last_id != cursor and not _warned_last_id.is_set():
-        _warned_last_id.set()
-        log.warning(
-            "the server's last_id (%r) is not the id of the page's last item (%r); "
-            "paging by the last item",
-            page.last_id[:80],
-            cursor[:80],
-        )
+    if page.last_id is not None and page.last_id != cursor:
+        (on_mismatch or _log_once)(page.last_id, cursor)
     return cursor
 
 
-def iter_pages(fetch: Callable[[str | None], P], *, strict: bool = False) -> Iterator[P]:
+def iter_pages(
+    fetch: Callable[[str | None], P],
+    *,
+    strict: bool = False,
+    what: str = "",
+    on_last_id_mismatch: LastIdMismatch | None = None,
+) -> Iterator[P]:
     """Yield every page, following ``after`` cursors until ``has_more`` is false.
 
     A server that hands out a cursor twice would loop forever: the walk stops there (and
     logs it). With ``strict`` (for listings a deletion depends on) a repeated cursor, an
-    id listed twice or a page that says there is more but holds nothing raise
-    :class:`IncompleteListingError` instead: the caller must not treat the list as whole.
+    id listed again on a later page or a page that says there is more but holds nothing
+    raise :class:`IncompleteListingError` (naming the listing ``what``) instead: the
+    caller must not treat the list as whole. An id repeated *within* one page (a server
+    that lists a file attached twice twice) hides nothing and is allowed.
     """
     after: str | None = None
     cursors: set[str] = set()
@@ -79,20 +96,22 @@ def iter_pages(fetch: Callable[[str | None], P], *, strict: bool = False) -> Ite
     while True:
         page = fetch(after)
         if strict:
-            _check_whole(page, ids)
+            _check_whole(page, ids, what)
         yield page
-        cursor = next_cursor(page)
+        cursor = next_cursor(page, on_last_id_mismatch)
         if cursor is None:
             if strict and page.has_more:
                 raise IncompleteListingError(
-                    "The server said the list goes on but sent an empty page; "
-                    "the list may be incomplete."
+                    "the server said the list goes on but sent an empty page; "
+                    "the list may be incomplete",
+                    what=what,
                 )
             return
         if cursor in cursors:
             if strict:
                 raise IncompleteListingError(
-                    f"The server repeated the cursor {cursor[:80]!r}; the list may be incomplete."
+                    f"the server repeated the cursor {cursor[:80]!r}; the list may be incomplete",
+                    what=what,
                 )
             log.warning("the server repeated the cursor %r; stopping the listing", cursor[:80])
             return
@@ -100,13 +119,16 @@ def iter_pages(fetch: Callable[[str | None], P], *, strict: bool = False) -> Ite
         after = cursor
 
 
-def _check_whole(page: Page[Identified], ids: set[str]) -> None:
-    for item in page.data:
-        if item.id in ids:
-            raise IncompleteListingError(
-                f"The server listed {item.id[:80]!r} twice; the list may be incomplete."
-            )
-        ids.add(item.id)
+def _check_whole(page: Page[Identified], ids: set[str], what: str) -> None:
+    fresh = {item.id for item in page.data}
+    again = fresh & ids
+    if again:
+        first = min(again)
+        raise IncompleteListingError(
+            f"the server listed {first[:80]!r} on two pages; the list may be incomplete",
+            what=what,
+        )
+    ids |= fresh
 
 
 def walk_both_ends(fetch: Callable[[Order, str | None], Page[I]]) -> Iterator[list[I]]:

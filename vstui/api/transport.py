@@ -161,7 +161,10 @@ def _server_retry_after(headers: httpx.Headers) -> float | None:
 
 
 def _clip(text: str, limit: int = ERROR_TEXT_MAX) -> str:
+    """One line of at most ``limit`` characters; control characters (a terminal escape a
+    server slipped into its error) become ``?``."""
     text = " ".join(text.split())
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

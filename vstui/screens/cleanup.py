@@ -277,7 +277,9 @@ class CleanupScreen(VstuiScreen):
                 "[b]No file will be deleted[/b]: a listing was incomplete — "
                 f"{escape(plan.files_refused)}"
             )
-        if not self.orphans_only:
+        if not self.orphans_only and not plan.usage_reported:
+            lines.append(f"[b]{fmt.plural(len(plan.stores), 'store')}[/b] to delete.")
+        elif not self.orphans_only:
             lines.append(
                 f"[b]{fmt.plural(len(plan.stores), 'store')}[/b] to delete, using "
                 f"[b]{fmt.human_bytes(plan.store_bytes)}[/b] of vector storage "
@@ -299,6 +301,7 @@ class CleanupScreen(VstuiScreen):
                 f"({fmt.human_bytes(plan.file_bytes)}) attached to no surviving store will be "
                 "deleted from the Files API; files any other store uses are kept."
             )
+        lines.extend(escape(note) for note in plan.notes)  # what this server does not report
         if not self._count():
             lines.append("Nothing to delete.")
         self.query_one("#summary", Static).update("\n".join(lines))

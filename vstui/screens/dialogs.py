@@ -486,6 +486,10 @@ class HelpScreen(Dialog):
             yield Label(f"Help — {title}", classes="title", markup=False)
             if help_text:
                 yield Static(help_text + "\n")
+            session = getattr(self.app, "session", None)
+            caps = getattr(getattr(session, "service", None), "capabilities", None)
+            if caps is not None and caps.missing():  # e.g. "Server: no batches, no usage"
+                yield Label(caps.describe() + "\n", id="server-caps", markup=False)
             with VerticalScroll():
                 yield Static(rows)
             yield Label(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import glob
 from collections.abc import Callable
 from functools import partial
@@ -18,7 +17,7 @@ from textual.markup import escape
 from textual.widgets import Footer, Header, Static
 
 from .. import fmt
-from ..api import FileBatch, NotFoundError, VectorStore, VectorStoreFile, limits
+from ..api import Attached, VectorStore, VectorStoreFile, limits
 from ..api.models import FileContentPage
 from ..session import RememberedBatch
 from ..widgets.safe import SafeStatic
@@ -154,7 +153,7 @@ class FileListScreen(TableScreen):
                 "usage",
                 "Usage",
                 8,
-                lambda f: fmt.human_bytes(f.usage_bytes),
+                lambda f: fmt.file_usage(f, self.session.service.capabilities, short=True),
                 lambda f: f.usage_bytes,
                 "right",
             ),
@@ -371,7 +370,8 @@ class FileListScreen(TableScreen):
         title = "Upload files and attach them to this store"
         hint = (
             "Each file is uploaded (purpose assistants), then all are attached as "
-            f"one batch (at most {limits.BATCH_FILES_MAX}) that the batch monitor follows."
+            f"one batch (at most {limits.BATCH_FILES_MAX}) that the batch monitor follows; "
+            "on a server without batches, file by file."
         )
         if self.app.is_web:  # `vstui serve`: the paths are the server's, not the viewer's
             title = "Upload files on the server and attach them to this store"
@@ -386,20 +386,36 @@ class FileListScreen(TableScreen):
             done,
         )
 
-    def _upload(self, paths: list[Path], emit: Callable[[str], None]) -> FileBatch:
+    def _upload(self, paths: list[Path], emit: Callable[[str], None]) -> Attached:
         service = self.session.service
         file_ids = []
         for i, path in enumerate(paths, start=1):
             emit(f"uploading {i}/{len(paths)}: {path.name}")
             file_ids.append(service.upload_file(path.name, path.read_bytes()).id)
-        emit(f"attaching {len(file_ids)} files as a batch…")
-        return service.create_batch(self.store_id, file_ids=file_ids)
+        emit(f"attaching {len(file_ids)} files…")
+        # a server without file batches: one by one, with the same progress
+        return service.attach_files(
+            self.store_id,
+            [{"file_id": fid} for fid in file_ids],
+            on_each=lambda i, n: emit(f"attaching {i}/{n} one by one (no batches here)"),
+        )
 
-    def _uploaded(self, batch: FileBatch) -> None:
+    def _uploaded(self, attached: Attached) -> None:
+        self.session.files.loaded = False  # new names to fetch
+        batch = attached.batch
+        if batch is None:  # attached one by one: the list below follows the store's files
+            self.notify(
+                attached.sentence(),
+                title="Upload",
+                severity="warning" if attached.failed else "information",
+                timeout=12 if attached.failed else 8,
+            )
+            self._load_names()
+            self.action_refresh()
+            return
         self.session.state.remember_batch(
             self.session.account_key, RememberedBatch(self.store_id, batch.id)
         )
-        self.session.files.loaded = False  # new names to fetch
         self.notify(
             f"Batch {batch.id} created with {fmt.plural(batch.file_counts.total, 'file')}. "
             "Press b to watch it in the batch monitor.",
@@ -471,8 +487,11 @@ class FileListScreen(TableScreen):
         )
 
     def _detach_io(self, file_id: str) -> str:
-        with contextlib.suppress(NotFoundError):  # already detached: what the user asked for
-            self.session.service.delete_store_file(self.store_id, file_id)
+        service = self.session.service
+        service.delete_gone_ok(  # already detached: what the user asked for
+            lambda: service.delete_store_file(self.store_id, file_id),
+            lambda: service.retrieve_store_file(self.store_id, file_id),
+        )
         return file_id
 
     def action_delete_file(self) -> None:
@@ -489,8 +508,10 @@ class FileListScreen(TableScreen):
         )
 
     def _delete_file(self, file_id: str) -> str:
-        with contextlib.suppress(NotFoundError):  # already gone: what the user asked for
-            self.session.service.delete_file(file_id)
+        service = self.session.service
+        service.delete_gone_ok(  # already gone: what the user asked for
+            lambda: service.delete_file(file_id), lambda: service.retrieve_file(file_id)
+        )
         self.session.files.forget(file_id)
         return file_id
 

@@ -96,9 +96,7 @@ class SearchScreen(VstuiScreen):
             Column(
                 "score", "Score", 6, lambda r: f"{r[1].score:.3f}", lambda r: r[1].score, "right"
             ),
-            Column(
-                "file", "File", 24, lambda r: r[1].filename or r[1].file_id, lambda r: r[1].filename
-            ),
+            Column("file", "File", 24, lambda r: r[1].source, lambda r: r[1].source),
             Column(
                 "attributes",
                 "Attributes",
@@ -166,5 +164,5 @@ class SearchScreen(VstuiScreen):
         if row is not None:
             result: SearchResult = row[1]
             body = "\n\n".join(part.text for part in result.content)
-            text = f"{result.filename} ({result.file_id}) · score {result.score:.3f}\n\n{body}"
+            text = f"{result.describe} · score {result.score:.3f}\n\n{body}"
         self.query_one("#chunk", Static).update(text)

@@ -150,13 +150,19 @@ class StoreDetailScreen(VstuiScreen):
         status.stylize(palette.status_style(self.app.get_css_variables(), store.status))
         created = fmt.relative(store.created_at, now)
         active = fmt.relative(store.last_active_at, now)
-        expires = fmt.expiry(store.expires_at, store.status, now)
+        caps = self.session.service.capabilities
+        expires = fmt.store_expiry(store, now, caps)
         rows: list[tuple[str, str | Text]] = [
             ("Name", Text(store.display_name, style="bold")),
             ("ID", store.id),
             ("Description", store.description or "—"),
             ("Status", status),
-            ("Usage", f"{fmt.human_bytes(store.usage_bytes)} ({store.usage_bytes:,} bytes)"),
+            (
+                "Usage",
+                f"{fmt.human_bytes(store.usage_bytes)} ({store.usage_bytes:,} bytes)"
+                if caps.usage_known(store)
+                else fmt.NOT_REPORTED,
+            ),
             ("Created", f"{fmt.timestamp(store.created_at)} ({created})"),
             ("Last active", f"{fmt.timestamp(store.last_active_at)} ({active})"),
             ("Expires at", f"{fmt.timestamp(store.expires_at)} ({expires})"),
@@ -165,7 +171,11 @@ class StoreDetailScreen(VstuiScreen):
         for label, value in rows:
             grid.add_row(label, value if isinstance(value, Text) else Text(value))
         self.query_one("#fields", Static).update(grid)
-        self.query_one(StackedBar).counts = store.file_counts
+        bar = self.query_one(StackedBar)
+        bar.counts = store.file_counts
+        bar.display = store.counts_reported  # null counts are not zeros
+        heading = "File counts" if store.counts_reported else f"File counts: {fmt.NOT_REPORTED}"
+        self.query(".section").first(Label).update(heading)
         table = self.query_one(DataTable)
         table.clear()
         for key, value in sorted((store.metadata or {}).items()):

@@ -29,6 +29,8 @@ STATUS_FILTERS: list[tuple[str, str | None]] = [
 
 
 def files_cell(store: VectorStore, failed_style: Any) -> Text:
+    if not store.counts_reported:
+        return Text("?")  # the server reports no file counts
     counts = store.file_counts
     text = Text(f"{counts.completed}/{counts.total}")
     if counts.failed:
@@ -101,7 +103,7 @@ class StoreListScreen(TableScreen):
             return Text(store.status, style=self.table.status_style(store.status))
 
         def expires(store: VectorStore) -> Text:
-            label = fmt.short_expiry(store.expires_at, store.status, now())
+            label = fmt.store_expiry(store, now(), self.session.service.capabilities, short=True)
             style = self.table.status_style("expired") if store.is_expired else ""
             return Text(label, style=style)
 
@@ -122,7 +124,7 @@ class StoreListScreen(TableScreen):
                 "usage",
                 "Usage",
                 8,
-                lambda s: fmt.human_bytes(s.usage_bytes),
+                lambda s: fmt.usage(s, self.session.service.capabilities, short=True),
                 lambda s: s.usage_bytes,
                 "right",
             ),

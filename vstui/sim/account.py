@@ -30,6 +30,7 @@ from .entities import (
     Store,
     extension,
 )
+from .flavors import LLAMA_STACK, OPENAI, Flavor, check
 from .paging import paginate
 from .search import FilterError, chunk_text, matches, rewrite, score, terms
 
@@ -76,7 +77,9 @@ class Account:
         seed: int = 0,
         auto_create: bool = False,
         file_failure_rate: float = 0.0,
+        flavor: str = OPENAI,
     ) -> None:
+        self.flavor: Flavor = check(flavor)
         self.clock = clock
         self.seed = seed
         self.rng = random.Random(seed)
@@ -176,7 +179,7 @@ class Account:
             self.tombstones[file_id] = (sim_file.created_at, sim_file.seq)
             del self.files[file_id]
             for store in self.stores.values():
-                store.files.pop(file_id, None)
+                store.drop(file_id)
 
     # -- stores ----------------------------------------------------------------------------
 
@@ -196,6 +199,10 @@ class Account:
         with self.lock:
             files = [self.get_file(fid) for fid in file_ids]
             created = int(self.now()) if created_at is None else created_at
+            if store_id is None and self.flavor == LLAMA_STACK:
+                # llama-stack: the store's name is its id (no vs_ prefix)
+                store_id = name if name and name not in self.stores else None
+                store_id = store_id or self.new_id(f"{name or 'store'}-", 8)
             store = Store(
                 id=store_id or self.new_id("vs_", 24),
                 name=name,
@@ -337,6 +344,14 @@ class Account:
             sim_file = self.get_file(file_id)
             self.touch(store)
             existing = store.files.get(file_id)
+            if existing is not None and self.flavor == LLAMA_STACK:
+                # llama-stack attaches it again, and lists it twice
+                again = self.attach(
+                    store, sim_file, attributes=attributes, chunking_strategy=chunking_strategy
+                )
+                store.files[file_id] = existing
+                store.duplicates.append(again)
+                return again
             if existing is not None and existing.status(self.now()) in ("in_progress", "completed"):
                 return existing
             return self.attach(
@@ -397,7 +412,7 @@ class Account:
             store = self.get_store(store_id)
             if file_id not in store.files:
                 self.get_attachment(store_id, file_id)  # 404 unless auto-created
-            store.files.pop(file_id, None)
+            store.drop(file_id)
 
     # -- batches ---------------------------------------------------------------------------
 
@@ -508,6 +523,24 @@ class Account:
                     if value > 0 and value >= threshold:
                         hits.append((value, -i, attachment, text))
             hits.sort(key=lambda h: (-h[0], h[2].file_id, -h[1]))
+            if self.flavor == LLAMA_STACK:
+                data = [
+                    {
+                        "file_id": "",
+                        "filename": "",
+                        "score": value,
+                        "attributes": {**(a.attributes or {}), "document_id": a.file_id},
+                        "content": [{"type": "text", "text": text}],
+                    }
+                    for value, _, a, text in hits[:max_results]
+                ]
+                return {
+                    "object": "vector_store.search_results.page",
+                    "search_query": queries,
+                    "data": data,
+                    "has_more": False,
+                    "next_page": None,
+                }
             data = [
                 {
                     "file_id": a.file_id,
@@ -531,6 +564,13 @@ class Account:
             attachment = self.get_attachment(store_id, file_id)
             status = attachment.status(self.now())
             text = attachment.file.text() if status == "completed" else ""
+            if self.flavor == LLAMA_STACK:
+                return {
+                    "file_id": file_id,
+                    "filename": attachment.file.filename,
+                    "attributes": attachment.attributes or {},
+                    "content": [{"type": "text", "text": text}] if text else [],
+                }
         return {
             "object": "vector_store.file_content.page",
             "data": [{"type": "text", "text": text}] if text else [],

@@ -125,6 +125,15 @@ class Store:
     expires_after: dict[str, Any] | None = None
     expired: bool = False
     files: dict[str, Attachment] = field(default_factory=dict)
+    duplicates: list[Attachment] = field(default_factory=list)  # a file attached again
+
+    def listed(self) -> list[Attachment]:
+        """What a listing of the store's files shows (a duplicate attachment twice)."""
+        return [*self.files.values(), *self.duplicates]
+
+    def drop(self, file_id: str) -> None:
+        self.files.pop(file_id, None)
+        self.duplicates = [a for a in self.duplicates if a.file_id != file_id]
 
     @property
     def expires_at(self) -> int | None:

@@ -27,6 +27,7 @@ from starlette.routing import Mount, Route
 from ..api import limits
 from ..api.settings import mask_key
 from .account import Account, SimError
+from .flavors import LLAMA_STACK, Flavor, check, error_body, file_json, store_json
 from .paging import list_body
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -67,6 +68,7 @@ class SimConfig:
     rate_limit: float | None = None
     prefix: str = "/v1"
     log_size: int = 50_000  # requests remembered (a ring buffer: the oldest are dropped)
+    flavor: str | None = None  # "openai" or "llama-stack" (:mod:`.flavors`); None: the account's
 
 
 class RateLimiter:
@@ -104,6 +106,9 @@ class Simulator:
     def __init__(self, account: Account, config: SimConfig | None = None) -> None:
         self.account = account
         self.config = config or SimConfig()
+        if self.config.flavor is not None:
+            account.flavor = check(self.config.flavor)
+        self.flavor: Flavor = account.flavor
         self.faults: list[Fault] = []
         self.log: deque[RequestRecord] = deque(maxlen=self.config.log_size)
         self._counter = 0
@@ -148,8 +153,14 @@ class Simulator:
                     return fault
         return None
 
-    @staticmethod
-    def _fault_response(fault: Fault) -> Response:
+    def _error(self, error: SimError, headers: dict[str, str] | None = None) -> Response:
+        status = error.status
+        if self.flavor == LLAMA_STACK and status == 404:
+            status = 400  # llama-stack answers 400 for a missing object
+        body = error_body(error.message, error.param, self.flavor, error.body())
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    def _fault_response(self, fault: Fault) -> Response:
         if fault.body is not None:
             return Response(fault.body, status_code=fault.status, media_type="application/json")
         kind = "server_error" if fault.status >= 500 else "invalid_request_error"
@@ -160,7 +171,8 @@ class Simulator:
             404: "Not found.",
         }.get(fault.status, "The server had an error while processing your request.")
         error = SimError(fault.status, message, type=kind)
-        return JSONResponse(error.body(), status_code=fault.status)
+        body = error_body(error.message, None, self.flavor, error.body())
+        return JSONResponse(body, status_code=fault.status)
 
     def _authorize(self, request: Request) -> SimError | None:
         header = request.headers.get("authorization", "")
@@ -185,7 +197,8 @@ class Simulator:
             request_id = self._next_request_id()
             method, path = request.method, request.url.path
             response = await self._respond(handler, request, method, path)
-            response.headers["x-request-id"] = request_id
+            if self.flavor != LLAMA_STACK:
+                response.headers["x-request-id"] = request_id
             response.headers["openai-processing-ms"] = str(int(self.config.latency_ms))
             if poll_header and response.status_code == 200:
                 response.headers["openai-poll-after-ms"] = POLL_AFTER_MS
@@ -200,7 +213,7 @@ class Simulator:
     ) -> Response:
         auth_error = self._authorize(request)
         if auth_error is not None:
-            return JSONResponse(auth_error.body(), status_code=401)
+            return self._error(auth_error)
         if self._limiter is not None:
             wait = self._limiter.take()
             if wait > 0:
@@ -212,9 +225,8 @@ class Simulator:
                     type="requests",
                     code="rate_limit_exceeded",
                 )
-                return JSONResponse(
-                    error.body(),
-                    status_code=429,
+                return self._error(
+                    error,
                     headers={
                         "retry-after": str(max(1, math.ceil(wait))),
                         "retry-after-ms": str(max(1, math.ceil(wait * 1000))),
@@ -239,11 +251,11 @@ class Simulator:
                     "The server had an error while processing your request. Sorry about that!",
                     type="server_error",
                 )
-                return JSONResponse(error.body(), status_code=500)
+                return self._error(error)
         try:
             response = await handler(request)
         except SimError as exc:
-            return JSONResponse(exc.body(), status_code=exc.status)
+            return self._error(exc)
         fault = self._take_fault(method, path, after=True)
         if fault is not None:
             response = self._fault_response(fault)
@@ -253,7 +265,7 @@ class Simulator:
     # -- routes ----------------------------------------------------------------------------
 
     def _build(self) -> Starlette:
-        h = Handlers(self.account)
+        h = Handlers(self.account, self.flavor)
         w = self._wrap
         routes = [
             Route("/vector_stores", w(h.list_stores), methods=["GET"]),
@@ -268,6 +280,8 @@ class Simulator:
             Route("/vector_stores/{vs}/files/{f}", w(h.update_store_file), methods=["POST"]),
             Route("/vector_stores/{vs}/files/{f}", w(h.detach_file), methods=["DELETE"]),
             Route("/vector_stores/{vs}/files/{f}/content", w(h.content), methods=["GET"]),
+        ]
+        batch_routes = [
             Route("/vector_stores/{vs}/file_batches", w(h.create_batch, True), methods=["POST"]),
             Route("/vector_stores/{vs}/file_batches/{b}", w(h.get_batch, True), methods=["GET"]),
             Route(
@@ -280,6 +294,10 @@ class Simulator:
                 w(h.list_batch_files),
                 methods=["GET"],
             ),
+        ]
+        if self.flavor != LLAMA_STACK:  # llama-stack has no file batches: 404
+            routes += batch_routes
+        routes += [
             Route("/files", w(h.list_files), methods=["GET"]),
             Route("/files", w(h.upload_file), methods=["POST"]),
             Route("/files/{f}", w(h.get_file), methods=["GET"]),
@@ -291,6 +309,11 @@ class Simulator:
 
         async def http_error(request: Request, exc: Exception) -> Response:
             status = exc.status_code if isinstance(exc, HTTPException) else 500
+            with self._lock:
+                self.log.append(RequestRecord(request.method, request.url.path, status))
+            if self.flavor == LLAMA_STACK:  # FastAPI's own answer for an unknown route
+                detail = "Not Found" if status == 404 else "Method Not Allowed"
+                return JSONResponse({"detail": detail}, status_code=status)
             error = SimError(status, f"Invalid URL ({request.method} {request.url.path})")
             headers = {"x-request-id": self._next_request_id()}
             return JSONResponse(error.body(), status_code=status, headers=headers)
@@ -521,8 +544,24 @@ def _list_params(
 class Handlers:
     """One coroutine per endpoint: validate the request, then ask the :class:`Account`."""
 
-    def __init__(self, account: Account) -> None:
+    def __init__(self, account: Account, flavor: Flavor = "openai") -> None:
         self.a = account
+        self.flavor = flavor
+
+    def _store(self, store: Any, now: float) -> dict[str, Any]:
+        return store_json(store.to_json(now), self.flavor)
+
+    def _file(self, attachment: Any, now: float) -> dict[str, Any]:
+        return file_json(attachment.to_json(now), self.flavor)
+
+    def _list(self, items: list[dict[str, Any]], more: bool, whole: list[Any]) -> dict[str, Any]:
+        """The list envelope; llama-stack's ``last_id`` is the whole list's (``whole``
+        is every item from the cursor on)."""
+        body = list_body(items, more)
+        if self.flavor == LLAMA_STACK and whole:
+            last = whole[-1]
+            body["last_id"] = last.id if hasattr(last, "id") else last.file_id
+        return body
 
     def _now(self) -> float:
         return self.a.now()
@@ -534,8 +573,13 @@ class Handlers:
             stores, more = self.a.list_stores(
                 order=p["order"], after=p["after"], before=p["before"], limit=p["limit"]
             )
+            whole: list[Any] = []
+            if self.flavor == LLAMA_STACK:
+                whole, _ = self.a.list_stores(
+                    order=p["order"], after=p["after"], before=p["before"], limit=10**9
+                )
             now = self._now()
-            return JSONResponse(list_body([s.to_json(now) for s in stores], more))
+            return JSONResponse(self._list([self._store(s, now) for s in stores], more, whole))
 
     async def create_store(self, request: Request) -> Response:
         body = await Body.read(
@@ -543,19 +587,19 @@ class Handlers:
             ("name", "description", "metadata", "expires_after", "file_ids", "chunking_strategy"),
         )
         store = self.a.create_store(
-            name=body.string("name") or "",
+            name=body.string("name", required=self.flavor == LLAMA_STACK) or "",
             description=body.string("description"),
             metadata=body.metadata(),
             expires_after=body.expires_after(),
             file_ids=body.strings("file_ids", most=limits.STORE_FILE_IDS_MAX) or [],
             chunking_strategy=body.chunking(),
         )
-        return JSONResponse(store.to_json(self._now()))
+        return JSONResponse(self._store(store, self._now()))
 
     async def get_store(self, request: Request) -> Response:
         with self.a.lock:
             store = self.a.get_store(request.path_params["vs"])
-            return JSONResponse(store.to_json(self._now()))
+            return JSONResponse(self._store(store, self._now()))
 
     async def modify_store(self, request: Request) -> Response:
         body = await Body.read(request, ("name", "expires_after", "metadata"))
@@ -567,7 +611,7 @@ class Handlers:
         if "expires_after" in body:
             changes["expires_after"] = body.expires_after()
         store = self.a.modify_store(request.path_params["vs"], changes)
-        return JSONResponse(store.to_json(self._now()))
+        return JSONResponse(self._store(store, self._now()))
 
     async def delete_store(self, request: Request) -> Response:
         store_id = request.path_params["vs"]
@@ -642,9 +686,12 @@ class Handlers:
         p = _list_params(request, statuses=True)
         with self.a.lock:
             store = self.a.get_store(request.path_params["vs"])
-            files, more = self.a.list_attachments(store.files.values(), **p)
+            files, more = self.a.list_attachments(store.listed(), **p)
+            whole: list[Any] = []
+            if self.flavor == LLAMA_STACK:
+                whole, _ = self.a.list_attachments(store.listed(), **{**p, "limit": 10**9})
             now = self._now()
-            return JSONResponse(list_body([f.to_json(now) for f in files], more))
+            return JSONResponse(self._list([self._file(f, now) for f in files], more, whole))
 
     async def attach_file(self, request: Request) -> Response:
         body = await Body.read(request, ("file_id", "attributes", "chunking_strategy"))
@@ -656,12 +703,12 @@ class Handlers:
             attributes=body.attributes(),
             chunking_strategy=body.chunking(),
         )
-        return JSONResponse(attachment.to_json(self._now()))
+        return JSONResponse(self._file(attachment, self._now()))
 
     async def get_store_file(self, request: Request) -> Response:
         with self.a.lock:
             a = self.a.get_attachment(request.path_params["vs"], request.path_params["f"])
-            return JSONResponse(a.to_json(self._now()))
+            return JSONResponse(self._file(a, self._now()))
 
     async def update_store_file(self, request: Request) -> Response:
         body = await Body.read(request, ("attributes",))
@@ -670,7 +717,7 @@ class Handlers:
         a = self.a.update_attributes(
             request.path_params["vs"], request.path_params["f"], body.attributes()
         )
-        return JSONResponse(a.to_json(self._now()))
+        return JSONResponse(self._file(a, self._now()))
 
     async def detach_file(self, request: Request) -> Response:
         file_id = request.path_params["f"]

@@ -280,11 +280,18 @@ def make_account(
     seed: int = 0,
     auto_create: bool = False,
     file_failure_rate: float = 0.0,
+    flavor: str = "openai",
 ) -> Account:
+    """A fresh account holding ``scenario``; ``flavor`` (``openai``, ``llama-stack``)
+    is the kind of server it behaves like (:mod:`.flavors`)."""
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
     account = Account(
-        clock, seed=seed, auto_create=auto_create, file_failure_rate=file_failure_rate
+        clock,
+        seed=seed,
+        auto_create=auto_create,
+        file_failure_rate=file_failure_rate,
+        flavor=flavor,
     )
     SCENARIOS[scenario](account)
     return account

@@ -107,8 +107,13 @@ class SimServer(AppServer):
         auto_create: bool = False,
         host: str = "127.0.0.1",
         port: int | None = None,
+        flavor: str | None = None,
     ) -> SimServer:
-        account = make_account(scenario, clock or RealClock(), seed=seed, auto_create=auto_create)
+        """``flavor`` (``openai``, ``llama-stack``) wins over ``config.flavor``."""
+        flavor = flavor or (config.flavor if config is not None else None) or "openai"
+        account = make_account(
+            scenario, clock or RealClock(), seed=seed, auto_create=auto_create, flavor=flavor
+        )
         server = cls(Simulator(account, config), host=host, port=port)
         server.start()
         return server
