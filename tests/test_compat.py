@@ -244,8 +244,8 @@ async def test_upload_without_batches_attaches_one_by_one_and_says_so(make_app, 
         await pilot.press("b")
         await settle(pilot)
         monitor = app.screen
-        assert store.id in monitor.ingesting
-        assert monitor.ingesting[store.id].file_counts.in_progress == 3
+        assert store.id in monitor.monitor.ingesting
+        assert monitor.monitor.ingesting[store.id].file_counts.in_progress == 3
         assert "uploads" in screen_text(app)
 
 

@@ -104,3 +104,45 @@ async def test_file_rows_show_while_later_pages_are_pending(make_app):
         await settle(pilot)
         assert screen.table.row_count == 250
         assert "250 files" in screen_text(app) and "loading" not in screen_text(app)
+
+
+def test_the_waiting_line_names_the_oldest_slow_request():
+    from vstui.api import InFlight
+    from vstui.widgets.waiting import waiting_text
+
+    inflight = [
+        InFlight("GET", "/vector_stores", 100.0),
+        InFlight("GET", "/files\x1b[2J", 101.0),
+        InFlight("POST", "/vector_stores", 109.5),
+    ]
+    assert waiting_text(inflight, 102.0, after=3, give_up=30) is None
+    text = waiting_text(inflight, 110.0, after=3, give_up=30)
+    assert text is not None
+    assert text.startswith("⧗ Waiting 10 s for GET /vector_stores (and 1 more)")
+    assert "gives up after 30 s" in text
+    hostile = waiting_text(inflight[1:2], 110.0, after=3, give_up=30)
+    assert hostile is not None and "\x1b" not in hostile and "\\x1b[2J" in hostile
+
+
+async def test_a_slow_request_is_named_on_screen_while_it_waits(make_app):
+    from vstui.widgets.waiting import WaitingLine
+
+    gate = GatedTransport(path=r"/vector_stores$")
+    app, server = make_app("empty", transport=gate)
+    for i in range(450):
+        server.account.create_store(name=f"store-{i:03d}", created_at=1_700_000_000 + i)
+    gate.close_gate()
+    async with app.run_test(size=SIZE) as pilot:
+        await held(pilot, gate)
+        line = app.screen.query_one(WaitingLine)
+        assert not line.display and "Waiting" not in screen_text(app)
+        line.after = 0  # no need to wait three real seconds: the request is held anyway
+        line.check()
+        await pilot.pause()
+        assert "for GET /vector_stores" in screen_text(app)
+        assert "Refresh" in screen_lines(app)[-1]  # the footer stays
+        gate.open_gate()
+        await settle(pilot)
+        line.check()
+        await pilot.pause()
+        assert "Waiting" not in screen_text(app)

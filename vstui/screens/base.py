@@ -17,6 +17,7 @@ from textual.worker import get_current_worker
 
 from ..api import APIError, VectorStore, VstuiError
 from ..session import Session
+from ..widgets.waiting import WaitingLine
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -83,6 +84,9 @@ class VstuiScreen(Screen[Any]):
         )
         if self.session.read_only:
             self.sub_title += " · read-only"
+        if not self.query(WaitingLine):  # (subclasses may call this again via super())
+            service = self.session.service
+            self.mount(WaitingLine(service.inflight, give_up=service.settings.timeout))
 
     def notify(
         self,
