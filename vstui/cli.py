@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"vstui {__version__}")
     parser.add_argument(
-        "--demo", action="store_true", help="browse a simulated demo account (no API key needed)"
+        "--demo", action="store_true", help="use a simulated demo account (no API key needed)"
     )
     parser.add_argument(
         "--base-url",

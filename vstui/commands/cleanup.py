@@ -35,6 +35,8 @@ def add_parser(sub: Any) -> None:
         help="delete expired stores (and the files they leave behind) without the TUI",
         description="Plan and carry out a clean-up. Nothing is deleted without --yes or a "
         "typed confirmation on a terminal.",
+        epilog="Exit codes: 0 done, 1 something failed (or a listing the plan needs was "
+        "incomplete: nothing is deleted), 2 refused or bad usage, 130 interrupted.",
     )
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--expired", action="store_true", help="delete every expired store")

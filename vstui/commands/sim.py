@@ -36,6 +36,7 @@ def add_parser(sub: Any) -> None:
         "--seed",
         type=int,
         default=0,
+        metavar="N",
         help="seed of the scenario's random names and sizes (default 0: the same each run)",
     )
     p.add_argument(

@@ -41,6 +41,8 @@ def add_parser(sub: Any) -> None:
         help="keep a store in step with a folder: upload new and changed files, drop removed",
         description="Plan, then upload what is new or changed (and with --delete drop what "
         "was removed). Nothing changes without --yes or a typed confirmation on a terminal.",
+        epilog="Exit codes: 0 done, 1 something failed, 2 refused or bad usage, 130 "
+        "interrupted; with --wait, 1 also when a file failed to process and 124 on --timeout.",
     )
     p.add_argument("path", metavar="PATH", help="the folder to sync (walked recursively)")
     p.add_argument("store", metavar="STORE", help="store ID or exact name")
@@ -86,7 +88,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     p.add_argument("--verbose", action="store_true", help="list every file in the plan")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--concurrency", type=int, default=16, help="parallel uploads (default 16)")
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=16,
+        metavar="N",
+        help="parallel uploads, 1-64 (default 16)",
+    )
     p.add_argument("--wait", action="store_true", help="then watch until ingestion finishes")
     p.add_argument(
         "--timeout",
