@@ -196,3 +196,10 @@ def test_sim_refuses_nonsense_before_serving(home, capsys, option, value):
     code, out, err = run(capsys, "sim", option, value)
     assert code == 2 and not out
     assert err.startswith(f"vstui sim: {option} ")
+
+
+def test_serve_tabs_get_the_global_timeout_too(home):
+    from vstui.serve import child_command
+
+    args = cli.build_parser().parse_args(["--demo", "--timeout", "7", "serve"])
+    assert child_command(args).endswith("-m vstui --timeout 7.0 --demo")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -252,3 +252,13 @@ def connect(args: argparse.Namespace, *, max_retries: int = 8) -> Iterator[Conne
         service.close()
         if server is not None:
             server.stop()
+
+
+def run_connected(args: argparse.Namespace, work: Callable[[Connection], int]) -> int:
+    """A headless command's ``run``: ``work`` on the account ``connect`` opens, or the
+    reason it cannot be opened (exit 2)."""
+    try:
+        with connect(args) as account:
+            return work(account)
+    except LaunchError as exc:
+        return fail(exc)

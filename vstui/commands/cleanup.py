@@ -64,17 +64,16 @@ def run(args: argparse.Namespace) -> int:
     concurrency = args.concurrency
     if concurrency is not None and not 1 <= concurrency <= 64:
         return accounts.fail(f"--concurrency must be between 1 and 64 (got {concurrency}).")
-    try:
-        with accounts.connect(args) as account:
-            return run_with(
-                args,
-                account.service,
-                price_per_gb_day=account.config.storage_price_per_gb_day,
-                default_concurrency=account.config.cleanup_concurrency,
-                read_only=account.read_only,
-            )
-    except accounts.LaunchError as exc:
-        return accounts.fail(exc)
+    return accounts.run_connected(
+        args,
+        lambda account: run_with(
+            args,
+            account.service,
+            price_per_gb_day=account.config.storage_price_per_gb_day,
+            default_concurrency=account.config.cleanup_concurrency,
+            read_only=account.read_only,
+        ),
+    )
 
 
 def _print_plan(plan: Plan, out: TextIO) -> None:

@@ -10,11 +10,19 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from typing import TextIO
+from typing import Any, TextIO
 
 from .. import fmt
 from ..api import FileCounts
 from ..watch import Update, WatchResult
+
+
+def add_wait_timeout(parser: Any, help: str) -> None:
+    """``--timeout SECONDS`` of a command that waits for ingestion (the global ``--timeout``,
+    before the command, is the HTTP one)."""
+    parser.add_argument(
+        "--timeout", dest="wait_timeout", type=float, default=None, metavar="SECONDS", help=help
+    )
 
 
 def printable(text: str) -> str:

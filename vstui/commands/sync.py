@@ -32,7 +32,14 @@ from ..sync import (
     parse_chunking,
 )
 from ..watch import watch
-from .console import confirm, live_printer, print_watch_result, printable, redraw
+from .console import (
+    add_wait_timeout,
+    confirm,
+    live_printer,
+    print_watch_result,
+    printable,
+    redraw,
+)
 
 
 def add_parser(sub: Any) -> None:
@@ -96,24 +103,15 @@ def add_parser(sub: Any) -> None:
         help="parallel uploads, 1-64 (default 16)",
     )
     p.add_argument("--wait", action="store_true", help="then watch until ingestion finishes")
-    p.add_argument(
-        "--timeout",
-        dest="wait_timeout",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-        help="with --wait: stop waiting after this long (exit 124)",
-    )
+    add_wait_timeout(p, "with --wait: stop waiting after this long (exit 124)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run, doing="syncing a folder")
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        with accounts.connect(args) as account:
-            return run_with(args, account.service, read_only=account.read_only)
-    except accounts.LaunchError as exc:
-        return accounts.fail(exc)
+    return accounts.run_connected(
+        args, lambda account: run_with(args, account.service, read_only=account.read_only)
+    )
 
 
 def _print_plan(plan: Plan, out: TextIO, verbose: bool) -> None:

@@ -17,7 +17,7 @@ from .. import accounts
 from ..api import APIError, VectorStoresService
 from ..sync import SyncError
 from ..watch import EXIT_FAILED, EXIT_USAGE, resolve, watch
-from .console import live_printer, print_watch_result
+from .console import add_wait_timeout, live_printer, print_watch_result
 
 
 def add_parser(sub: Any) -> None:
@@ -34,24 +34,13 @@ def add_parser(sub: Any) -> None:
         default=None,
         help="the batch's store, ID or exact name (a batch is read through it)",
     )
-    p.add_argument(
-        "--timeout",
-        dest="wait_timeout",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-        help="stop waiting after this long (exit 124); the server keeps ingesting",
-    )
+    add_wait_timeout(p, "stop waiting after this long (exit 124); the server keeps ingesting")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=run, doing="watching ingestion")
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        with accounts.connect(args) as account:
-            return run_with(args, account.service)
-    except accounts.LaunchError as exc:
-        return accounts.fail(exc)
+    return accounts.run_connected(args, lambda account: run_with(args, account.service))
 
 
 def run_with(
