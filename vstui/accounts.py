@@ -3,10 +3,11 @@
 ``load_config`` reads the config file (``--config``), ``resolve_account`` picks the profile
 and its key (``OPENAI_API_KEY`` wins over the keyring) and checks everything that would
 otherwise fail on the first request; ``session_for`` builds the TUI's session from it and
-``demo_session`` the simulated demo account's. ``connect`` does all of it for a headless
-command from the options before the subcommand (``--demo --profile --base-url --timeout
---read-only --config``). Whatever the user must fix is a ``LaunchError``; ``fail`` prints
-it as one cleaned sentence and returns exit code 2.
+``demo_session`` the simulated demo account's (``wanted_profile``: the browser reopens the
+profile used last). ``connect`` does all of it for a headless command from the options
+before the subcommand (``--demo --profile --base-url --timeout --read-only --config``), and
+``run_connected`` is a headless command's whole ``run``. Whatever the user must fix is a
+``LaunchError``; ``fail`` prints it as one cleaned sentence and returns exit code 2.
 """
 
 from __future__ import annotations
