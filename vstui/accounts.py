@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from . import config as config_mod
-from . import keys
 from .api import ClientSettings, ConfigurationError, VectorStoresService, mask_key
 from .session import RememberedBatch, Session, StateStore
 from .text import clean_block, register_secret
@@ -108,6 +107,8 @@ def resolve_account(
         name, profile = config.profile(profile_name)
     except config_mod.ConfigError as exc:
         raise LaunchError(str(exc)) from None
+    from . import keys  # the keyring (and its plugins) load only when a key is needed
+
     resolved = keys.resolve(name)
     if resolved.key is None:
         message = resolved.note or keys.how_to_provide(name)

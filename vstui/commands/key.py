@@ -9,12 +9,10 @@ unusable key).
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 from typing import Any
 
-from .. import accounts, keys
-from ..api import mask_key
+from .. import accounts
 
 NO_KEY = 1
 
@@ -46,6 +44,8 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .. import keys  # the keyring loads only for this command (and when a key is read)
+
     profile = args.key_profile or args.profile or "default"
     try:
         if args.key_command == "set":
@@ -58,6 +58,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _set(profile: str) -> int:
+    import getpass
+
+    from .. import keys
+    from ..api import mask_key
+
     if sys.stdin.isatty():
         key = getpass.getpass(f"API key for profile {profile!r} (input hidden): ")
     else:
@@ -73,6 +78,8 @@ def _set(profile: str) -> int:
 
 
 def _show(profile: str) -> int:
+    from .. import keys
+
     resolved = keys.resolve(profile)
     if resolved.note:  # no usable keyring: the note names the alternatives
         return accounts.fail(resolved.note)
@@ -89,6 +96,8 @@ def _show(profile: str) -> int:
 
 
 def _delete(profile: str) -> int:
+    from .. import keys
+
     if keys.delete(profile):
         print(f"Deleted the key for profile {profile!r} from the keyring.")
         return 0
