@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from vstui.accounts import demo_session
 from vstui.app import VstuiApp
-from vstui.launch import demo_session
 from vstui.sim import FROZEN_EPOCH, FrozenClock
 from vstui.themes import load_all
 

@@ -12,7 +12,7 @@ import keyring.backends.fail
 import keyring.errors
 import pytest
 
-from vstui import cli, config, keys, launch
+from vstui import accounts, cli, config, keys
 from vstui.app import VstuiApp
 from vstui.session import StateStore
 
@@ -81,8 +81,11 @@ def test_key_set_show_delete(memory_keyring, capsys, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY")
     code, out, _ = run(["key", "delete", "--profile", "work"], capsys)
     assert code == 0 and ("vstui", "work") not in memory_keyring.data
-    code, out, _ = run(["key", "show", "--profile", "work"], capsys)
-    assert code == 1 and "OPENAI_API_KEY" in out and "vstui key set" in out
+    code, out, err = run(["key", "delete", "--profile", "work"], capsys)
+    assert code == 1 and not out and "no key for profile 'work'" in err
+    code, out, err = run(["key", "show", "--profile", "work"], capsys)
+    assert code == 1 and not out  # stdout carries only the masked key
+    assert "OPENAI_API_KEY" in err and "vstui key set" in err
     everything = out + err
     assert KEY not in everything
 
@@ -95,10 +98,9 @@ def test_empty_key_is_refused(memory_keyring, capsys, monkeypatch):
 def test_no_keyring_backend_says_so_plainly(no_keyring, capsys, monkeypatch):
     for argv in (["key", "set"], ["key", "show"], ["key", "delete"], []):
         code, out, err = run(argv, capsys, KEY + "\n", monkeypatch)
-        text = out + err
-        assert code != 0
-        assert "OPENAI_API_KEY" in text and "keyring" in text
-        assert "Traceback" not in text and KEY not in text
+        assert code == 2 and not out  # like every usage error: stderr, exit 2
+        assert "OPENAI_API_KEY" in err and "keyring" in err
+        assert "Traceback" not in err and KEY not in err
 
 
 def test_plaintext_backend_is_not_used(monkeypatch, capsys, tmp_path):
@@ -189,13 +191,13 @@ def test_profiles_resolve_keys_and_settings(memory_keyring, tmp_path, monkeypatc
     path = tmp_path / "config.toml"
     path.write_text(GOOD)
     loaded = config.load(path)
-    with pytest.raises(launch.LaunchError, match="No API key for profile 'work'"):
-        launch.resolve_account(loaded, None)
+    with pytest.raises(accounts.LaunchError, match="No API key for profile 'work'"):
+        accounts.resolve_account(loaded, None)
     keys.store("work", KEY)
-    account = launch.resolve_account(loaded, None)
+    account = accounts.resolve_account(loaded, None)
     assert account.settings.base_url == "https://api.example.com/v1"
     assert account.settings.organization == "org-1" and account.key_source == "keyring"
-    session = launch.session_for(account, loaded, StateStore(None), read_only=False)
+    session = accounts.session_for(account, loaded, StateStore(None), read_only=False)
     assert session.read_only  # the profile says so
     assert session.storage_price_per_gb_day == 0.2 and session.cleanup_concurrency == 4
     assert KEY not in repr(account) + repr(session)
@@ -215,8 +217,8 @@ async def test_switch_profiles_in_the_app(memory_keyring, make_sim, tmp_path):
     state = StateStore(tmp_path / "state.json")
 
     def factory(name: str):
-        return launch.session_for(
-            launch.resolve_account(loaded, name), loaded, state, read_only=False
+        return accounts.session_for(
+            accounts.resolve_account(loaded, name), loaded, state, read_only=False
         )
 
     app = VstuiApp(factory("one"), profiles=sorted(loaded.profiles), session_factory=factory)

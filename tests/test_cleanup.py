@@ -10,9 +10,9 @@ from collections import Counter
 
 import pytest
 
-from vstui import headless
 from vstui.api import ClientSettings, VectorStoresService
 from vstui.cleanup import build_plan, execute, retry_failed
+from vstui.commands import cleanup as headless
 from vstui.screens.cleanup import CleanupScreen
 from vstui.screens.dialogs import ConfirmScreen
 from vstui.screens.store_list import StoreListScreen
@@ -150,7 +150,7 @@ def run_headless(server, **kw):
     out, err = io.StringIO(), io.StringIO()
     stdin = kw.pop("stdin", NoTTY())
     read_only = kw.pop("read_only", False)
-    code = headless.run(
+    code = headless.run_with(
         args(**kw), service_for(server), stdin=stdin, out=out, err=err, read_only=read_only
     )
     return code, out.getvalue(), err.getvalue()

@@ -15,9 +15,10 @@ from collections.abc import Callable
 
 import pytest
 
-from vstui import headless, listing
+from vstui import listing
 from vstui.api import ClientSettings, VectorStoresService
 from vstui.cleanup import build_plan, execute, retry_failed
+from vstui.commands import cleanup as headless
 from vstui.listing import IncompleteListing
 from vstui.sim import SimServer
 
@@ -65,7 +66,7 @@ def cli_args(**kw) -> argparse.Namespace:
 
 def run_cli(service: VectorStoresService, **kw) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = headless.run(cli_args(**kw), service, out=out, err=err)
+    code = headless.run_with(cli_args(**kw), service, out=out, err=err)
     return code, out.getvalue(), err.getvalue()
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from vstui import sync
 from vstui.api import BadRequestError, BatchesUnsupportedError, VectorStoresService
 from vstui.api.models import FileContentPage, SearchResult
 from vstui.cleanup import build_plan, execute
+from vstui.commands import sync
 from vstui.screens.dialogs import HelpScreen, TextPager
 from vstui.screens.file_list import FileListScreen
 from vstui.screens.search import SearchScreen
@@ -140,7 +140,7 @@ def _sync(service: VectorStoresService, root: Path, clock) -> tuple[int, str]:
     def sleep(seconds: float) -> None:
         clock.advance(max(seconds, 0.5))
 
-    code = sync.run(
+    code = sync.run_with(
         _args(root, "docs", "--yes"), service, out=out, err=err, stdin=io.StringIO(), sleep=sleep
     )
     return code, out.getvalue()

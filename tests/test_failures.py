@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from vstui import cli, config, launch
+from vstui import accounts, cli, config
 from vstui.app import VstuiApp
+from vstui.commands import cleanup as cleanup_command
 from vstui.screens.cleanup import CleanupScreen
 from vstui.screens.dialogs import ConfirmScreen, PromptScreen, whole_number
 from vstui.screens.store_detail import StoreDetailScreen
@@ -142,9 +143,9 @@ def test_timeouts_from_config_and_command_line(tmp_path, monkeypatch):
     path = tmp_path / "config.toml"
     path.write_text("timeout = 12\nconnect_timeout = 3\n")
     loaded = config.load(path)
-    account = launch.resolve_account(loaded, None)
+    account = accounts.resolve_account(loaded, None)
     assert (account.settings.timeout, account.settings.connect_timeout) == (12, 3)
-    account = launch.resolve_account(loaded, None, timeout=7)
+    account = accounts.resolve_account(loaded, None, timeout=7)
     assert account.settings.timeout == 7
     args = cli.build_parser().parse_args(["--timeout", "2.5", "cleanup", "--expired"])
     assert args.timeout == 2.5
@@ -202,8 +203,8 @@ async def test_a_401_echoing_the_key_never_shows_it_in_a_notification(
 ):
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     loaded = config.Config()
-    account = launch.resolve_account(loaded, None, base_url=echo_server, max_retries=0)
-    session = launch.session_for(account, loaded, StateStore(None), read_only=False)
+    account = accounts.resolve_account(loaded, None, base_url=echo_server, max_retries=0)
+    session = accounts.session_for(account, loaded, StateStore(None), read_only=False)
     app = VstuiApp(session, theme="textual-dark")
     shown = watch_notifications(app)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -225,7 +226,7 @@ def test_cli_guard_turns_a_crash_into_a_sentence_and_a_log(home, monkeypatch, ca
     def boom(args):
         raise RuntimeError(f"something broke near Bearer {SECRET}")
 
-    monkeypatch.setattr(launch, "run_cleanup", boom)
+    monkeypatch.setattr(cleanup_command, "run", boom)
     code = cli.main(["--demo", *CLEANUP])
     err = capsys.readouterr().err
     assert code == 1 and one_sentence(err) and "running the clean-up" in err

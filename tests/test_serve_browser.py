@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from vstui.launch import DEMO_KEY
+from vstui.accounts import DEMO_KEY
 from vstui.sim import SimConfig
 from vstui.sim.server import SimServer, free_port
 

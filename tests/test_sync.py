@@ -12,6 +12,7 @@ import pytest
 
 from vstui import sync
 from vstui.api import ClientSettings, VectorStoresService
+from vstui.commands import sync as sync_command
 from vstui.sim import Fault
 from vstui.sync import Options, Progress, build_plan, execute
 
@@ -259,7 +260,7 @@ def test_unchanged_rerun_makes_only_listing_requests(svc, sim, clock, tmp_path, 
     sim.simulator.log.clear()
     before = svc.stats.requests
     out, err = io.StringIO(), io.StringIO()
-    rc = sync.run(args(tmp_path, store.id), svc, out=out, err=err, stdin=io.StringIO())
+    rc = sync_command.run_with(args(tmp_path, store.id), svc, out=out, err=err, stdin=io.StringIO())
     assert rc == 0, err.getvalue()
     assert "Nothing to do." in out.getvalue()
     # the store (llama-stack: its id is its name, found from both ends of the store list),
@@ -272,18 +273,20 @@ def args(path: Path, store: str, *extra: str) -> argparse.Namespace:
     import argparse as ap
 
     parser = ap.ArgumentParser()
-    sync.add_parser(parser.add_subparsers())
+    sync_command.add_parser(parser.add_subparsers())
     return parser.parse_args(["sync", str(path), store, *extra])
 
 
 def test_cli_dry_run_json_confirmation_and_create(svc, sim, clock, tmp_path):
     make_tree(tmp_path)
     out, err = io.StringIO(), io.StringIO()
-    rc = sync.run(args(tmp_path, "fresh", "--dry-run"), svc, out=out, err=err)
+    rc = sync_command.run_with(args(tmp_path, "fresh", "--dry-run"), svc, out=out, err=err)
     assert rc == 2 and "--create" in err.getvalue()
 
     out = io.StringIO()
-    rc = sync.run(args(tmp_path, "fresh", "--create", "--dry-run", "--json"), svc, out=out)
+    rc = sync_command.run_with(
+        args(tmp_path, "fresh", "--create", "--dry-run", "--json"), svc, out=out
+    )
     assert rc == 0
     plan = json.loads(out.getvalue())["plan"]
     assert plan["store"]["create"] is True
@@ -292,12 +295,14 @@ def test_cli_dry_run_json_confirmation_and_create(svc, sim, clock, tmp_path):
     assert not list(svc.iter_stores())  # a dry run creates nothing
 
     out, err = io.StringIO(), io.StringIO()
-    rc = sync.run(args(tmp_path, "fresh", "--create"), svc, out=out, err=err, stdin=io.StringIO())
+    rc = sync_command.run_with(
+        args(tmp_path, "fresh", "--create"), svc, out=out, err=err, stdin=io.StringIO()
+    )
     assert rc == 2 and "no terminal" in err.getvalue()
     assert not list(svc.iter_stores())
 
     out, err = io.StringIO(), io.StringIO()
-    rc = sync.run(
+    rc = sync_command.run_with(
         args(tmp_path, "fresh", "--create", "--yes", "--attr", "team=docs", "--wait"),
         svc,
         out=out,
@@ -317,7 +322,7 @@ def test_cli_json_with_wait_is_one_object(svc, sim, clock, tmp_path):
     write(tmp_path, "bad.txt", b"\xff\xfe not text")  # the simulator fails it
     store = svc.create_store(name="s")
     out, err = io.StringIO(), io.StringIO()
-    rc = sync.run(
+    rc = sync_command.run_with(
         args(tmp_path, store.id, "--yes", "--wait", "--json"),
         svc,
         out=out,
@@ -342,7 +347,7 @@ def test_cli_ctrl_c_prints_what_was_done_and_exits_130(svc, sim, clock, tmp_path
             raise KeyboardInterrupt
 
     out = io.StringIO()
-    rc = sync.run(
+    rc = sync_command.run_with(
         args(tmp_path, store.id, "--yes", "--concurrency", "2"),
         svc,
         out=out,
@@ -352,7 +357,9 @@ def test_cli_ctrl_c_prints_what_was_done_and_exits_130(svc, sim, clock, tmp_path
     )
     assert rc == 130
     assert "Interrupted:" in out.getvalue() and "Run the same command again" in out.getvalue()
-    rc = sync.run(args(tmp_path, store.id, "--yes"), svc, out=io.StringIO(), err=io.StringIO())
+    rc = sync_command.run_with(
+        args(tmp_path, store.id, "--yes"), svc, out=io.StringIO(), err=io.StringIO()
+    )
     assert rc == 0
     assert len(store_paths(svc, store.id)) == 20
 

@@ -21,8 +21,8 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.widgets import Header
 
-from vstui import headless
 from vstui.api import ClientSettings, VectorStoresService
+from vstui.commands import cleanup as headless
 from vstui.text import (
     NEWLINE_MARK,
     clean,
@@ -186,7 +186,7 @@ def test_headless_plan_and_report_escape_controls(make_sim, names, reason):
         out, err = io.StringIO(), io.StringIO()
         values = {"expired": True, "store": None, "delete_files": True, "orphans": False}
         values.update(dry_run=False, yes=True, concurrency=None, json=False)
-        code = headless.run(argparse.Namespace(**(values | kw)), service, out=out, err=err)
+        code = headless.run_with(argparse.Namespace(**(values | kw)), service, out=out, err=err)
         return code, out.getvalue(), err.getvalue()
 
     try:

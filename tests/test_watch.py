@@ -9,7 +9,9 @@ import json
 import pytest
 
 from vstui import watch
-from vstui.api import ClientSettings, VectorStoresService
+from vstui.api import ClientSettings, FileCounts, VectorStoresService
+from vstui.commands import console
+from vstui.commands import watch as watch_command
 
 from .conftest import KEY
 
@@ -61,13 +63,15 @@ def target(store, batch, store_ref: str | None = None) -> list[str]:
 
 def parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    watch.add_parser(parser.add_subparsers())
+    watch_command.add_parser(parser.add_subparsers())
     return parser.parse_args(["watch", *argv])
 
 
 def run(svc, fake: FakeTime, *argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    rc = watch.run(parse(*argv), svc, out=out, err=err, sleep=fake.sleep, monotonic=fake.monotonic)
+    rc = watch_command.run_with(
+        parse(*argv), svc, out=out, err=err, sleep=fake.sleep, monotonic=fake.monotonic
+    )
     return rc, out.getvalue(), err.getvalue()
 
 
@@ -129,8 +133,8 @@ def test_usage_errors_exit_2(svc, clock):
 
 def test_server_text_cannot_drive_the_terminal():
     failure = watch.Failure("file-1", "failed", "server_error", "bad \x1b[31mred\x1b[0m")
-    counts = watch.FileCounts(failed=1, total=1)
+    counts = FileCounts(failed=1, total=1)
     result = watch.WatchResult("vs_1", counts, "completed", failures=[failure])
     out = io.StringIO()
-    watch.print_result(result, out, io.StringIO(), as_json=False)
+    console.print_watch_result(result, out, io.StringIO(), as_json=False)
     assert "\x1b" not in out.getvalue() and "bad ?[31mred" in out.getvalue()

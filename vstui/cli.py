@@ -1,65 +1,19 @@
-"""The ``vstui`` command: the TUI by default, plus ``sim``, ``cleanup`` and ``key``."""
+"""The ``vstui`` command line: the global options, then one subcommand from
+``vstui/commands/`` (none: the browser, as ``vstui tui``), and the crash guard around it.
+"""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import sys
 from collections.abc import Sequence
 
 from . import __version__
+from .commands import cleanup, key, serve, sim, sync, tui, watch
 
-
-def _add_sim(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("sim", help="serve the local API simulator")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--scenario", default="demo", choices=["demo", "empty", "large"])
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--latency-ms", type=float, default=0.0)
-    p.add_argument("--error-rate", type=float, default=0.0, help="share of requests answered 500")
-    p.add_argument("--rate-limit", type=float, default=None, metavar="RPS")
-    p.add_argument("--auto-create", action="store_true", help="create unknown IDs on the spot")
-    p.add_argument("--api-key", default=None, help="accept only this bearer key")
-    p.add_argument(
-        "--flavor",
-        default="openai",
-        choices=["openai", "llama-stack"],
-        help="behave like OpenAI (default) or like a llama-stack server",
-    )
-
-
-def run_sim(args: argparse.Namespace) -> int:
-    from .sim import RealClock, SimConfig, Simulator, make_account
-    from .sim.server import SimServer
-
-    if not 0 <= args.error_rate <= 1:
-        print("vstui sim: --error-rate must be between 0 and 1", file=sys.stderr)
-        return 2
-    account = make_account(
-        args.scenario,
-        RealClock(),
-        seed=args.seed,
-        auto_create=args.auto_create,
-        flavor=args.flavor,
-    )
-    config = SimConfig(
-        api_key=args.api_key,
-        latency_ms=args.latency_ms,
-        error_rate=args.error_rate,
-        rate_limit=args.rate_limit,
-    )
-    server = SimServer(Simulator(account, config), host=args.host, port=args.port)
-    print(
-        f"vstui simulator ({args.scenario}, seed {args.seed}, {args.flavor}) "
-        f"serving {server.base_url}"
-    )
-    print(f"  export OPENAI_BASE_URL={server.base_url} OPENAI_API_KEY=sk-sim-anything")
-    sys.stdout.flush()
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
-    return 0
+# Every subcommand, in the order `vstui --help` lists them.
+COMMANDS = (tui, cleanup, sync, watch, key, serve, sim)
 
 
 def _seconds(text: str) -> float:
@@ -77,15 +31,35 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vstui",
         description="A terminal browser for the OpenAI Vector Stores API.",
+        epilog="Without a COMMAND, vstui opens the browser. The options above go before the "
+        "COMMAND and apply to it, e.g. `vstui --demo cleanup --expired --dry-run`; "
+        "`vstui COMMAND --help` explains a command.",
     )
     parser.add_argument("--version", action="version", version=f"vstui {__version__}")
     parser.add_argument(
-        "--demo", action="store_true", help="browse a simulated demo account (no API key needed)"
+        "--demo", action="store_true", help="use a simulated demo account (no API key needed)"
     )
-    parser.add_argument("--base-url", default=None, help="API base URL (default OPENAI_BASE_URL)")
-    parser.add_argument("--profile", default=None, help="profile from the config file")
-    parser.add_argument("--config", default=None, help="path of the config file")
-    parser.add_argument("--theme", default=None, help="theme name")
+    parser.add_argument(
+        "--base-url",
+        default=None,
+        metavar="URL",
+        help="API base URL (default: the profile's base_url, else OPENAI_BASE_URL, else OpenAI)",
+    )
+    parser.add_argument(
+        "--profile",
+        default=None,
+        metavar="NAME",
+        help="profile from the config file (default: default_profile; the browser reopens "
+        "the last one used)",
+    )
+    parser.add_argument(
+        "--config",
+        default=None,
+        metavar="PATH",
+        help="config file (default: config.toml in the platform's config directory, "
+        "~/.config/vstui on Linux)",
+    )
+    parser.add_argument("--theme", default=None, metavar="NAME", help="colour theme by name")
     parser.add_argument(
         "--read-only", action="store_true", help="hide and refuse every action that changes data"
     )
@@ -97,22 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long to wait for the server to answer (config: timeout; default 30)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    _add_sim(sub)
-    from . import headless
-
-    headless.add_parser(sub)
-    from . import sync, watch
-
-    sync.add_parser(sub)
-    watch.add_parser(sub)
-    from . import serve
-
-    serve.add_parser(sub)
-    key = sub.add_parser("key", help="store, show or delete an API key in the OS keyring")
-    key.add_argument("key_command", choices=["set", "show", "delete"])
-    key.add_argument(
-        "--profile", dest="key_profile", default=None, help="profile (default: default)"
-    )
+    for command in COMMANDS:
+        command.add_parser(sub)
+    parser.set_defaults(run=tui.run, doing=tui.DOING)
     return parser
 
 
@@ -124,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return _dispatch(args)
+        return int(args.run(args))
     except KeyboardInterrupt:
         print("vstui: interrupted.", file=sys.stderr)
         return 130
@@ -135,31 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _crashed(error: BaseException, args: argparse.Namespace) -> int:
     from .crash import crash_sentence
 
-    doing = {
-        "sim": "serving the simulator",
-        "cleanup": "running the clean-up",
-        "key": f"running `vstui key {getattr(args, 'key_command', '')}`",
-    }.get(args.command or "", "running the browser")
-    print(crash_sentence(error, doing), file=sys.stderr)
+    print(crash_sentence(error, args.doing.format_map(vars(args))), file=sys.stderr)
     return 1
-
-
-def _dispatch(args: argparse.Namespace) -> int:
-    if args.command == "sim":
-        return run_sim(args)
-    from . import launch
-
-    if args.command == "cleanup":
-        return launch.run_cleanup(args)
-    if args.command in ("sync", "watch"):
-        return launch.run_sync_or_watch(args)
-    if args.command == "key":
-        return launch.run_key(args)
-    if args.command == "serve":
-        from . import serve
-
-        return serve.run(args)
-    return launch.run_tui(args)
 
 
 if __name__ == "__main__":

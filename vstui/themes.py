@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from textual.color import Color, ColorParseError
-from textual.theme import Theme
+from textual.theme import BUILTIN_THEMES, Theme
 
 from .config import MAX_DEPTH, depth
 
@@ -129,3 +129,11 @@ def load_all(extra_dirs: list[Path]) -> tuple[list[Theme], list[ThemeProblem]]:
             except Exception as exc:  # whatever else a bad file causes: skipped, said
                 problems.append(ThemeProblem(path, f"cannot be used ({type(exc).__name__})"))
     return themes, problems
+
+
+def unknown_theme(name: str, themes: list[Theme]) -> str | None:
+    """Why ``name`` cannot be used (naming every theme there is), or None when it can."""
+    available = {t.name for t in themes} | set(BUILTIN_THEMES)
+    if name in available:
+        return None
+    return f"There is no theme {name!r}. Themes: {', '.join(sorted(available))}."

@@ -1,4 +1,5 @@
-"""``vstui cleanup``: the clean-up without the TUI, for cron and scripts.
+"""``vstui cleanup``: the clean-up without the TUI, for cron and scripts (the plan and the
+deletions are ``vstui/cleanup.py``'s, shared with the clean-up screen).
 
 The plan and the result go to stdout (``--json``: one object); progress goes to stderr.
 Exit codes: 0 everything planned is gone, 1 something failed (or a listing the plan depends
@@ -18,11 +19,12 @@ from collections.abc import Iterator
 from types import FrameType
 from typing import Any, TextIO
 
-from . import fmt
-from .api import APIError, VectorStoresService
-from .cleanup import Outcome, Plan, Report, Tally, UnknownStores, build_plan, execute
-from .listing import IncompleteListing
-from .text import safe_stream
+from .. import accounts, fmt
+from ..api import APIError, VectorStoresService
+from ..cleanup import Outcome, Plan, Report, Tally, UnknownStores, build_plan, execute
+from ..listing import IncompleteListing
+from ..text import safe_stream
+from .console import confirm
 
 INTERRUPTED = 130
 
@@ -33,6 +35,8 @@ def add_parser(sub: Any) -> None:
         help="delete expired stores (and the files they leave behind) without the TUI",
         description="Plan and carry out a clean-up. Nothing is deleted without --yes or a "
         "typed confirmation on a terminal.",
+        epilog="Exit codes: 0 done, 1 something failed (or a listing the plan needs was "
+        "incomplete: nothing is deleted), 2 refused or bad usage, 130 interrupted.",
     )
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--expired", action="store_true", help="delete every expired store")
@@ -45,8 +49,31 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--concurrency", type=int, default=None, help="parallel deletions (default 8)")
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        metavar="N",
+        help="parallel deletions, 1-64 (config: cleanup_concurrency; default 8)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.set_defaults(run=run, doing="running the clean-up")
+
+
+def run(args: argparse.Namespace) -> int:
+    concurrency = args.concurrency
+    if concurrency is not None and not 1 <= concurrency <= 64:
+        return accounts.fail(f"--concurrency must be between 1 and 64 (got {concurrency}).")
+    return accounts.run_connected(
+        args,
+        lambda account: run_with(
+            args,
+            account.service,
+            price_per_gb_day=account.config.storage_price_per_gb_day,
+            default_concurrency=account.config.cleanup_concurrency,
+            read_only=account.read_only,
+        ),
+    )
 
 
 def _print_plan(plan: Plan, out: TextIO) -> None:
@@ -79,17 +106,6 @@ def _print_plan(plan: Plan, out: TextIO) -> None:
         print(f"Note: {note}", file=out)
 
 
-def _confirm(count: int, stdin: TextIO, err: TextIO, action: str = "delete") -> bool | None:
-    """None when there is no terminal to ask."""
-    if not stdin.isatty():
-        return None
-    noun = "item" if action == "delete" else "change"
-    err.write(f"Type {count} to {action} {fmt.plural(count, noun)}: ")
-    err.flush()
-    answer = stdin.readline().strip()
-    return answer == str(count)
-
-
 class _Stop(threading.Event):
     """Set by SIGINT/SIGTERM. Before deleting starts the run is abandoned at once
     (KeyboardInterrupt); once it has, only the event is set: no new deletion starts,
@@ -118,7 +134,7 @@ def _stop_on_signals(stop: _Stop) -> Iterator[None]:
             signal.signal(sig, old)
 
 
-def run(
+def run_with(
     args: argparse.Namespace,
     service: VectorStoresService,
     *,
@@ -212,7 +228,7 @@ def _run(
         _print_plan(plan, out)
         out.flush()
     if not args.yes:
-        confirmed = _confirm(total, stdin, err)
+        confirmed = confirm(total, stdin, err)
         if confirmed is None:
             print(
                 "vstui cleanup: refusing to delete without confirmation: there is no terminal "

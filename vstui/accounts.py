@@ -1,18 +1,28 @@
-"""From the command line to a running app: config, profile, key, theme, state."""
+"""Who vstui talks to, for every command: config → profile → key → settings → service.
+
+``load_config`` reads the config file (``--config``), ``resolve_account`` picks the profile
+and its key (``OPENAI_API_KEY`` wins over the keyring) and checks everything that would
+otherwise fail on the first request; ``session_for`` builds the TUI's session from it and
+``demo_session`` the simulated demo account's (``wanted_profile``: the browser reopens the
+profile used last). ``connect`` does all of it for a headless command from the options
+before the subcommand (``--demo --profile --base-url --timeout --read-only --config``), and
+``run_connected`` is a headless command's whole ``run``. Whatever the user must fix is a
+``LaunchError``; ``fail`` prints it as one cleaned sentence and returns exit code 2.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from . import config as config_mod
-from . import keys
 from .api import ClientSettings, ConfigurationError, VectorStoresService, mask_key
 from .session import RememberedBatch, Session, StateStore
 from .text import clean_block, register_secret
@@ -22,7 +32,6 @@ if TYPE_CHECKING:
     from .sim.server import SimServer
 
 DEMO_KEY = "sk-demo-not-a-real-key-0000demo"
-DEFAULT_THEME = "vstui-dark"
 
 
 class LaunchError(Exception):
@@ -98,6 +107,8 @@ def resolve_account(
         name, profile = config.profile(profile_name)
     except config_mod.ConfigError as exc:
         raise LaunchError(str(exc)) from None
+    from . import keys  # the keyring (and its plugins) load only when a key is needed
+
     resolved = keys.resolve(name)
     if resolved.key is None:
         message = resolved.note or keys.how_to_provide(name)
@@ -196,172 +207,60 @@ def demo_session(
     return session, server
 
 
-def run_tui(args: argparse.Namespace) -> int:
-    from .app import VstuiApp
-    from .themes import load_all
+def wanted_profile(
+    args: argparse.Namespace, config: config_mod.Config, state: StateStore
+) -> str | None:
+    """``--profile``, else the profile used last (if the config still has it), else None
+    (the config's default)."""
+    last = state.get("last_profile")
+    return args.profile or (last if last in config.profiles else None)
 
+
+@dataclass
+class Connection:
+    """A headless command's account: the service (closed by ``connect``) and its rules."""
+
+    service: VectorStoresService
+    config: config_mod.Config
+    read_only: bool
+
+
+@contextmanager
+def connect(args: argparse.Namespace, *, max_retries: int = 8) -> Iterator[Connection]:
+    """The account the global options name, or the demo account (``--demo``); the service
+    is closed, and the demo's simulator stopped, when the block ends.
+
+    Raises ``LaunchError`` for anything the user must fix (config, profile, key, URL).
+    """
+    config = load_config(args)
     server = None
-    try:
-        config = load_config(args)
-        # Everything the user can get wrong is checked before anything starts.
-        themes, problems = load_all([config_mod.config_dir() / "themes"])
-        available = {t.name for t in themes} | _textual_theme_names()
-        if args.theme and args.theme not in available:
-            names = ", ".join(sorted(available))
-            raise LaunchError(f"There is no theme {args.theme!r}. Themes: {names}.")
-        state = StateStore(config_mod.state_path())
-        profile_names: list[str] = []
-        factory: Callable[[str], Session] | None = None
-        profile_theme = None
-        if args.demo:
-            session, server = demo_session(read_only=args.read_only, config=config)
-        else:
-            last = state.get("last_profile")
-            wanted = args.profile or (last if last in config.profiles else None)
-            account = resolve_account(
-                config, wanted, base_url=args.base_url, timeout=getattr(args, "timeout", None)
-            )
-            session = session_for(account, config, state, read_only=args.read_only)
-            state.set("last_profile", account.profile_name)
-            profile_names = sorted(config.profiles)
-            profile_theme = account.profile.theme
-
-            def factory(name: str) -> Session:
-                other = resolve_account(config, name, timeout=getattr(args, "timeout", None))
-                state.set("last_profile", name)
-                return session_for(other, config, state, read_only=args.read_only)
-
-    except LaunchError as exc:
-        return fail(exc)
-    theme = args.theme or state.get("theme") or profile_theme or config.theme or DEFAULT_THEME
-    app = VstuiApp(
-        session,
-        theme=theme,
-        themes=themes,
-        theme_problems=[f"{p.path.name}: {p.message}" for p in problems],
-        on_theme_change=lambda name: state.set("theme", name),
-        profiles=profile_names,
-        session_factory=factory,
-    )
-    try:
-        app.run()
-    finally:
-        app.session.service.close()
-        if server is not None:
-            server.stop()
-    if app.crash_message:
-        print(app.crash_message, file=sys.stderr)
-    return app.return_code or 0
-
-
-def _textual_theme_names() -> set[str]:
-    from textual.theme import BUILTIN_THEMES
-
-    return set(BUILTIN_THEMES)
-
-
-def run_cleanup(args: argparse.Namespace) -> int:
-    from . import headless
-
-    concurrency = getattr(args, "concurrency", None)
-    if concurrency is not None and not 1 <= concurrency <= 64:
-        return fail(f"--concurrency must be between 1 and 64 (got {concurrency}).")
-    try:
-        config = load_config(args)
-        server = None
-        if args.demo:
-            session, server = demo_session(config=config)
-            service = session.service
-            read_only = args.read_only
-        else:
-            account = resolve_account(
-                config,
-                args.profile,
-                base_url=args.base_url,
-                max_retries=8,
-                timeout=getattr(args, "timeout", None),
-            )
-            service = VectorStoresService(account.settings)
-            read_only = args.read_only or account.profile.read_only
-    except LaunchError as exc:
-        return fail(exc)
-    try:
-        return headless.run(
-            args,
-            service,
-            price_per_gb_day=config.storage_price_per_gb_day,
-            default_concurrency=config.cleanup_concurrency,
-            read_only=read_only,
+    if args.demo:
+        session, server = demo_session(config=config)
+        service = session.service
+        read_only = bool(args.read_only)
+    else:
+        account = resolve_account(
+            config,
+            args.profile,
+            base_url=args.base_url,
+            max_retries=max_retries,
+            timeout=args.timeout,
         )
+        service = VectorStoresService(account.settings)
+        read_only = bool(args.read_only or account.profile.read_only)
+    try:
+        yield Connection(service, config, read_only)
     finally:
         service.close()
         if server is not None:
             server.stop()
 
 
-def run_sync_or_watch(args: argparse.Namespace) -> int:
-    """``vstui sync`` and ``vstui watch``: the account as ``run_cleanup`` resolves it."""
-    from . import sync, watch
-
+def run_connected(args: argparse.Namespace, work: Callable[[Connection], int]) -> int:
+    """A headless command's ``run``: ``work`` on the account ``connect`` opens, or the
+    reason it cannot be opened (exit 2)."""
     try:
-        config = load_config(args)
-        server = None
-        if args.demo:
-            session, server = demo_session(config=config)
-            service = session.service
-            read_only = args.read_only
-        else:
-            account = resolve_account(config, args.profile, base_url=args.base_url, max_retries=8)
-            service = VectorStoresService(account.settings)
-            read_only = args.read_only or account.profile.read_only
+        with connect(args) as account:
+            return work(account)
     except LaunchError as exc:
-        print(f"vstui: {exc}", file=sys.stderr)
-        return 2
-    try:
-        if args.command == "sync":
-            return sync.run(args, service, read_only=read_only)
-        return watch.run(args, service)
-    finally:
-        service.close()
-        if server is not None:
-            server.stop()
-
-
-def run_key(args: argparse.Namespace) -> int:
-    """``vstui key set|show|delete [--profile NAME]``."""
-    import getpass
-
-    profile = args.key_profile or args.profile or "default"
-    try:
-        if args.key_command == "set":
-            if sys.stdin.isatty():
-                key = getpass.getpass(f"API key for profile {profile!r} (input hidden): ")
-            else:
-                key = sys.stdin.readline()
-            key = key.strip()
-            if not key:
-                print("vstui: no key given; nothing was stored.", file=sys.stderr)
-                return 2
-            check_key(key, "the input")
-            keys.store(profile, key)
-            print(f"Stored the key for profile {profile!r} in the keyring ({mask_key(key)}).")
-            return 0
-        if args.key_command == "show":
-            resolved = keys.resolve(profile)
-            if resolved.key is None:
-                print(resolved.note or keys.how_to_provide(profile))
-                return 1
-            where = (
-                "the environment (OPENAI_API_KEY)"
-                if resolved.source == "environment"
-                else f"the keyring (service 'vstui', profile {profile!r})"
-            )
-            print(f"{resolved.masked} from {where}")
-            return 0
-        if keys.delete(profile):
-            print(f"Deleted the key for profile {profile!r} from the keyring.")
-            return 0
-        print(f"There was no key for profile {profile!r} in the keyring.")
-        return 1
-    except (keys.KeyringUnavailable, LaunchError) as exc:
         return fail(exc)
