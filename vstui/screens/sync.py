@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -53,9 +53,10 @@ PROGRESS_INTERVAL = 0.1  # seconds between progress messages from the worker
 
 @dataclass(frozen=True)
 class SyncRequest:
-    root: Path
+    root: Path  # resolved
     options: Options
-    text: dict[str, Any] = field(default_factory=dict)  # as typed, remembered for next time
+    shown: str = ""  # the folder as typed
+    text: dict[str, Any] = field(default_factory=dict)  # the fields, remembered for next time
 
 
 def _words(text: str, what: str) -> list[str]:
@@ -83,14 +84,14 @@ def parse_request(
     )
     options.validate()
     text = {
-        "path": path.strip(),
+        "path": str(root.resolve()),
         "include": include,
         "exclude": exclude,
         "attributes": attrs,
         "chunking": chunking.strip(),
         "delete": delete,
     }
-    return SyncRequest(root.resolve(), options, text)
+    return SyncRequest(root.resolve(), options, path.strip(), text)
 
 
 def _state_key(account: str, store_id: str) -> str:
@@ -121,6 +122,13 @@ class LocalPathComplete(PathAutoComplete):
         options.can_focus = False
         yield options
 
+    def _listen_to_messages(self, event: events.Event) -> None:
+        # Enter submits the dialog (the folder as typed); only Tab completes.
+        if isinstance(event, events.Key) and event.key == "enter":
+            self.action_hide()
+            return
+        super()._listen_to_messages(event)
+
     def get_candidates(self, target_state: TargetState) -> Any:
         typed = target_state.text[: target_state.cursor_position]
         if typed.startswith("~"):
@@ -135,16 +143,20 @@ class SyncSetupScreen(Dialog):
     SyncSetupScreen > Vertical {
         width: 84;
         max-width: 100%;
-    }
-    SyncSetupScreen Input {
-        margin-bottom: 0;
+        padding: 0 1;
     }
     SyncSetupScreen .field {
         color: $text-muted;
-        margin-top: 1;
+    }
+    SyncSetupScreen Horizontal.pair {
+        height: auto;
+    }
+    SyncSetupScreen Horizontal.pair Input {
+        width: 1fr;
+        margin-right: 1;
     }
     SyncSetupScreen Checkbox {
-        margin-top: 1;
+        margin: 1 0 0 0;
     }
     """
 
@@ -171,7 +183,7 @@ class SyncSetupScreen(Dialog):
                 value=str(v.get("path", "")), placeholder="~/docs", id="path", compact=True
             )
             yield Label(
-                "Include / exclude (gitignore patterns, space-separated; .gitignore is honoured)",
+                "Include / exclude (gitignore patterns, space-separated)",
                 classes="field",
                 markup=False,
             )
@@ -207,9 +219,10 @@ class SyncSetupScreen(Dialog):
                 compact=True,
             )
             yield Checkbox(
-                "Detach files whose source is gone (and delete them if no other store holds them)",
+                "Detach files whose source is gone (--delete)",
                 value=bool(v.get("delete", False)),
                 id="delete",
+                compact=True,
             )
             yield Label("Nothing changes yet: the next screen shows the plan.", classes="hint")
             yield Label("", classes="error", id="error", markup=False)
@@ -315,10 +328,10 @@ class Snapshot:
 KIND_FILTERS: list[str | None] = [None, *KINDS]
 NOTES = {
     "new": "upload and attach",
-    "changed": "upload; the old version goes once the new one completed",
+    "changed": "upload; replaces the old version once processed",
     "unchanged": "nothing to do",
-    "removed": "kept (tick the option to detach them)",
-    "skipped": "not sent: see the reason",
+    "removed": "kept (tick --delete to detach them)",
+    "skipped": "not sent (the reason is in Details)",
 }
 
 
@@ -407,10 +420,10 @@ class SyncScreen(TableScreen):
             yield ProgressBar(id="progress", show_eta=False)
             yield SafeStatic("", id="progress-text")
         with Horizontal(id="buttons"):
-            yield Button("Stop", id="stop", variant="warning")
-            yield Button("Batch monitor", id="monitor")
-            yield Button("Apply…", id="apply", variant="primary")
-            yield Button("Close", id="close")
+            yield Button("Stop", id="stop", variant="warning", compact=True)
+            yield Button("Batch monitor", id="monitor", compact=True)
+            yield Button("Apply…", id="apply", variant="primary", compact=True)
+            yield Button("Close", id="close", compact=True)
         yield Footer(show_command_palette=False)
 
     @property
@@ -443,7 +456,6 @@ class SyncScreen(TableScreen):
 
         return [
             Column("kind", "Kind", 9, kind, lambda r: (order[r.item.kind], r.item.rel)),
-            Column("path", "Path", 44, lambda r: r.item.rel, lambda r: r.item.rel),
             Column(
                 "size",
                 "Size",
@@ -452,7 +464,8 @@ class SyncScreen(TableScreen):
                 lambda r: r.item.bytes,
                 "right",
             ),
-            Column("detail", "Details", 50, detail, lambda r: r.outcome or r.item.reason),
+            Column("path", "Path", 34, lambda r: r.item.rel, lambda r: r.item.rel),
+            Column("detail", "Details", 20, detail, lambda r: r.outcome or r.item.reason),
         ]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -471,7 +484,7 @@ class SyncScreen(TableScreen):
         self.table.sort_by("kind")
         self.table.loading = True
         self.query_one("#apply", Button).disabled = True
-        self._summary(f"Planning: reading {self.request.root}…")
+        self._summary(Text.assemble(self._heading(), "\nPlanning…"))
         self.run_stream("plan", self._build, self._planning, self._planned, self._plan_failed)
 
     # -- planning --------------------------------------------------------------------------
@@ -492,7 +505,7 @@ class SyncScreen(TableScreen):
     def _heading(self) -> Text:
         where = self.store.display_name if self.store else self.store_id
         text = Text("Sync ")
-        text.append(str(self.request.root), style="bold")
+        text.append(self.request.shown or str(self.request.root), style="bold")
         text.append(" → store ")
         text.append(where, style="bold")
         text.append(f" ({self.store_id})")
@@ -541,13 +554,15 @@ class SyncScreen(TableScreen):
             c = counts[kind]
             note = NOTES[kind]
             if kind == "removed" and plan.options.delete:
-                note = "detach (and delete when no other store holds them)"
+                note = "detach (delete when no other store holds them)"
             grid.add_row(kind, fmt.plural(c["files"], "file"), fmt.human_bytes(c["bytes"]), note)
         if plan.duplicates:
             grid.add_row("stale", fmt.plural(len(plan.duplicates), "version"), "", "detach")
         self.query_one("#counts", Static).update(grid)
         heading = self._heading()
-        if not plan.has_work:
+        if plan.store.is_expired:
+            heading.append("\nThis store has expired: the API refuses new files. Nothing to apply.")
+        elif not plan.has_work:
             heading.append("\nNothing to do: the store is in step with the folder.")
         elif self.session.read_only:
             heading.append("\nRead-only: this plan is a dry run; nothing will be changed.")
@@ -558,7 +573,19 @@ class SyncScreen(TableScreen):
                 f"({fmt.human_bytes(plan.upload_bytes)})."
             )
         self._summary(heading)
-        self.query_one("#apply", Button).disabled = not plan.has_work
+        self.query_one("#apply", Button).disabled = not self._can_apply
+
+    @property
+    def _can_apply(self) -> bool:
+        plan = self.plan
+        return plan is not None and plan.has_work and not plan.store.is_expired
+
+    @on(VirtualTable.Selected, "#plan")
+    def _row_selected(self, event: VirtualTable.Selected) -> None:
+        """Enter on a row: its path and the whole reason, which the column may cut."""
+        row: Row = event.row
+        detail = row.outcome + (f": {row.reason}" if row.reason else "") or row.item.reason
+        self.notify(detail or row.item.kind, title=row.item.rel, timeout=8)
 
     # -- filtering -------------------------------------------------------------------------
 
@@ -587,8 +614,8 @@ class SyncScreen(TableScreen):
             return
         if plan is None or self.running or self.report is not None:
             return
-        if not plan.has_work:
-            self.notify("Nothing to do: the store is in step with the folder.", timeout=4)
+        if not self._can_apply:
+            self.notify("Nothing to apply (see the summary above).", timeout=4)
             return
         uploads = plan.uploads
         new, changed = len(plan.of("new")), len(plan.of("changed"))
@@ -608,6 +635,8 @@ class SyncScreen(TableScreen):
                 "from the Files API when no other store holds it."
             )
         count = len(uploads) + len(plan.duplicates) + removed
+        if not removed:
+            lines.append("Press y to go ahead, n to go back.")
 
         def done(confirmed: bool | None) -> None:
             if confirmed:
