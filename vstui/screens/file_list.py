@@ -50,7 +50,7 @@ class FileListScreen(TableScreen):
         Binding("a", "edit_attributes", "Attributes"),
         Binding("d", "detach", "Detach"),
         Binding("ctrl+d", "delete_file", "Delete file"),
-        Binding("u", "sync", "Sync folder"),
+        Binding("u", "sync", "Sync"),
         Binding("b", "app.batches", "Batches", show=False),
         Binding("s", "sort", "Sort", show=False),
         Binding("r", "refresh", "Refresh"),

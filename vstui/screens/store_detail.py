@@ -80,7 +80,7 @@ class StoreDetailScreen(VstuiScreen):
         Binding("f", "files", "Files"),
         Binding("b", "app.batches", "Batches"),
         Binding("s", "search", "Search"),
-        Binding("u", "sync", "Sync folder"),
+        Binding("u", "sync", "Sync"),
         Binding("e", "rename", "Rename"),
         Binding("m", "edit_metadata", "Metadata"),
         Binding("x", "edit_expiry", "Expiry"),
