@@ -757,6 +757,9 @@ class SyncScreen(TableScreen):
         if report.interrupted:
             line += "\nSync again (u) to finish: it picks up where this stopped."
         self._progress_text(line)
+        heading = self._heading()
+        heading.append(f"\nSync {state}. Press b for the batch monitor, escape to go back.")
+        self._summary(heading)
         message = f"Sync {state}: {report.summary()}."
         if report.batches:
             message += " Press b to follow ingestion in the batch monitor."
