@@ -145,7 +145,7 @@ async def test_sync_a_folder_then_nothing_to_do(make_app, tmp_path, clock):
         # Back on the store: where its files came from, and when.
         assert isinstance(app.screen, StoreDetailScreen)
         assert shows(app, "Synced from")
-        assert shows(app, "4 files carry a sync path (path)")
+        assert shows(app, "4 files with a sync path (path attribute)")
         assert shows(app, "Common folder", "the synced folder itself")
         assert shows(app, str(folder))  # the folder last synced from this machine
 
@@ -422,3 +422,20 @@ def test_plan_snapshot(snap_compare, plan_app):
         await plan_folder(pilot, "docs")
 
     assert snap_compare(plan_app, terminal_size=SIZE, run_before=run_before)
+
+
+async def test_server_paths_are_shown_escaped(make_app, tmp_path):
+    """A removed file's path comes from the server's attributes: untrusted text."""
+    app, server = make_app("empty", remember=False)
+    store = server.account.create_store(name="handbook")
+    evil = "notes\x1b]0;pwned\x07\u202egpj.md"
+    sim_file = server.account.add_file("x.md", 4, content=b"gone")
+    server.account.attach(store, sim_file, attributes={"path": evil, "sha256": "b" * 64})
+    folder = make_tree(tmp_path / "docs")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first_store(pilot)
+        assert shows(app, "Synced from", "1 file with a sync path")
+        await plan_folder(pilot, str(folder))
+        text = screen_text(app)
+        assert "\x1b" not in text and "\u202e" not in text
+        assert shows(app, "removed     1 file", "notes\\x1b]0;pwned\\x07\\u202egpj.md")

@@ -876,7 +876,9 @@ class SyncedFrom(Vertical):
         counted = fmt.plural(summary.files, "file")
         if not summary.complete:
             counted += f" among the newest {summary.scanned:,} files"
-        grid.add_row("Files", Text(f"{counted} carry a sync path ({summary.attr_prefix}path)"))
+        grid.add_row(
+            "Files", Text(f"{counted} with a sync path ({summary.attr_prefix}path attribute)")
+        )
         grid.add_row("Common folder", Text(folder))
         grid.add_row(
             "Last sync",
