@@ -39,7 +39,7 @@ from ..synced import SyncedSummary, scan
 from ..text import clean
 from ..widgets.safe import SafeInput, SafeLines, SafeStatic
 from ..widgets.table import Column, VirtualTable
-from .base import VstuiScreen
+from .base import VstuiScreen, describe_error
 from .dialogs import ConfirmScreen, Dialog
 from .tables import TableScreen
 
@@ -528,8 +528,6 @@ class SyncScreen(TableScreen):
         message = str(error) if isinstance(error, SyncError) else None
         if message is None:
             self.notify_error(error, title="Could not build the plan; nothing was changed")
-            from .base import describe_error
-
             message = describe_error(error)
         self.table.empty_text = "No plan."
         self._summary(
@@ -807,6 +805,10 @@ class SyncScreen(TableScreen):
                 "Stopping: uploads in flight finish and are attached; no new one starts.",
                 timeout=5,
             )
+
+    def on_unmount(self) -> None:
+        # The app is quitting: start no new upload (those in flight finish and are attached).
+        self._stop.set()
 
     @on(Button.Pressed, "#monitor")
     async def _monitor(self) -> None:
