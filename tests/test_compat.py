@@ -217,7 +217,11 @@ async def test_browse_search_read_and_help_on_every_flavour(make_app, llama):
         assert ("Server: no usage, no expiry dates, no file counts" in text) == llama
 
 
-async def test_upload_without_batches_attaches_one_by_one_and_says_so(make_app, llama, tmp_path):
+async def test_sync_from_the_tui_without_batches_attaches_one_by_one_and_says_so(
+    make_app, llama, tmp_path
+):
+    from .test_tui_sync import plan_folder
+
     app, server = make_app("empty", remember=False)
     store = server.account.create_store(name="uploads")
     for i in range(3):
@@ -226,26 +230,23 @@ async def test_upload_without_batches_attaches_one_by_one_and_says_so(make_app, 
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        await pilot.press("f")
-        await settle(pilot)
-        await pilot.press("u")
-        app.screen.query_one("Input").value = str(tmp_path)
-        await pilot.press("enter")
-        await settle(pilot, rounds=5)
+        await plan_folder(pilot, str(tmp_path))
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot, rounds=6)
         assert len(server.account.stores[store.id].files) == 3
         assert len(server.account.batches) == (0 if llama else 1)
         said = " ".join(notes(app))
-        if llama:
-            assert "Attached 3 files one by one (this server has no file batches)." in said
-        else:
-            assert "Batch vsfb_" in said
-        assert app.screen.table.row_count == 3
+        assert ("Attached one by one (this server has no file batches)." in said) == llama
+        assert ("attached one by one" in screen_text(app)) == llama
         # the monitor follows the store's files (llama-stack: no batch, no counts to read)
         await pilot.press("b")
         await settle(pilot)
         monitor = app.screen
-        assert store.id in monitor.monitor.ingesting
-        assert monitor.monitor.ingesting[store.id].file_counts.in_progress == 3
+        if llama:
+            assert store.id in monitor.monitor.ingesting
+            assert monitor.monitor.ingesting[store.id].file_counts.in_progress == 3
         assert "uploads" in screen_text(app)
 
 

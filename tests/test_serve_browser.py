@@ -232,11 +232,11 @@ def test_the_demo_in_a_browser_lists_stores_opens_one_and_quits(
     press(page, "Enter")
     detail = wait_for_text(page, "vstui · Store ")
     assert any(store_id in line for line in detail)
-    # Files to upload are paths on the server, and the dialog says so.
+    # Folders to sync are paths on the server, and the dialog says so.
     press(page, "f")
     wait_for_text(page, "vstui · Files")
     press(page, "u")
-    wait_for_text(page, "Upload files on the server")
+    wait_for_text(page, "Sync a folder on the server")
 
     press(page, "Control+q")
     page.locator("#ended").wait_for(state="visible")

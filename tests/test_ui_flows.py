@@ -386,46 +386,6 @@ async def test_file_list_detach_delete_and_attributes(make_app):
         assert attrs == {"lang": "en", "version": 3, "public": True, "code": "007"}
 
 
-async def test_upload_creates_a_batch_the_monitor_follows(make_app, tmp_path, clock):
-    app, server = make_app("empty", remember=False)
-    store = server.account.create_store(name="uploads")
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    for i in range(3):
-        (folder / f"note-{i}.md").write_text(f"# Note {i}\nRefunds take five days.")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        await pilot.press("f")
-        await settle(pilot)
-        await pilot.press("u")
-        app.screen.query_one("Input").value = str(tmp_path / "nothing-*.md")
-        await pilot.press("enter")
-        assert "No file matches" in str(app.screen.query_one("#error").render())
-        app.screen.query_one("Input").value = str(folder)
-        await pilot.press("enter")
-        await settle(pilot, rounds=5)
-        assert len(server.account.batches) == 1
-        batch = next(iter(server.account.batches.values()))
-        assert batch.store_id == store.id and len(batch.entries) == 3
-        assert {f.filename for f in server.account.files.values()} == {
-            "note-0.md",
-            "note-1.md",
-            "note-2.md",
-        }
-        assert app.screen.table.row_count == 3
-        await pilot.press("b")
-        await settle(pilot)
-        monitor = app.screen
-        assert isinstance(monitor, BatchMonitorScreen)
-        assert monitor.batches.get(batch.id) is not None
-        clock.advance(30)
-        await pilot.press("r")
-        await settle(pilot)
-        assert monitor.batches.get(batch.id).status == "completed"
-
-
 async def test_batch_monitor_polls_notifies_and_cancels(make_app, clock):
     app, server = make_app("demo")
     async with app.run_test(size=SIZE) as pilot:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import glob
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -17,37 +15,13 @@ from textual.markup import escape
 from textual.widgets import Footer, Header, Static
 
 from .. import fmt
-from ..api import Attached, VectorStore, VectorStoreFile, limits
+from ..api import VectorStore, VectorStoreFile, limits
 from ..api.models import FileContentPage
-from ..session import RememberedBatch
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
 from .base import RowBuffer, StoreRef
-from .dialogs import ConfirmScreen, PairsEditor, PromptScreen, TextPager, format_pairs
+from .dialogs import ConfirmScreen, PairsEditor, TextPager, format_pairs
 from .tables import TableScreen
-
-MAX_UPLOAD_BYTES = 512 * 1024 * 1024
-
-
-def local_files(text: str) -> list[Path] | str:
-    """The files a path, folder or glob names; or a sentence saying what is wrong."""
-    pattern = str(Path(text.strip()).expanduser()) if text.strip() else ""
-    if not pattern:
-        return "Enter a file, a folder or a glob."
-    base = Path(pattern)
-    if base.is_dir():
-        found = sorted(p for p in base.iterdir() if p.is_file() and not p.name.startswith("."))
-    else:
-        found = sorted(Path(p) for p in glob.glob(pattern) if Path(p).is_file())
-    if not found:
-        return f"No file matches {text.strip()!r}."
-    if len(found) > limits.BATCH_FILES_MAX:
-        return f"{len(found)} files: a batch takes at most {limits.BATCH_FILES_MAX}."
-    too_big = [p.name for p in found if p.stat().st_size > MAX_UPLOAD_BYTES]
-    if too_big:
-        return f"Larger than 512 MB, the upload limit: {', '.join(too_big[:3])}."
-    return found
-
 
 FILE_FILTERS: list[tuple[str, str | None]] = [
     ("all", None),
@@ -66,7 +40,7 @@ class FileListScreen(TableScreen):
         "parsed content."
     )
     AUTO_FOCUS = "#files"
-    MUTATING = frozenset({"detach", "delete_file", "edit_attributes", "upload"})
+    MUTATING = frozenset({"detach", "delete_file", "edit_attributes"})
 
     BINDINGS = [
         Binding("escape", "clear_filter", "Back"),
@@ -75,7 +49,7 @@ class FileListScreen(TableScreen):
         Binding("a", "edit_attributes", "Attributes"),
         Binding("d", "detach", "Detach"),
         Binding("ctrl+d", "delete_file", "Delete file"),
-        Binding("u", "upload", "Upload"),
+        Binding("u", "sync", "Sync"),
         Binding("b", "app.batches", "Batches", show=False),
         Binding("s", "sort", "Sort", show=False),
         Binding("r", "refresh", "Refresh"),
@@ -348,86 +322,17 @@ class FileListScreen(TableScreen):
             show,
         )
 
-    # -- upload and attach (a batch the monitor follows) ------------------------------------
+    # -- sync a folder (batches the monitor follows) ----------------------------------------
 
-    def action_upload(self) -> None:
-        def validate(text: str) -> str | None:
-            found = local_files(text)
-            return found if isinstance(found, str) else None
+    def action_sync(self) -> None:
+        from .sync import start_sync
 
-        def done(text: str | None) -> None:
-            if text:
-                found = local_files(text)
-                if not isinstance(found, str):
-                    self.run_stream(
-                        "uploaded",
-                        partial(self._upload, found),
-                        self.query_one("#status", Static).update,
-                        self._uploaded,
-                        self._upload_failed,
-                    )
+        start_sync(self, self.store_id, self.store, self._synced)
 
-        title = "Upload files and attach them to this store"
-        hint = (
-            "Each file is uploaded (purpose assistants), then all are attached as "
-            f"one batch (at most {limits.BATCH_FILES_MAX}) that the batch monitor follows; "
-            "on a server without batches, file by file."
-        )
-        if self.app.is_web:  # `vstui serve`: the paths are the server's, not the viewer's
-            title = "Upload files on the server and attach them to this store"
-            hint = "Paths are on the server running vstui, not on your computer. " + hint
-        self.app.push_screen(
-            PromptScreen(
-                title,
-                placeholder="a file, a folder, or a glob such as docs/*.md",
-                hint=hint,
-                validate=validate,
-            ),
-            done,
-        )
-
-    def _upload(self, paths: list[Path], emit: Callable[[str], None]) -> Attached:
-        service = self.session.service
-        file_ids = []
-        for i, path in enumerate(paths, start=1):
-            emit(f"uploading {i}/{len(paths)}: {path.name}")
-            file_ids.append(service.upload_file(path.name, path.read_bytes()).id)
-        emit(f"attaching {len(file_ids)} files…")
-        # a server without file batches: one by one, with the same progress
-        return service.attach_files(
-            self.store_id,
-            [{"file_id": fid} for fid in file_ids],
-            on_each=lambda i, n: emit(f"attaching {i}/{n} one by one (no batches here)"),
-        )
-
-    def _uploaded(self, attached: Attached) -> None:
-        self.session.files.loaded = False  # new names to fetch
-        batch = attached.batch
-        if batch is None:  # attached one by one: the list below follows the store's files
-            self.notify(
-                attached.sentence(),
-                title="Upload",
-                severity="warning" if attached.failed else "information",
-                timeout=12 if attached.failed else 8,
-            )
+    def _synced(self, report: object) -> None:
+        if report is not None:
             self._load_names()
             self.action_refresh()
-            return
-        self.session.state.remember_batch(
-            self.session.account_key, RememberedBatch(self.store_id, batch.id)
-        )
-        self.notify(
-            f"Batch {batch.id} created with {fmt.plural(batch.file_counts.total, 'file')}. "
-            "Press b to watch it in the batch monitor.",
-            title="Upload",
-            timeout=8,
-        )
-        self._load_names()
-        self.action_refresh()
-
-    def _upload_failed(self, error: BaseException) -> None:
-        self.notify_error(error, title="Upload failed")
-        self._update_status()
 
     # -- changes ---------------------------------------------------------------------------
 

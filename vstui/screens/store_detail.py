@@ -20,6 +20,7 @@ from ..widgets.bars import StackedBar
 from ..widgets.safe import SafeDataTable, SafeStatic
 from .base import StoreRef, VstuiScreen
 from .dialogs import ConfirmScreen, PairsEditor, PromptScreen, whole_number
+from .sync import SyncedFrom, start_sync
 
 AUTO_REFRESH_SECONDS = 3.0
 
@@ -79,6 +80,7 @@ class StoreDetailScreen(VstuiScreen):
         Binding("f", "files", "Files"),
         Binding("b", "app.batches", "Batches"),
         Binding("s", "search", "Search"),
+        Binding("u", "sync", "Sync"),
         Binding("e", "rename", "Rename"),
         Binding("m", "edit_metadata", "Metadata"),
         Binding("x", "edit_expiry", "Expiry"),
@@ -101,6 +103,7 @@ class StoreDetailScreen(VstuiScreen):
             yield Label("Metadata", classes="section")
             yield SafeDataTable(cursor_type="row", zebra_stripes=True, id="metadata")
             yield SafeStatic("", id="notice")
+            yield SyncedFrom(self.store_id, id="synced")
         yield Footer(show_command_palette=False)
 
     def store_in_view(self) -> StoreRef:
@@ -114,6 +117,7 @@ class StoreDetailScreen(VstuiScreen):
         if self.store is not None:
             self._show(self.store)
         self.action_refresh()
+        self.query_one(SyncedFrom).load(self)
 
     def action_refresh(self) -> None:
         self.run_io(
@@ -194,6 +198,13 @@ class StoreDetailScreen(VstuiScreen):
         from .search import SearchScreen
 
         self.app.push_screen(SearchScreen(self.store_id, store=self.store))
+
+    def action_sync(self) -> None:
+        def done(report: object) -> None:
+            self.action_refresh()
+            self.query_one(SyncedFrom).load(self)
+
+        start_sync(self, self.store_id, self.store, done)
 
     def action_copy_id(self) -> None:
         self.app.copy_to_clipboard(self.store_id)
