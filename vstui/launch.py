@@ -160,6 +160,7 @@ def session_for(
         state=state,
         storage_price_per_gb_day=config.storage_price_per_gb_day,
         cleanup_concurrency=config.cleanup_concurrency,
+        refresh_seconds=config.refresh_seconds,
     )
 
 
@@ -190,6 +191,7 @@ def demo_session(
         state=state,
         storage_price_per_gb_day=config.storage_price_per_gb_day,
         cleanup_concurrency=config.cleanup_concurrency,
+        refresh_seconds=config.refresh_seconds,
     )
     for batch in server.account.batches.values():
         state.remember_batch(session.account_key, RememberedBatch(batch.store_id, batch.id))
@@ -233,6 +235,8 @@ def run_tui(args: argparse.Namespace) -> int:
 
     except LaunchError as exc:
         return fail(exc)
+    refresh = getattr(args, "refresh", None)
+    session.refresh_seconds = config.refresh_seconds if refresh is None else refresh
     theme = args.theme or state.get("theme") or profile_theme or config.theme or DEFAULT_THEME
     app = VstuiApp(
         session,
