@@ -77,9 +77,7 @@ def _remember_error(polled: Polled, error: APIError) -> None:
     polled.errors.append(error)
 
 
-def poll_stores(
-    service: VectorStoresService, store_ids: Iterable[str], *, newest: bool
-) -> Polled:
+def poll_stores(service: VectorStoresService, store_ids: Iterable[str], *, newest: bool) -> Polled:
     """The newest page of stores (``newest``) and each of ``store_ids`` by ID."""
     polled = Polled()
     limited_before = service.stats.rate_limited

@@ -164,7 +164,7 @@ class VstuiScreen(Screen[Any]):
 
     def _refresh_check(self) -> None:
         self.show_data_age()
-        if not self._pacer.enabled or self._refreshing or not self.is_current:
+        if not self._pacer.enabled or self._refreshing or not self.is_active:
             return
         if time.monotonic() < self._refresh_due or not self.live_poll_ready():
             return

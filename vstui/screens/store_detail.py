@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.markup import escape
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from .. import fmt
@@ -98,8 +99,9 @@ class ExpiryPrompt(PromptScreen):
     def on_mount(self) -> None:
         super().on_mount()
         error = self.query_one("#error")
-        assert error.parent is not None
-        error.parent.mount(SafeStatic("", id="preview", markup=False), before=error)
+        parent = error.parent
+        assert isinstance(parent, Widget)
+        parent.mount(SafeStatic("", id="preview", markup=False), before=error)
         self.call_after_refresh(self._preview, self.value)
 
     @on(Input.Changed)

@@ -289,9 +289,7 @@ class StoreListScreen(TableScreen):
         oldest = min(s.created_at for s in newest)
         full = len(newest) >= 100
         return {
-            s.id
-            for s in self.table.rows
-            if s.id not in ids and (s.created_at > oldest or not full)
+            s.id for s in self.table.rows if s.id not in ids and (s.created_at > oldest or not full)
         }
 
     def show_data_age(self) -> None:

@@ -1,0 +1,192 @@
+"""Live and honest screens: what is shown follows the account without a key press, streams
+in, says when an object is gone, warns before an expiry surprises, and says read-only."""
+
+from __future__ import annotations
+
+from vstui.refresh import Pacer, Rotation
+from vstui.screens.dialogs import ConfirmScreen
+from vstui.screens.store_detail import ExpiryPrompt, StoreDetailScreen
+from vstui.screens.store_list import StoreListScreen
+from vstui.sim.entities import DAY
+
+from .conftest import notes, screen_lines, screen_text, settle
+from .test_loading import until
+
+SIZE = (120, 40)
+FAST = 0.2  # seconds between auto-refreshes in these tests
+
+
+def row_line(app, name: str) -> str:
+    return next((line for line in screen_lines(app) if name in line), "")
+
+
+async def test_a_store_that_finishes_ingesting_changes_without_a_key_press(make_app, clock):
+    app, server = make_app("empty", refresh=FAST)
+    account = server.account
+    with account.lock:
+        store = account.create_store(name="live-ingest")
+        sim_file = account.add_file(filename="notes.md", size=2_000)
+        account.attach(store, sim_file, ready_at=clock.now() + 60, outcome=("completed", None))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, StoreListScreen)
+        assert "in_progress" in row_line(app, "live-ingest")
+        clock.advance(120)  # the file finishes processing on the server
+        await until(pilot, lambda: "completed" in row_line(app, "live-ingest"))
+        assert "1/1" in row_line(app, "live-ingest")
+
+
+async def test_new_and_deleted_stores_follow_the_account_with_cursor_and_marks_kept(make_app):
+    app, server = make_app("demo", refresh=FAST)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, StoreListScreen)
+        table = screen.table
+        table.cursor = 3
+        current = table.current
+        await pilot.press("space")  # marks row 3, cursor moves on
+        marked = set(table.marked)
+        doomed = next(s for s in table.view if s.id not in marked and s is not table.current)
+        server.account.delete_store(doomed.id)
+        server.account.create_store(name="brand-new-store")
+        await until(pilot, lambda: "brand-new-store" in screen_text(app))
+        await until(pilot, lambda: "gone" in row_line(app, doomed.display_name))
+        assert table.marked == marked
+        assert current is not None and current.id in table.marked
+        assert "1 gone" in str(screen.query_one("#status").render())
+        assert "updated" in str(screen.query_one("#status").render())
+
+
+async def test_a_store_deleted_through_the_api_turns_into_a_gone_banner(make_app):
+    app, server = make_app("demo", refresh=FAST)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        store = next(s for s in app.screen.table.view if s.status == "completed")
+        await app.push_screen(StoreDetailScreen(store.id, store))
+        await settle(pilot)
+        assert "is gone" not in screen_text(app)
+        server.account.delete_store(store.id)
+        await until(pilot, lambda: "is gone" in screen_text(app))
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, StoreDetailScreen) and screen.gone
+        footer = screen_lines(app)[-1]
+        assert "Rename" not in footer and "Delete" not in footer and "Files" not in footer
+        requests = len(server.simulator.log)
+        for _ in range(5):
+            await pilot.pause(FAST)
+        assert len(server.simulator.log) == requests, list(server.simulator.log)[requests:]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert store.display_name not in screen_text(app)
+
+
+async def test_r_on_a_deleted_store_marks_it_gone_instead_of_keeping_stale_fields(make_app):
+    app, server = make_app("demo")  # auto-refresh off: r alone finds out
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        store = app.screen.table.view[0]
+        await app.push_screen(StoreDetailScreen(store.id, store))
+        await settle(pilot)
+        server.account.delete_store(store.id)
+        await pilot.press("r")
+        await settle(pilot)
+        assert "is gone" in screen_text(app)
+
+
+async def test_a_300ms_listing_shows_rows_before_the_last_page(make_app):
+    app, _server = make_app("large", latency_ms=300)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, StoreListScreen)
+        await until(pilot, lambda: screen.table.row_count >= 100, rounds=3000)
+        assert screen.fetching  # the last page has not arrived
+        text = screen_text(app)
+        assert "loading more" in text
+        assert "Name" in text and "Status" in text  # the header row
+        assert sum(1 for line in screen_lines(app) if "-0" in line) > 10  # rows
+
+
+async def test_the_expiry_dialog_warns_before_a_store_expires_at_once(make_app, clock):
+    app, server = make_app("empty")
+    now = clock.now()
+    created = server.account.create_store(
+        name="idle-archive", created_at=int(now - 90 * DAY), last_active_at=int(now - 45 * DAY)
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, StoreDetailScreen)
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, ExpiryPrompt)
+        await pilot.press(*"60")
+        await pilot.pause()
+        assert "unless it is used" in screen_text(app)
+        assert "IMMEDIATELY" not in screen_text(app)
+        await pilot.press("backspace", "backspace", *"30")
+        await pilot.pause()
+        assert "IMMEDIATELY" in screen_text(app)  # as it is typed, before OK
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)  # a second, explicit confirmation
+        await pilot.press("escape")
+        await settle(pilot)
+        assert server.account.stores[created.id].expires_after is None  # nothing sent
+        await pilot.press("x", *"30", "enter")
+        await pilot.pause()
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert server.account.stores[created.id].expires_after == {
+            "anchor": "last_active_at",
+            "days": 30,
+        }
+
+
+async def test_read_only_shows_a_badge_hides_writes_and_says_so_when_pressed(make_app):
+    app, _server = make_app("demo", read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        lines = screen_lines(app)
+        assert "READ-ONLY" in lines[0]
+        assert "Delete" not in lines[-1]
+        assert "X to clean up" not in screen_text(app)
+        for key in ("ctrl+d", "X"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, StoreListScreen)
+        assert sum("read-only profile" in n for n in notes(app)) == 2
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, StoreDetailScreen)
+        for key in ("e", "x", "m"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, StoreDetailScreen)
+        assert sum("read-only profile" in n for n in notes(app)) == 5
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_text = screen_text(app)
+        assert "Metadata" not in help_text and "Expiry" not in help_text
+        assert "Copy ID" in help_text
+
+
+def test_pacer_follows_the_server_and_backs_off_on_429():
+    pacer = Pacer(5)
+    assert pacer.done() == 5
+    assert pacer.done(poll_after_ms=12_000) == 12
+    assert pacer.done(poll_after_ms=1_000) == 5  # never faster than asked
+    assert pacer.done(rate_limited=True) == 10
+    assert pacer.done(rate_limited=True) == 20
+    assert pacer.done() == 5
+    assert not Pacer(0).enabled
+
+
+def test_rotation_reads_ingesting_first_and_every_row_in_turn():
+    rotation = Rotation(2)
+    assert rotation.pick(["a"], ["a", "b", "c", "d"]) == ["a", "b"]
+    assert rotation.pick(["a"], ["a", "b", "c", "d"]) == ["a", "c"]
+    assert rotation.pick(["a"], ["a", "b", "c", "d"]) == ["a", "d"]
+    assert set(rotation.pick([], ["b", "c"])) == {"b", "c"}
