@@ -190,3 +190,50 @@ def test_rotation_reads_ingesting_first_and_every_row_in_turn():
     assert rotation.pick(["a"], ["a", "b", "c", "d"]) == ["a", "c"]
     assert rotation.pick(["a"], ["a", "b", "c", "d"]) == ["a", "d"]
     assert set(rotation.pick([], ["b", "c"])) == {"b", "c"}
+
+
+async def test_a_file_finishes_processing_and_its_row_changes_without_a_key_press(make_app, clock):
+    from vstui.screens.file_list import FileListScreen
+
+    app, server = make_app("empty", refresh=FAST)
+    account = server.account
+    with account.lock:
+        store = account.create_store(name="docs")
+        first = account.add_file(filename="first.md", size=1_000)
+        account.attach(store, first, ready_at=clock.now() + 60, outcome=("completed", None))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await app.push_screen(FileListScreen(store.id))
+        await settle(pilot)
+        assert "in_progress" in row_line(app, "first.md")
+        # Elsewhere: a second file is created and attached after the names were listed.
+        with account.lock:
+            second = account.add_file(filename="second.md", size=1_000)
+            account.attach(store, second, ready_at=clock.now() + 60)
+        clock.advance(120)
+        await until(pilot, lambda: "completed" in row_line(app, "first.md"))
+        await until(pilot, lambda: "second.md" in screen_text(app))
+        assert "(deleted file)" not in screen_text(app)
+        server.account.delete_store(store.id)
+        await until(pilot, lambda: "is gone" in screen_text(app))
+
+
+async def test_deleting_a_file_everywhere_does_not_come_back_on_r(make_app):
+    from vstui.screens.file_list import FileListScreen
+
+    app, server = make_app("demo")
+    store = next(s for s in server.account.stores.values() if len(s.files) >= 2)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await app.push_screen(FileListScreen(store.id))
+        await settle(pilot)
+        screen = app.screen
+        victim = screen.table.current
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        await pilot.click("#confirm")
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert screen.table.get(victim.id) is None
+        assert "(deleted file)" not in screen_text(app)
