@@ -237,3 +237,32 @@ async def test_deleting_a_file_everywhere_does_not_come_back_on_r(make_app):
         await settle(pilot)
         assert screen.table.get(victim.id) is None
         assert "(deleted file)" not in screen_text(app)
+
+
+async def test_a_batch_that_404s_says_why_stops_polling_and_is_forgotten_with_a_shown_key(
+    make_app,
+):
+    from vstui.screens.batch_monitor import BatchMonitorScreen
+
+    app, server = make_app("demo", remember=False)
+    store = next(iter(server.account.stores.values()))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, BatchMonitorScreen)
+        screen.track(store.id, "vsfb_nope")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "not found" in row_line(app, "vsfb_nope")
+        assert "0 batches running" in text
+        assert any("vsfb_nope" in n and "404" in n for n in notes(app))
+        assert "Forget" in screen_lines(app)[-1]
+        tracked = screen.monitor.tracked["vsfb_nope"]
+        assert tracked.gone
+        assert tracked not in [t for t in screen.monitor.tracked.values() if not t.terminal]
+        await pilot.press("delete")
+        await settle(pilot)
+        assert "vsfb_nope" not in screen_text(app)
+        assert not app.session.state.batches(app.session.account_key)

@@ -21,7 +21,7 @@ from ..refresh import Polled, poll_stores
 from ..widgets import palette
 from ..widgets.bars import StackedBar
 from ..widgets.safe import SafeDataTable, SafeStatic
-from .base import StoreRef, VstuiScreen
+from .base import StoreRef, VstuiScreen, describe_error
 from .dialogs import ConfirmScreen, PairsEditor, PromptScreen, whole_number
 
 DAY = 86400
@@ -243,7 +243,7 @@ class StoreDetailScreen(VstuiScreen):
             self._mark_gone()
         self.refresh_finished(poll_after_ms=polled.poll_after_ms, rate_limited=polled.rate_limited)
 
-    def _mark_gone(self) -> None:
+    def _mark_gone(self, error: BaseException | None = None) -> None:
         """The server answered 404: say so, grey the fields, disable the actions."""
         if self.gone:
             return
@@ -257,7 +257,8 @@ class StoreDetailScreen(VstuiScreen):
         )
         self.session.store_changed(self.store_id, None)
         self.refresh_bindings()
-        self.notify(f"{name} no longer exists", title="Store gone", severity="warning")
+        why = f": {describe_error(error)}" if error is not None else " (404)"
+        self.notify(f"{name} no longer exists{why}", title="Store gone", severity="warning")
 
     def action_refresh(self) -> None:
         self.run_io(
@@ -279,7 +280,7 @@ class StoreDetailScreen(VstuiScreen):
 
     def _store_failed(self, error: BaseException) -> None:
         if isinstance(error, NotFoundError):
-            self._mark_gone()
+            self._mark_gone(error)
             return
         self.notify_error(error, title="Loading the store failed")
         if self.store is None:
