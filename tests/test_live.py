@@ -266,3 +266,35 @@ async def test_a_batch_that_404s_says_why_stops_polling_and_is_forgotten_with_a_
         await settle(pilot)
         assert "vsfb_nope" not in screen_text(app)
         assert not app.session.state.batches(app.session.account_key)
+
+
+async def test_cleanup_review_space_excludes_a_row_and_the_typed_count_follows(make_app, clock):
+    from vstui.screens.cleanup import CleanupScreen
+
+    app, server = make_app("demo")
+    account = server.account
+    now = account.now()
+    expired = {s.id for s in account.stores.values() if s.to_json(now)["status"] == "expired"}
+    assert len(expired) >= 2
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("X")
+        await settle(pilot, rounds=6)
+        screen = app.screen
+        assert isinstance(screen, CleanupScreen)
+        kept = screen.table.current
+        await pilot.press("space")
+        await pilot.pause()
+        assert "excluded" in row_line(app, kept.id)
+        assert f"{len(expired) - 1} items will be deleted" in screen_text(app)
+        await pilot.press("up", "space")  # re-included
+        assert f"{len(expired) - 1} items" not in screen_text(app)
+        await pilot.press("up", "space")  # excluded again
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        assert f"Type {len(expired) - 1} to confirm" in screen_text(app)
+        await pilot.press(*str(len(expired) - 1), "enter")
+        await settle(pilot, rounds=6)
+        assert screen.report is not None and screen.report.ok
+    assert kept.id in account.stores
+    assert not (expired - {kept.id}) & set(account.stores)
