@@ -198,8 +198,10 @@ class VstuiScreen(Screen[Any]):
         if self.refreshed_at is None:
             return ""
         age = max(0.0, self.session.now() - self.refreshed_at)
+        if not self._pacer.enabled and age < 60:
+            return ""  # refreshed by hand a moment ago: nothing worth saying
         when = "just now" if age < 1 else f"{fmt.duration(age)} ago"
-        off = "" if self._pacer.enabled else " (auto-refresh off)"
+        off = "" if self._pacer.enabled else " (auto-refresh off: r refreshes)"
         return f"updated {when}{off}"
 
     # -- I/O -------------------------------------------------------------------------------

@@ -316,8 +316,18 @@ class StoreDetailScreen(VstuiScreen):
         table.clear()
         for key, value in sorted((store.metadata or {}).items()):
             table.add_row(Text(key), Text(value))
-        notice = "" if store.metadata else "No metadata. Press m to add some."
+        self._show_notice()
+
+    def _show_notice(self) -> None:
+        store = self.store
+        notice = "" if store is None or store.metadata else "No metadata. Press m to add some."
+        age = self.data_age()
+        if age:
+            notice = f"{notice}\n{age.capitalize()}." if notice else f"{age.capitalize()}."
         self.query_one("#notice", Static).update(notice)
+
+    def show_data_age(self) -> None:
+        self._show_notice()
 
     # -- navigation ------------------------------------------------------------------------
 
