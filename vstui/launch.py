@@ -231,7 +231,10 @@ def run_tui(args: argparse.Namespace) -> int:
             def factory(name: str) -> Session:
                 other = resolve_account(config, name, timeout=getattr(args, "timeout", None))
                 state.set("last_profile", name)
-                return session_for(other, config, state, read_only=args.read_only)
+                switched = session_for(other, config, state, read_only=args.read_only)
+                if getattr(args, "refresh", None) is not None:
+                    switched.refresh_seconds = args.refresh
+                return switched
 
     except LaunchError as exc:
         return fail(exc)
