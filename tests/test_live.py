@@ -298,3 +298,36 @@ async def test_cleanup_review_space_excludes_a_row_and_the_typed_count_follows(m
         assert screen.report is not None and screen.report.ok
     assert kept.id in account.stores
     assert not (expired - {kept.id}) & set(account.stores)
+
+
+def test_refresh_is_set_by_flag_or_config_and_zero_turns_it_off(tmp_path):
+    import pytest
+
+    from vstui import config as config_mod
+    from vstui.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["--refresh", "0"]).refresh == 0
+    assert parser.parse_args(["--refresh", "2.5"]).refresh == 2.5
+    assert parser.parse_args([]).refresh is None
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--refresh", "-1"])
+    path = tmp_path / "config.toml"
+    path.write_text("refresh_seconds = 0\n")
+    assert config_mod.load(path).refresh_seconds == 0
+    path.write_text("refresh_seconds = -3\n")
+    with pytest.raises(config_mod.ConfigError, match="refresh_seconds"):
+        config_mod.load(path)
+
+
+async def test_auto_refresh_backs_off_on_429(make_app):
+    from vstui.sim import Fault
+
+    app, server = make_app("demo", refresh=FAST)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        server.simulator.inject(Fault(path="/vector_stores$", method="GET", status=429, times=3))
+        await until(pilot, lambda: screen._pacer.delay > FAST)
+        assert screen._pacer.delay >= 2 * FAST
+        assert isinstance(app.screen, StoreListScreen)  # no crash, no dialog
