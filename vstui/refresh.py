@@ -21,6 +21,7 @@ from .api import (
     VectorStoreFile,
     VectorStoresService,
 )
+from .api.models import APIModel
 
 DEFAULT_SECONDS = 5.0
 MAX_DELAY = 120.0
@@ -128,6 +129,12 @@ def poll_store_files(
         polled._suggest(item.poll_after_ms)
     polled.rate_limited = polled.rate_limited or service.stats.rate_limited > limited_before
     return polled
+
+
+def changed(before: APIModel | None, after: APIModel) -> bool:
+    """Whether ``after`` differs from ``before`` in anything the server said (request IDs
+    and poll hints aside): unchanged rows are not redrawn."""
+    return before is None or before.model_dump() != after.model_dump()
 
 
 class Rotation:

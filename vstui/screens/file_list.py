@@ -21,7 +21,7 @@ from textual.widgets import Footer, Header, Static
 from .. import fmt
 from ..api import FileBatch, NotFoundError, VectorStore, VectorStoreFile, limits
 from ..api.models import FileContentPage
-from ..refresh import FILE_BUDGET, Polled, Rotation, poll_store_files
+from ..refresh import FILE_BUDGET, Polled, Rotation, changed, poll_store_files
 from ..session import RememberedBatch
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
@@ -267,8 +267,9 @@ class FileListScreen(TableScreen):
         if self.store_id in polled.gone:
             self._store_gone()
             return
-        if polled.files:
-            self.table.add_rows(polled.files.values())
+        updated = [f for f in polled.files.values() if changed(self.table.get(f.id), f)]
+        if updated:
+            self.table.add_rows(updated)
         new_gone = (polled.gone - {self.store_id}) - self.gone_files
         if new_gone:
             self.gone_files |= new_gone

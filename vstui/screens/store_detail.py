@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from .. import fmt
 from ..api import NotFoundError, VectorStore, limits
-from ..refresh import Polled, poll_stores
+from ..refresh import Polled, changed, poll_stores
 from ..widgets import palette
 from ..widgets.bars import StackedBar
 from ..widgets.safe import SafeDataTable, SafeStatic
@@ -237,8 +237,8 @@ class StoreDetailScreen(VstuiScreen):
 
     def _polled(self, polled: Polled) -> None:
         store = polled.stores.get(self.store_id)
-        if store is not None:
-            self._store_arrived(store)
+        if store is not None and changed(self.store, store):
+            self._store_arrived(store)  # unchanged: nothing redrawn, the cursor stays
         elif self.store_id in polled.gone:
             self._mark_gone()
         self.refresh_finished(poll_after_ms=polled.poll_after_ms, rate_limited=polled.rate_limited)

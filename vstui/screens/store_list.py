@@ -16,7 +16,7 @@ from textual.widgets import Footer, Header, Static
 
 from .. import fmt
 from ..api import VectorStore
-from ..refresh import STORE_BUDGET, Polled, Rotation, poll_stores
+from ..refresh import STORE_BUDGET, Polled, Rotation, changed, poll_stores
 from ..widgets import palette
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
@@ -263,17 +263,19 @@ class StoreListScreen(TableScreen):
         )
 
     def _polled(self, polled: Polled) -> None:
-        changed: list[VectorStore] = list(polled.stores.values())
+        fresh: list[VectorStore] = list(polled.stores.values())
         gone = set(polled.gone)
         if polled.newest is not None:
-            changed.extend(polled.newest)
+            fresh.extend(polled.newest)
             gone |= self._missing_from_newest(polled.newest)
-        for store in changed:
-            gone.discard(store.id)
-            self.gone.discard(store.id)
-        if changed:
-            self.table.add_rows(changed)
-        if gone - self.gone:
+        seen = {s.id for s in fresh}
+        gone -= seen
+        revived = self.gone & seen  # a 404 that was only a moment's doubt
+        self.gone -= revived
+        fresh = [s for s in fresh if changed(self.table.get(s.id), s)]
+        if fresh:
+            self.table.add_rows(fresh)
+        if gone - self.gone or revived:
             self.gone |= gone
             self.table.refresh_rows()
         self.refresh_finished(poll_after_ms=polled.poll_after_ms, rate_limited=polled.rate_limited)
