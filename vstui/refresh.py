@@ -25,9 +25,9 @@ from .api.models import APIModel
 
 DEFAULT_SECONDS = 5.0
 MAX_DELAY = 120.0
-# Stores re-read by ID per poll, beyond the newest page: 1 + 4 requests every 5 s is
-# 60 a minute at most, whatever the size of the account.
-STORE_BUDGET = 4
+# Stores re-read by ID per poll, beyond the newest page: 1 + 3 requests every 5 s is
+# 48 a minute at most, whatever the size of the account.
+STORE_BUDGET = 3
 FILE_BUDGET = 8
 
 
