@@ -138,6 +138,7 @@ def make_app(make_sim: SimFactory, clock: FrozenClock):
         remember: bool = True,
         transport: httpx.BaseTransport | None = None,
         theme: str = "vstui-dark",
+        refresh: float = 0.0,
         **cfg,
     ):
         server = make_sim(scenario, **cfg)
@@ -151,6 +152,7 @@ def make_app(make_sim: SimFactory, clock: FrozenClock):
             masked_key=mask_key(KEY),
             now=clock.now,
             read_only=read_only,
+            refresh_seconds=refresh,  # auto-refresh off unless a test asks for it
         )
         if remember:
             for batch in server.account.batches.values():

@@ -362,6 +362,10 @@ async def test_cleanup_screen_deletes_stores_but_no_file_when_a_listing_fails(ma
         await settle(pilot, rounds=6)
         screen = app.screen
         assert isinstance(screen, CleanupScreen) and screen.plan is not None
+        # Deleting stores alone needs no file scan: no store's files were listed.
+        assert not [r for r in server.simulator.log if r.path.endswith("/files")]
+        await pilot.press("o")  # also delete files: now the scan runs, and fails closed
+        await settle(pilot, rounds=6)
         assert screen.plan.files == [] and live.id in screen.plan.files_refused
         shown = screen_text(app)
         assert "No file will be deleted: a listing was incomplete" in shown

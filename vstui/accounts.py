@@ -171,6 +171,7 @@ def session_for(
         state=state,
         storage_price_per_gb_day=config.storage_price_per_gb_day,
         cleanup_concurrency=config.cleanup_concurrency,
+        refresh_seconds=config.refresh_seconds,
     )
 
 
@@ -201,6 +202,7 @@ def demo_session(
         state=state,
         storage_price_per_gb_day=config.storage_price_per_gb_day,
         cleanup_concurrency=config.cleanup_concurrency,
+        refresh_seconds=config.refresh_seconds,
     )
     for batch in server.account.batches.values():
         state.remember_batch(session.account_key, RememberedBatch(batch.store_id, batch.id))

@@ -184,7 +184,7 @@ class VstuiApp(SafeApp):
         yield from self._screen_commands(screen)
 
     def _screen_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """Every action bound on the screen, by name; refused politely when read-only."""
+        """Every action bound on the screen, by name; write actions left out when read-only."""
         if not isinstance(screen, VstuiScreen):
             return
         title = screen.TITLE or "Screen"
@@ -198,11 +198,7 @@ class VstuiApp(SafeApp):
                     continue
                 seen.add(action)
                 key = binding.key.split(",")[0]
-                callback: Callable[[], Any]
                 if self.session.read_only and action in screen.MUTATING:
-                    callback = partial(screen.refuse_read_only, binding.description)
-                    help_text = "unavailable: read-only mode"
-                else:
-                    callback = partial(screen.run_action, action)
-                    help_text = f"key: {key}"
-                yield SystemCommand(f"{title}: {binding.description}", help_text, callback)
+                    continue  # hidden, as in the footer and the help
+                callback: Callable[[], Any] = partial(screen.run_action, action)
+                yield SystemCommand(f"{title}: {binding.description}", f"key: {key}", callback)

@@ -27,6 +27,11 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _refresh_seconds(text: str) -> float:
+    """Seconds between auto-refreshes: 0 (off) up to 3600."""
+    return 0.0 if text.strip() in ("0", "0.0") else _seconds(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vstui",
@@ -69,6 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="SECONDS",
         help="how long to wait for the server to answer (config: timeout; default 30)",
+    )
+    parser.add_argument(
+        "--refresh",
+        type=_refresh_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="auto-refresh what is on screen every SECONDS; 0 turns it off "
+        "(config: refresh_seconds; default 5)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:

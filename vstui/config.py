@@ -10,6 +10,7 @@ Example::
     theme = "vstui-dark"
     storage_price_per_gb_day = 0.10   # USD per GB-day beyond the first free GB
     cleanup_concurrency = 8
+    refresh_seconds = 5               # auto-refresh of what is on screen; 0 = off (--refresh)
     timeout = 30                      # seconds to wait for an answer (--timeout)
     connect_timeout = 10              # seconds to wait for a connection
 
@@ -113,6 +114,13 @@ class Config(BaseModel):
         description="USD per GB-day beyond the first free GB",
     )
     cleanup_concurrency: int = Field(default=8, ge=1, le=64, description="parallel deletions")
+    refresh_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=MAX_TIMEOUT,
+        allow_inf_nan=False,
+        description="seconds between auto-refreshes of what is on screen; 0 turns them off",
+    )
     timeout: float | None = Field(
         default=None,
         gt=0,

@@ -36,12 +36,14 @@ _SHORT_UNITS = {"second": "s", "minute": "m", "hour": "h", "day": "d", "month": 
 
 
 def _span(seconds: float, short: bool = False) -> str:
-    """A duration in the largest sensible unit: '3 days' (or '3d' when short)."""
+    """A duration in the largest sensible unit, rounded to the nearest: 47.99 hours is
+    '2 days' (or '2d' when short)."""
     seconds = abs(seconds)
-    unit, count = "year", int(seconds // (86400 * 365))
+    unit, count = "year", round(seconds / (86400 * 365))
     for limit, name, size in _LONG:
-        if seconds < limit:
-            unit, count = name, int(seconds // size)
+        nearest = round(seconds / size)
+        if nearest * size < limit:
+            unit, count = name, nearest
             break
     if short:
         return f"{count}{_SHORT_UNITS.get(unit, 'y')}"
@@ -68,6 +70,14 @@ def expiry(expires_at: int | None, status: str, now: float, short: bool = False)
             return f"expired {_span(now - expires_at, short)} ago"
         return "expired"
     return relative(expires_at, now, short)
+
+
+def policy_expiry(days: int, anchor: str = "last_active_at", short: bool = False) -> str:
+    """A policy whose ``expires_at`` the server has not set: '30 days after last active'."""
+    after = "last active" if anchor == "last_active_at" else anchor.replace("_", " ")
+    if short:
+        return f"{days}d idle" if anchor == "last_active_at" else f"{days}d policy"
+    return f"{days} day{'' if days == 1 else 's'} after {after}"
 
 
 def short_relative(when: float | None, now: float) -> str:

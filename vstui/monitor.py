@@ -13,7 +13,14 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .api import APIError, FileBatch, RateLimitError, VectorStore, VectorStoresService
+from .api import (
+    APIError,
+    FileBatch,
+    NotFoundError,
+    RateLimitError,
+    VectorStore,
+    VectorStoresService,
+)
 
 RATE_WINDOW = 120.0  # seconds of samples used for files/minute
 DEFAULT_INTERVAL = 2.0
@@ -28,17 +35,20 @@ class Tracked:
     batch_id: str
     batch: FileBatch | None = None
     error: str | None = None
+    gone: bool = False  # the server answered 404: shown with the reason, never polled again
     samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=120))
 
     @property
     def status(self) -> str:
+        if self.gone:
+            return "not found"
         if self.batch is None:
             return "error" if self.error else "loading"
         return self.batch.status
 
     @property
     def terminal(self) -> bool:
-        return self.batch is not None and self.batch.is_terminal
+        return self.gone or (self.batch is not None and self.batch.is_terminal)
 
     @property
     def done(self) -> int:
@@ -55,7 +65,8 @@ class Tracked:
             self.samples.popleft()
 
     def rate_per_minute(self) -> float | None:
-        if len(self.samples) < 2:
+        """Files per minute, for a batch still running only."""
+        if self.terminal or len(self.samples) < 2:
             return None
         (t0, d0), (t1, d1) = self.samples[0], self.samples[-1]
         if t1 <= t0:
@@ -246,6 +257,19 @@ class Monitor:
             tracked = self.tracked.get(batch_id)
             if tracked is None:  # forgotten while the poll ran
                 continue
+            if isinstance(outcome, NotFoundError):
+                tracked.gone = True
+                tracked.error = outcome.summary
+                applied.notices.append(
+                    Notice(
+                        "Batch not found",
+                        f"{batch_id} in {self.store_name(tracked.store_id)}: "
+                        f"{outcome.summary}. It is no longer polled; press delete to forget it.",
+                        warning=True,
+                        timeout=10,
+                    )
+                )
+                continue
             if isinstance(outcome, APIError):
                 tracked.error = outcome.summary
                 continue
@@ -272,8 +296,9 @@ class Monitor:
                     Notice(
                         "Store ready",
                         f"{store.display_name} finished ingesting: {counts.completed} "
-                        f"completed, {counts.failed} failed of {counts.total}.",
-                        warning=bool(counts.failed),
+                        f"completed, {counts.failed} failed, {counts.cancelled} cancelled "
+                        f"of {counts.total}.",
+                        warning=bool(counts.failed or counts.cancelled),
                     )
                 )
                 applied.stores_done.append(store)

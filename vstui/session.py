@@ -119,6 +119,8 @@ class Session:
     store_changes: dict[str, VectorStore | None] = field(default_factory=dict)
     storage_price_per_gb_day: float = 0.10
     cleanup_concurrency: int = 8
+    # Seconds between auto-refreshes of what is on screen; 0 turns them off.
+    refresh_seconds: float = 5.0
 
     @property
     def account_key(self) -> str:

@@ -63,10 +63,14 @@ def run(args: argparse.Namespace) -> int:
             def factory(name: str) -> Session:
                 other = accounts.resolve_account(config, name, timeout=args.timeout)
                 state.set("last_profile", name)
-                return accounts.session_for(other, config, state, read_only=args.read_only)
+                switched = accounts.session_for(other, config, state, read_only=args.read_only)
+                if args.refresh is not None:
+                    switched.refresh_seconds = args.refresh
+                return switched
 
     except accounts.LaunchError as exc:
         return accounts.fail(exc)
+    session.refresh_seconds = config.refresh_seconds if args.refresh is None else args.refresh
     theme = args.theme or state.get("theme") or profile_theme or config.theme or DEFAULT_THEME
     app = VstuiApp(
         session,

@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
-from textual import on
+from textual import events, on
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.worker import get_current_worker
 
+from .. import fmt
 from ..api import APIError, VectorStore, VstuiError
+from ..refresh import Pacer
 from ..session import Session
 from ..widgets.waiting import WaitingLine
 
@@ -71,6 +73,11 @@ class VstuiScreen(Screen[Any]):
     def __init__(self) -> None:
         super().__init__()
         self._generations: dict[str, int] = {}
+        self._pacer = Pacer(0)
+        self._refreshing = False
+        self._refresh_due = 0.0
+        # When the data on screen was last read from the server (the session's clock).
+        self.refreshed_at: float | None = None
 
     @property
     def session(self) -> Session:
@@ -83,7 +90,7 @@ class VstuiScreen(Screen[Any]):
             f"{self.session.account_label} · {self.session.host} · {self.session.masked_key}"
         )
         if self.session.read_only:
-            self.sub_title += " · read-only"
+            self.sub_title = f"[READ-ONLY] {self.sub_title}"
         if not self.query(WaitingLine):  # (subclasses may call this again via super())
             service = self.session.service
             self.mount(WaitingLine(service.inflight, give_up=service.settings.timeout))
@@ -118,11 +125,88 @@ class VstuiScreen(Screen[Any]):
 
     def refuse_read_only(self, what: str = "That action") -> None:
         self.notify(
-            f"{what} changes the account, and vstui is in read-only mode "
+            f"{what} changes the account: read-only profile "
             "(--read-only or the profile's read_only setting).",
             title="Read-only",
             severity="warning",
         )
+
+    def on_key(self, event: events.Key) -> None:
+        """A write key pressed in read-only mode says so instead of doing nothing (its
+        binding is hidden, so Textual would otherwise drop the key silently)."""
+        if not self.session.read_only or not self.MUTATING:
+            return
+        for binding in self._bindings.key_to_bindings.get(event.key, ()):
+            if binding.action in self.MUTATING:
+                event.stop()
+                event.prevent_default()
+                self.refuse_read_only(binding.description or binding.action)
+                return
+
+    # -- auto-refresh ----------------------------------------------------------------------
+    #
+    # A screen that follows the account calls :meth:`start_auto_refresh` once and
+    # implements :meth:`live_poll` (start the poll, under the key "auto") and
+    # :meth:`live_poll_ready` (not while its own full load runs). The poll's callbacks
+    # call :meth:`refresh_finished`; only then is the next one scheduled, so polls never
+    # overlap. Nothing is polled while the screen is hidden or a dialog is open.
+
+    def start_auto_refresh(self) -> None:
+        self._pacer = Pacer(self.session.refresh_seconds)
+        self._refresh_due = time.monotonic() + self._pacer.delay
+        self.set_interval(0.5, self._refresh_check)
+
+    def live_poll(self) -> None:
+        """Start one poll (see :meth:`refresh_finished`)."""
+        self.refresh_finished()
+
+    def live_poll_ready(self) -> bool:
+        return True
+
+    def show_data_age(self) -> None:
+        """Repaint whatever shows :meth:`data_age` (called twice a second)."""
+
+    def _refresh_check(self) -> None:
+        self.show_data_age()
+        if not self._pacer.enabled or self._refreshing or not self.is_active:
+            return
+        if time.monotonic() < self._refresh_due or not self.live_poll_ready():
+            return
+        self._refreshing = True
+        self.live_poll()
+
+    def refresh_finished(
+        self, *, poll_after_ms: int | None = None, rate_limited: bool = False, failed: bool = False
+    ) -> None:
+        self._refreshing = False
+        if failed:
+            delay = self._pacer.failed()
+        else:
+            delay = self._pacer.done(poll_after_ms=poll_after_ms, rate_limited=rate_limited)
+            if not rate_limited:
+                self.mark_fresh()
+        self._refresh_due = time.monotonic() + delay
+
+    def cancel_auto_refresh(self) -> None:
+        """A full reload started: a poll in flight would only bring older news."""
+        if self._refreshing:
+            self._generations["auto"] = self._generations.get("auto", 0) + 1
+            self._refreshing = False
+        self._refresh_due = time.monotonic() + self._pacer.delay
+
+    def mark_fresh(self) -> None:
+        self.refreshed_at = self.session.now()
+
+    def data_age(self) -> str:
+        """How old the data on screen is, for a status line: "updated 12s ago"."""
+        if self.refreshed_at is None:
+            return ""
+        age = max(0.0, self.session.now() - self.refreshed_at)
+        if not self._pacer.enabled and age < 60:
+            return ""  # refreshed by hand a moment ago: nothing worth saying
+        when = "just now" if age < 1 else f"{fmt.duration(age)} ago"
+        off = "" if self._pacer.enabled else " (auto-refresh off: r refreshes)"
+        return f"updated {when}{off}"
 
     # -- I/O -------------------------------------------------------------------------------
     #

@@ -101,7 +101,7 @@ class BatchMonitorScreen(VstuiScreen):
         Binding("o", "open_batch", "Open batch ID"),
         Binding("x", "cancel_batch", "Cancel batch"),
         Binding("F", "failed_files", "Failed files"),
-        Binding("delete,backspace", "forget", "Forget", show=False),
+        Binding("delete,backspace", "forget", "Forget"),
         Binding("r", "poll_now", "Poll now"),
         Binding("c", "copy_id", "Copy ID", show=False),
         Binding("tab", "app.focus_next", "Next table", show=False),
@@ -158,6 +158,8 @@ class BatchMonitorScreen(VstuiScreen):
             return "—" if value is None else f"{value:.1f}/min"
 
         def eta(t: Tracked) -> str:
+            if t.gone:
+                return "—"
             if t.terminal:
                 return "done"
             return fmt.duration(t.eta_seconds())
@@ -297,8 +299,10 @@ class BatchMonitorScreen(VstuiScreen):
             state = "paused"
         if not running and not monitor.ingesting and not monitor.polling:
             state = f"idle · checking for new ingestion every {monitor.rescan_every:.0f}s"
+        gone = sum(1 for t in monitor.tracked.values() if t.gone)
+        missing = f"{gone:,} not found (delete forgets) · " if gone else ""
         self.query_one("#poll-status", Static).update(
-            f"{fmt.plural(running, 'batch', 'batches')} running · "
+            f"{fmt.plural(running, 'batch', 'batches')} running · {missing}"
             f"{fmt.plural(len(monitor.ingesting), 'store')} ingesting · {state}"
         )
 

@@ -99,6 +99,7 @@ class CleanupScreen(VstuiScreen):
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
+        Binding("space", "exclude", "Exclude/include"),
         Binding("ctrl+d", "delete", "Delete…"),
         Binding("R", "retry", "Retry failed"),
         Binding("o", "toggle_files", "Orphaned files"),
@@ -121,6 +122,9 @@ class CleanupScreen(VstuiScreen):
         self.report: Report | None = None
         self.running = False
         self._stop = threading.Event()
+        # Rows the user left out with space (a store left out keeps its files too).
+        self.excluded: set[str] = set()
+        self.scanning_files = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -152,6 +156,10 @@ class CleanupScreen(VstuiScreen):
             label = item.outcome or ("pending" if self.running else "")
             if item.reason:
                 label += f": {item.reason}"
+            if not item.outcome and self.report is None:
+                why = self._left_out(item)
+                if why:
+                    return Text(why, style=self.table.muted_style())
             return Text(label, style=styles.get(item.outcome, ""))
 
         return [
@@ -170,7 +178,7 @@ class CleanupScreen(VstuiScreen):
             return False
         if action == "retry":
             return self.report is not None and not self.report.ok and not self.running
-        if action in ("delete", "toggle_files"):
+        if action in ("delete", "toggle_files", "exclude"):
             return self.report is None and not self.running
         return True
 
@@ -184,7 +192,9 @@ class CleanupScreen(VstuiScreen):
 
     # -- planning --------------------------------------------------------------------------
 
-    def _build(self, emit: Callable[[str], None]) -> Plan:
+    def _build(self, emit: Callable[[str], None], include_files: bool = False) -> Plan:
+        """The plan; files (a scan of every store's files) only when they are wanted."""
+
         def plan(include_files: bool) -> Plan:
             return build_plan(
                 self.session.service,
@@ -196,6 +206,8 @@ class CleanupScreen(VstuiScreen):
                 progress=emit,
             )
 
+        if not include_files and not self.orphans_only:
+            return plan(include_files=False)  # deleting stores alone needs no file scan
         try:
             return plan(include_files=True)
         except IncompleteListing as error:
@@ -210,6 +222,7 @@ class CleanupScreen(VstuiScreen):
 
     def _planned(self, result: Plan) -> None:
         self.table.loading = False
+        self.scanning_files = False
         self.plan = result
         now = self.session.now()
         items = [self._store_item(s, now) for s in result.stores]
@@ -250,8 +263,54 @@ class CleanupScreen(VstuiScreen):
 
     @on(Checkbox.Changed, "#with-files")
     def _files_toggled(self) -> None:
-        if not self.running and self.report is None:
-            self._apply_file_choice()
+        if self.running or self.report is not None:
+            return
+        plan = self.plan
+        if self.with_files and plan is not None and not plan.include_files:
+            # Files were not scanned yet (stores alone need no scan): scan them now.
+            self.scanning_files = True
+            self.query_one("#summary", Static).update("Scanning every store's files…")
+            self.run_stream(
+                "plan",
+                partial(self._build, include_files=True),
+                self._scanning,
+                self._planned,
+                self._plan_failed,
+            )
+            return
+        self._apply_file_choice()
+
+    # -- leaving rows out ------------------------------------------------------------------
+
+    def _left_out(self, item: Item) -> str:
+        """Why ``item`` will not be deleted ("" when it will)."""
+        if item.id in self.excluded:
+            return "excluded (space includes)"
+        if item.kind == "file" and self.plan is not None and self.plan.holdings is not None:
+            held = self.plan.holdings.held
+            if any(item.id in held.get(sid, ()) for sid in self.excluded):
+                return "kept: an excluded store holds it"
+        return ""
+
+    def included_stores(self) -> list[VectorStore]:
+        if self.plan is None:
+            return []
+        return [s for s in self.plan.stores if s.id not in self.excluded]
+
+    def included_files(self) -> list[FileObject]:
+        if self.plan is None or not self.with_files:
+            return []
+        items = {i.id: i for i in self.table.rows}
+        return [f for f in self.plan.files if f.id in items and not self._left_out(items[f.id])]
+
+    def action_exclude(self) -> None:
+        item = self.table.current
+        if item is None or self.running or self.report is not None:
+            return
+        self.excluded.symmetric_difference_update({item.id})
+        self.table.refresh_rows()
+        self.table.action_cursor(1)
+        self._summarise()
 
     def action_toggle_files(self) -> None:
         refused = self.plan is not None and bool(self.plan.files_refused)
@@ -302,14 +361,20 @@ class CleanupScreen(VstuiScreen):
                 "deleted from the Files API; files any other store uses are kept."
             )
         lines.extend(escape(note) for note in plan.notes)  # what this server does not report
+        left_out = len(plan.stores) - len(self.included_stores())
+        if self.with_files:
+            left_out += len(plan.files) - len(self.included_files())
+        if left_out:
+            lines.append(
+                f"{fmt.plural(left_out, 'row')} left out (space excludes or includes a row); "
+                f"[b]{fmt.plural(self._count(), 'item')}[/b] will be deleted."
+            )
         if not self._count():
             lines.append("Nothing to delete.")
         self.query_one("#summary", Static).update("\n".join(lines))
 
     def _count(self) -> int:
-        if self.plan is None:
-            return 0
-        return len(self.plan.stores) + (len(self.plan.files) if self.with_files else 0)
+        return len(self.included_stores()) + len(self.included_files())
 
     # -- deleting --------------------------------------------------------------------------
 
@@ -317,11 +382,14 @@ class CleanupScreen(VstuiScreen):
     def action_delete(self) -> None:
         if self.plan is None or self.running or self.report is not None:
             return
+        if self.scanning_files:
+            self.notify("Still scanning the files; wait for the plan.", severity="warning")
+            return
         count = self._count()
         if not count:
             self.notify("Nothing to delete.", severity="warning")
             return
-        stores, files = len(self.plan.stores), len(self.plan.files) if self.with_files else 0
+        stores, files = len(self.included_stores()), len(self.included_files())
         what = " and ".join(
             x
             for x in (
@@ -364,10 +432,9 @@ class CleanupScreen(VstuiScreen):
                 self._run_failed,
             )
         else:
-            files = self.plan.files if self.with_files else []
             self.run_stream(
                 "run",
-                partial(self._execute, self.plan.stores, files),
+                partial(self._execute, self.included_stores(), self.included_files()),
                 self._progressed,
                 self._ran,
                 self._run_failed,

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -15,8 +16,9 @@ from textual.markup import escape
 from textual.widgets import Footer, Header, Static
 
 from .. import fmt
-from ..api import VectorStore, VectorStoreFile, limits
+from ..api import NotFoundError, VectorStore, VectorStoreFile, limits
 from ..api.models import FileContentPage
+from ..refresh import FILE_BUDGET, Polled, Rotation, changed, poll_store_files
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
 from .base import RowBuffer, StoreRef
@@ -42,6 +44,19 @@ class FileListScreen(TableScreen):
     AUTO_FOCUS = "#files"
     MUTATING = frozenset({"detach", "delete_file", "edit_attributes"})
 
+    DEFAULT_CSS = """
+    FileListScreen #banner {
+        display: none;
+        height: auto;
+        padding: 0 1;
+        background: $error 30%;
+        text-style: bold;
+    }
+    FileListScreen.gone #banner {
+        display: block;
+    }
+    """
+
     BINDINGS = [
         Binding("escape", "clear_filter", "Back"),
         Binding("f", "status_filter", "Status"),
@@ -52,7 +67,7 @@ class FileListScreen(TableScreen):
         Binding("u", "sync", "Sync"),
         Binding("b", "app.batches", "Batches", show=False),
         Binding("s", "sort", "Sort", show=False),
-        Binding("r", "refresh", "Refresh"),
+        Binding("r", "reload", "Refresh"),
         Binding("c", "copy_id", "Copy ID", show=False),
     ]
 
@@ -75,9 +90,16 @@ class FileListScreen(TableScreen):
         self.fetching = False
         self.load_failed = False
         self._seen: set[str] = set()
+        # The store is gone (404): banner, actions off. Files gone: greyed rows.
+        self.gone = False
+        self.gone_files: set[str] = set()
+        self._rotation = Rotation(FILE_BUDGET)
+        self._names_asked: set[str] = set()
+        self._age = ""
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield SafeStatic("", id="banner", markup=False)
         with Horizontal(id="bar"):
             yield SafeStatic("", id="status", markup=False)
         yield self.filter_input()
@@ -94,6 +116,11 @@ class FileListScreen(TableScreen):
             return info.filename
         return "…" if not self.session.files.loaded else "(deleted file)"
 
+    def _name_cell(self, f: VectorStoreFile) -> Text | str:
+        if f.id in self.gone_files or self.gone:
+            return Text(self.file_name(f), style=self.table.muted_style() + Style(strike=True))
+        return self.file_name(f)
+
     def _file_size(self, f: VectorStoreFile) -> int:
         info = self.session.files.get(f.id)
         return info.bytes if info is not None else -1
@@ -102,6 +129,8 @@ class FileListScreen(TableScreen):
         now = self.session.now
 
         def status(f: VectorStoreFile) -> Text:
+            if f.id in self.gone_files or self.gone:
+                return Text("gone", style=self.table.muted_style())
             return Text(f.status, style=self.table.status_style(f.status))
 
         def error(f: VectorStoreFile) -> Text:
@@ -121,7 +150,7 @@ class FileListScreen(TableScreen):
             return fmt.human_bytes(value) if value >= 0 else "—"
 
         return [
-            Column("name", "File name", 24, self.file_name, lambda f: self.file_name(f).lower()),
+            Column("name", "File name", 24, self._name_cell, lambda f: self.file_name(f).lower()),
             Column("status", "Status", 11, status, lambda f: f.status),
             Column(
                 "usage",
@@ -180,6 +209,81 @@ class FileListScreen(TableScreen):
         if not self.session.files.loaded:
             self._load_names()
         self.action_refresh()
+        self.start_auto_refresh()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.gone and action in self.MUTATING | {"view"}:
+            return False
+        return super().check_action(action, parameters)
+
+    # -- auto-refresh: the store's counts, and every file still in progress ---------------
+
+    def live_poll_ready(self) -> bool:
+        return not self.fetching and not self.gone
+
+    def live_poll(self) -> None:
+        busy = [
+            f.id
+            for f in self.table.rows
+            if f.status == "in_progress" and f.id not in self.gone_files
+        ]
+        ids = self._rotation.pick(busy, [])
+        self.run_io(
+            "auto",
+            partial(poll_store_files, self.session.service, self.store_id, ids),
+            self._polled,
+            lambda _error: self.refresh_finished(failed=True),
+        )
+
+    def _polled(self, polled: Polled) -> None:
+        self.refresh_finished(poll_after_ms=polled.poll_after_ms, rate_limited=polled.rate_limited)
+        if self.store_id in polled.gone:
+            self._store_gone()
+            return
+        updated = [f for f in polled.files.values() if changed(self.table.get(f.id), f)]
+        if updated:
+            self.table.add_rows(updated)
+        new_gone = (polled.gone - {self.store_id}) - self.gone_files
+        if new_gone:
+            self.gone_files |= new_gone
+            self.table.refresh_rows()
+        store = polled.stores.get(self.store_id)
+        if store is not None:
+            before = self.store
+            self._store_refreshed(store)
+            if self._files_changed(before, store):
+                self.action_refresh()  # files attached or detached elsewhere: list again
+                return
+        self._update_status()
+
+    def _files_changed(self, before: VectorStore | None, store: VectorStore) -> bool:
+        """Files attached or detached since the last look (counts only: no listing)."""
+        if self.batch_id or self.status_filter is not None:
+            return False
+        if before is None:  # opened by ID: compare with what the listing found
+            return store.file_counts.total != self.table.row_count
+        return store.file_counts.total != before.file_counts.total
+
+    def _store_gone(self) -> None:
+        if self.gone:
+            return
+        self.gone = True
+        self.add_class("gone")
+        where = self.store.display_name if self.store else self.store_id
+        self.query_one("#banner", Static).update(
+            f"The store {where} ({self.store_id}) is gone: the server no longer has it (404). "
+            "The files below are how they were last seen. Escape goes back."
+        )
+        self.session.store_changed(self.store_id, None)
+        self.table.refresh_rows()
+        self.refresh_bindings()
+        self._update_status()
+
+    def show_data_age(self) -> None:
+        age = self.data_age()
+        if age != self._age:
+            self._age = age
+            self._update_status()
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -203,6 +307,12 @@ class FileListScreen(TableScreen):
             emit(page.data)
         return total
 
+    def action_reload(self) -> None:
+        """``r``: the file names too (files created or deleted since), then every page."""
+        self._names_asked.clear()
+        self._load_names()
+        self.action_refresh()
+
     def action_refresh(self, *, keep_rows: bool = True) -> None:
         """Fetch every page again. Rows already shown stay (unless the status filter
         changed) until the last page says which are gone."""
@@ -210,6 +320,7 @@ class FileListScreen(TableScreen):
         self.load_failed = False
         self._seen = set()
         self._buffer.reset()
+        self.cancel_auto_refresh()
         if not keep_rows:
             self.table.set_rows([])
         self.run_stream(
@@ -220,7 +331,14 @@ class FileListScreen(TableScreen):
 
     def _files_arrived(self, files: list[VectorStoreFile]) -> None:
         self._seen.update(f.id for f in files)
+        self.gone_files.difference_update(f.id for f in files)
         self.table.add_rows(files)
+        cache = self.session.files
+        unknown = {f.id for f in files if cache.get(f.id) is None} - self._names_asked
+        if cache.loaded and unknown:
+            # A file created after the names were listed: list them again, once.
+            self._names_asked |= unknown
+            self._load_names()
         self._update_empty()
         self._update_status()
 
@@ -230,12 +348,17 @@ class FileListScreen(TableScreen):
         gone = [f.id for f in self.table.rows if f.id not in self._seen]
         if gone:
             self.table.remove_rows(gone)
+        self.gone_files.clear()
+        self.mark_fresh()
         self._update_empty()
         self._update_status()
 
     def _files_failed(self, error: BaseException) -> None:
         self._buffer.flush()  # what did arrive is shown, even when a later page fails
         self.fetching = False
+        if isinstance(error, NotFoundError) and not self.batch_id:
+            self._store_gone()
+            return
         self.load_failed = True
         self.notify_error(error, title="Loading files failed")
         self._update_empty()
@@ -276,6 +399,10 @@ class FileListScreen(TableScreen):
             parts.append(f"batch {self.batch_id}")
         if self.store is not None:
             parts.append(f"store {self.store.display_name}")
+        if self.gone_files:
+            parts.append(f"{len(self.gone_files):,} gone")
+        if self._age and not self.fetching:
+            parts.append(self._age)
         self.query_one("#status", Static).update(" · ".join(parts))
 
     def filter_fields(self, f: VectorStoreFile) -> tuple[str, ...]:
@@ -418,6 +545,12 @@ class FileListScreen(TableScreen):
             lambda: service.delete_file(file_id), lambda: service.retrieve_file(file_id)
         )
         self.session.files.forget(file_id)
+        # The attachment can outlive the file: detach it here too, so `r` does not bring
+        # the row back as "(deleted file)".
+        service.delete_gone_ok(
+            lambda: service.delete_store_file(self.store_id, file_id),
+            lambda: service.retrieve_store_file(self.store_id, file_id),
+        )
         return file_id
 
     def action_edit_attributes(self) -> None:

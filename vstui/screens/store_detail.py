@@ -7,22 +7,27 @@ from typing import Any
 
 from rich.table import Table
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.markup import escape
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
 from .. import fmt
 from ..api import NotFoundError, VectorStore, limits
+from ..refresh import Polled, changed, poll_stores
 from ..widgets import palette
 from ..widgets.bars import StackedBar
 from ..widgets.safe import SafeDataTable, SafeStatic
-from .base import StoreRef, VstuiScreen
+from .base import StoreRef, VstuiScreen, describe_error
 from .dialogs import ConfirmScreen, PairsEditor, PromptScreen, whole_number
 from .sync import SyncedFrom, start_sync
 
-AUTO_REFRESH_SECONDS = 3.0
+DAY = 86400
+# Actions that still make sense on a store the server no longer has.
+GONE_ALLOWED = frozenset({"app.pop_screen", "pop_screen", "refresh", "copy_id", "batches"})
 
 
 def expiry_policy(store: VectorStore) -> str:
@@ -30,6 +35,87 @@ def expiry_policy(store: VectorStore) -> str:
         return "never expires"
     days = store.expires_after.days
     return f"expires {fmt.plural(days, 'day')} after {store.expires_after.anchor}"
+
+
+def expires_label(store: VectorStore, now: float) -> str:
+    """The "Expires at" field: a time, the policy when the server gave no time, or never."""
+    policy = store.expires_after
+    if store.expires_at is None and policy is not None and not store.is_expired:
+        return f"not set by the server ({fmt.policy_expiry(policy.days, policy.anchor)})"
+    expires = fmt.expiry(store.expires_at, store.status, now)
+    return f"{fmt.timestamp(store.expires_at)} ({expires})"
+
+
+def resulting_expiry(store: VectorStore | None, days: int) -> int | None:
+    """When a ``days`` policy (anchor last_active_at) would expire ``store``."""
+    if store is None:
+        return None
+    anchor = store.last_active_at or store.created_at
+    return int(anchor + days * DAY)
+
+
+def expiry_preview(store: VectorStore | None, value: str, now: float) -> tuple[str, bool]:
+    """What the expiry dialog says about ``value`` as it is typed, and whether it is urgent
+    (the store would expire at once or within a day: a second confirmation is needed)."""
+    text = value.strip()
+    if not text:
+        return "No expiry: the store is kept until it is deleted.", False
+    days = whole_number(text)
+    if days is None or validate_days(text):
+        return "", False
+    expires_at = resulting_expiry(store, days)
+    if expires_at is None:
+        return f"Expires {fmt.plural(days, 'day')} after its last activity.", False
+    when = fmt.timestamp(expires_at)
+    if expires_at <= now:
+        return (
+            f"Expires at {when}, which is already past: the store would expire "
+            "IMMEDIATELY and permanently (searches fail; removing the policy later does "
+            "not bring it back).",
+            True,
+        )
+    if expires_at - now < DAY:
+        return (
+            f"Expires at {when}, {fmt.relative(expires_at, now)}: within a day unless "
+            "the store is used.",
+            True,
+        )
+    return f"Expires at {when} ({fmt.relative(expires_at, now)}) unless it is used.", False
+
+
+class ExpiryPrompt(PromptScreen):
+    """The expiry dialog: the resulting ``expires_at`` is shown as the days are typed."""
+
+    def __init__(self, store: VectorStore | None, now: float, value: str) -> None:
+        super().__init__(
+            "Expire after how many days without activity?",
+            value=value,
+            placeholder="1–365; empty for never",
+            hint="Counted from last activity (anchor last_active_at).",
+            validate=validate_days,
+        )
+        self.store = store
+        self.now = now
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        error = self.query_one("#error")
+        parent = error.parent
+        assert isinstance(parent, Widget)
+        parent.mount(SafeStatic("", id="preview", markup=False), before=error)
+        self.call_after_refresh(self._preview, self.value)
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        self._preview(event.value)
+
+    def _preview(self, value: str) -> None:
+        text, urgent = expiry_preview(self.store, value, self.now)
+        preview = self.query("#preview")
+        if preview:
+            widget = preview.first(Static)
+            widget.update(Text(text, style="bold" if urgent else ""))
+            widget.set_class(urgent, "urgent")
 
 
 def validate_days(value: str) -> str | None:
@@ -73,6 +159,19 @@ class StoreDetailScreen(VstuiScreen):
         color: $text-muted;
         height: auto;
     }
+    StoreDetailScreen #banner {
+        display: none;
+        height: auto;
+        padding: 0 1;
+        background: $error 30%;
+        text-style: bold;
+    }
+    StoreDetailScreen.gone #banner {
+        display: block;
+    }
+    StoreDetailScreen.gone VerticalScroll {
+        opacity: 60%;
+    }
     """
 
     BINDINGS = [
@@ -93,9 +192,11 @@ class StoreDetailScreen(VstuiScreen):
         super().__init__()
         self.store_id = store_id
         self.store = store
+        self.gone = False
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield SafeStatic("", id="banner", markup=False)
         with VerticalScroll():
             yield SafeStatic("", id="fields")
             yield Label("File counts", classes="section")
@@ -118,6 +219,50 @@ class StoreDetailScreen(VstuiScreen):
             self._show(self.store)
         self.action_refresh()
         self.query_one(SyncedFrom).load(self)
+        self.start_auto_refresh()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.gone and action not in GONE_ALLOWED:
+            return False
+        return super().check_action(action, parameters)
+
+    # -- auto-refresh: the open store, until it is gone --------------------------------------
+
+    def live_poll_ready(self) -> bool:
+        return not self.gone
+
+    def live_poll(self) -> None:
+        self.run_io(
+            "auto",
+            partial(poll_stores, self.session.service, [self.store_id], newest=False),
+            self._polled,
+            lambda _error: self.refresh_finished(failed=True),
+        )
+
+    def _polled(self, polled: Polled) -> None:
+        store = polled.stores.get(self.store_id)
+        if store is not None and changed(self.store, store):
+            self._store_arrived(store)  # unchanged: nothing redrawn, the cursor stays
+        elif self.store_id in polled.gone:
+            self._mark_gone()
+        self.refresh_finished(poll_after_ms=polled.poll_after_ms, rate_limited=polled.rate_limited)
+
+    def _mark_gone(self, error: BaseException | None = None) -> None:
+        """The server answered 404: say so, grey the fields, disable the actions."""
+        if self.gone:
+            return
+        self.gone = True
+        self.add_class("gone")
+        name = self.store.display_name if self.store else self.store_id
+        self.query_one("#banner", Static).update(
+            f"{name} ({self.store_id}) is gone: the server no longer has it (404), so it was "
+            "deleted or removed after expiring. What is shown is how it was last seen. "
+            "Escape goes back."
+        )
+        self.session.store_changed(self.store_id, None)
+        self.refresh_bindings()
+        why = f": {describe_error(error)}" if error is not None else " (404)"
+        self.notify(f"{name} no longer exists{why}", title="Store gone", severity="warning")
 
     def action_refresh(self) -> None:
         self.run_io(
@@ -129,21 +274,23 @@ class StoreDetailScreen(VstuiScreen):
 
     def _store_arrived(self, store: VectorStore) -> None:
         self.store = store
+        if self.gone:
+            self.gone = False
+            self.remove_class("gone")
+            self.refresh_bindings()
         self._show(store)
+        self.mark_fresh()
         self.session.store_changed(store.id, store)
-        if store.status == "in_progress":
-            self.set_timer(AUTO_REFRESH_SECONDS, self._refresh_if_current)
 
     def _store_failed(self, error: BaseException) -> None:
+        if isinstance(error, NotFoundError):
+            self._mark_gone(error)
+            return
         self.notify_error(error, title="Loading the store failed")
         if self.store is None:
             self.query_one("#fields", Static).update(
                 Text(f"Could not load {self.store_id}. Press r to retry.", style="bold")
             )
-
-    def _refresh_if_current(self) -> None:
-        if self.is_current:
-            self.action_refresh()
 
     def _show(self, store: VectorStore) -> None:
         now = self.session.now()
@@ -155,7 +302,6 @@ class StoreDetailScreen(VstuiScreen):
         created = fmt.relative(store.created_at, now)
         active = fmt.relative(store.last_active_at, now)
         caps = self.session.service.capabilities
-        expires = fmt.store_expiry(store, now, caps)
         rows: list[tuple[str, str | Text]] = [
             ("Name", Text(store.display_name, style="bold")),
             ("ID", store.id),
@@ -169,7 +315,7 @@ class StoreDetailScreen(VstuiScreen):
             ),
             ("Created", f"{fmt.timestamp(store.created_at)} ({created})"),
             ("Last active", f"{fmt.timestamp(store.last_active_at)} ({active})"),
-            ("Expires at", f"{fmt.timestamp(store.expires_at)} ({expires})"),
+            ("Expires at", expires_label(store, now)),
             ("Expiry policy", expiry_policy(store)),
         ]
         for label, value in rows:
@@ -184,8 +330,18 @@ class StoreDetailScreen(VstuiScreen):
         table.clear()
         for key, value in sorted((store.metadata or {}).items()):
             table.add_row(Text(key), Text(value))
-        notice = "" if store.metadata else "No metadata. Press m to add some."
+        self._show_notice()
+
+    def _show_notice(self) -> None:
+        store = self.store
+        notice = "" if store is None or store.metadata else "No metadata. Press m to add some."
+        age = self.data_age()
+        if age:
+            notice = f"{notice}\n{age.capitalize()}." if notice else f"{age.capitalize()}."
         self.query_one("#notice", Static).update(notice)
+
+    def show_data_age(self) -> None:
+        self._show_notice()
 
     # -- navigation ------------------------------------------------------------------------
 
@@ -260,24 +416,32 @@ class StoreDetailScreen(VstuiScreen):
         days = ""
         if self.store and self.store.expires_after:
             days = str(self.store.expires_after.days)
+        now = self.session.now()
 
         def done(value: str | None) -> None:
             if value is None:
                 return
             text = value.strip()
             policy = {"anchor": "last_active_at", "days": int(text)} if text else None
-            self._save(expires_after=policy)
+            warning, urgent = expiry_preview(self.store, text, now)
+            if not urgent:
+                self._save(expires_after=policy)
+                return
 
-        self.app.push_screen(
-            PromptScreen(
-                "Expire after how many days without activity?",
-                value=days,
-                placeholder="1–365; empty for never",
-                hint="Counted from last activity (anchor last_active_at).",
-                validate=validate_days,
-            ),
-            done,
-        )
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self._save(expires_after=policy)
+
+            self.app.push_screen(
+                ConfirmScreen(
+                    "Expire this store so soon?",
+                    escape(warning),
+                    confirm_label="Set expiry",
+                ),
+                confirmed,
+            )
+
+        self.app.push_screen(ExpiryPrompt(self.store, now, days), done)
 
     def action_delete(self) -> None:
         name = self.store.display_name if self.store else self.store_id

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+from rich.style import Style
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
@@ -14,6 +16,7 @@ from textual.widgets import Footer, Header, Static
 
 from .. import fmt
 from ..api import VectorStore
+from ..refresh import STORE_BUDGET, Polled, Rotation, changed, poll_stores
 from ..widgets import palette
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
@@ -81,6 +84,10 @@ class StoreListScreen(TableScreen):
         self._spin = 0
         self._seen: set[str] = set()
         self.expired_count = 0
+        # Stores the server answered 404 for since the last full listing: greyed, "gone".
+        self.gone: set[str] = set()
+        self._rotation = Rotation(STORE_BUDGET)
+        self._age = ""
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -99,16 +106,26 @@ class StoreListScreen(TableScreen):
     def _columns(self) -> list[Column[VectorStore]]:
         now = self.session.now
 
+        def name(store: VectorStore) -> Text | str:
+            if store.id in self.gone:
+                return Text(store.display_name, style=self.table.muted_style() + Style(strike=True))
+            return store.display_name
+
         def status(store: VectorStore) -> Text:
+            if store.id in self.gone:
+                return Text("gone", style=self.table.muted_style())
             return Text(store.status, style=self.table.status_style(store.status))
 
         def expires(store: VectorStore) -> Text:
+            policy = store.expires_after
+            if store.expires_at is None and policy is not None and not store.is_expired:
+                return Text(fmt.policy_expiry(policy.days, policy.anchor, short=True))
             label = fmt.store_expiry(store, now(), self.session.service.capabilities, short=True)
             style = self.table.status_style("expired") if store.is_expired else ""
             return Text(label, style=style)
 
         return [
-            Column("name", "Name", 22, lambda s: s.display_name, lambda s: s.display_name.lower()),
+            Column("name", "Name", 22, name, lambda s: s.display_name.lower()),
             Column(
                 "id", "ID", 27, lambda s: Text(s.id, style=self.table.muted_style()), lambda s: s.id
             ),
@@ -163,6 +180,7 @@ class StoreListScreen(TableScreen):
         self.set_interval(0.1, self._tick)
         self._buffer = RowBuffer(self, self._stores_arrived)
         self.action_refresh()
+        self.start_auto_refresh()
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -180,6 +198,7 @@ class StoreListScreen(TableScreen):
         self.load_error = None
         self._seen = set()
         self._buffer.reset()
+        self.cancel_auto_refresh()
         self.run_stream(
             "stores", self._fetch, self._buffer.push, self._stores_done, self._stores_failed
         )
@@ -199,6 +218,8 @@ class StoreListScreen(TableScreen):
         gone = [s.id for s in self.table.rows if s.id not in self._seen]
         if gone:
             self.table.remove_rows(gone)
+        self.gone.clear()
+        self.mark_fresh()
         self._rows_changed()
         self._update_empty()
         self._update_status()
@@ -216,9 +237,76 @@ class StoreListScreen(TableScreen):
             self._spin = (self._spin + 1) % len(palette.SPINNER)
             self._update_status()
 
+    # -- auto-refresh (see VstuiScreen.start_auto_refresh) --------------------------------
+
+    def live_poll_ready(self) -> bool:
+        return not self.fetching
+
+    def _on_screen_ids(self) -> list[str]:
+        table = self.table
+        top = int(table.scroll_offset.y)
+        height = max(1, table.scrollable_content_region.height - 1)
+        return [s.id for s in table.view[top : top + height] if s.id not in self.gone]
+
+    def live_poll(self) -> None:
+        """The newest page (new stores), stores ingesting and, in turn, those on screen."""
+        ingesting = [
+            s.id
+            for s in self.table.rows
+            if s.id not in self.gone
+            and (s.status == "in_progress" or s.file_counts.in_progress > 0)
+        ]
+        ids = self._rotation.pick(ingesting, self._on_screen_ids())
+        self.run_io(
+            "auto",
+            partial(poll_stores, self.session.service, ids, newest=True),
+            self._polled,
+            lambda _error: self.refresh_finished(failed=True),
+        )
+
+    def _polled(self, polled: Polled) -> None:
+        fresh: list[VectorStore] = list(polled.stores.values())
+        gone = set(polled.gone)
+        if polled.newest is not None:
+            fresh.extend(polled.newest)
+            gone |= self._missing_from_newest(polled.newest)
+        seen = {s.id for s in fresh}
+        gone -= seen
+        revived = self.gone & seen  # a 404 that was only a moment's doubt
+        self.gone -= revived
+        fresh = [s for s in fresh if changed(self.table.get(s.id), s)]
+        if fresh:
+            self.table.add_rows(fresh)
+        if gone - self.gone or revived:
+            self.gone |= gone
+            self.table.refresh_rows()
+        self.refresh_finished(poll_after_ms=polled.poll_after_ms, rate_limited=polled.rate_limited)
+        self._rows_changed()
+        self._update_empty()
+        self._update_status()
+
+    def _missing_from_newest(self, newest: list[VectorStore]) -> set[str]:
+        """Stores the newest page should hold (created after its oldest) but does not."""
+        if not newest:
+            return {s.id for s in self.table.rows} if not self.fetching else set()
+        ids = {s.id for s in newest}
+        oldest = min(s.created_at for s in newest)
+        full = len(newest) >= 100
+        return {
+            s.id for s in self.table.rows if s.id not in ids and (s.created_at > oldest or not full)
+        }
+
+    def show_data_age(self) -> None:
+        age = self.data_age()
+        if age != self._age:
+            self._age = age
+            self._update_status()
+
     def _rows_changed(self) -> None:
         """Counts that depend on every row: computed once per change, not per frame."""
-        self.expired_count = sum(1 for s in self.table.rows if s.is_expired)
+        self.expired_count = sum(
+            1 for s in self.table.rows if s.is_expired and s.id not in self.gone
+        )
 
     def _update_empty(self) -> None:
         if self.fetching:
@@ -246,10 +334,15 @@ class StoreListScreen(TableScreen):
             parts.append(f"filter: {self.text_filter!r}")
         if table.marked:
             parts.append(f"{len(table.marked):,} marked")
+        if self.gone:
+            parts.append(f"{len(self.gone):,} gone")
         if self.expired_count:
-            parts.append(f"{self.expired_count:,} expired (X to clean up)")
+            hint = "" if self.session.read_only else " (X to clean up)"
+            parts.append(f"{self.expired_count:,} expired{hint}")
         if self.load_error:
             parts.append(self.load_error)
+        if self._age and not self.fetching:
+            parts.append(self._age)
         self.query_one("#status", Static).update(" · ".join(parts))
 
     # -- returning from other screens ------------------------------------------------------

@@ -16,7 +16,11 @@ SEGMENTS = (
     ("cancelled", "bar--cancelled", "cancelled"),
     ("in_progress", "bar--in-progress", "in progress"),
 )
-GLYPHS = {"bar--in-progress": palette.BAR_PENDING, "bar--cancelled": palette.BAR_CANCELLED}
+GLYPHS = {
+    "bar--in-progress": palette.BAR_PENDING,
+    "bar--cancelled": palette.BAR_CANCELLED,
+    "bar--failed": palette.BAR_FAILED,
+}
 
 
 def stacked(counts: FileCounts, width: int, styles: dict[str, Style]) -> Text:

@@ -26,6 +26,7 @@ MUTED_STATUSES = frozenset({"cancelled"})  # what no longer matters
 BAR_DONE = "█"
 BAR_PENDING = "░"  # work still to do is drawn light, so a bar never looks finished early
 BAR_CANCELLED = "▒"
+BAR_FAILED = "✗"  # a shape of its own, not only a colour (completed is BAR_DONE)
 FAILED_MARK = "✗"
 PENDING_MARK = "…"
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
