@@ -96,3 +96,10 @@ def duration(seconds: float | None) -> str:
 def plural(count: int, noun: str, plural_form: str | None = None) -> str:
     word = noun if count == 1 else (plural_form or noun + "s")
     return f"{count:,} {word}"
+
+
+def iso(timestamp: float | None) -> str:
+    """A Unix timestamp as ISO 8601 UTC (``2026-11-22T02:13:20Z``); '' for none."""
+    if timestamp is None:
+        return ""
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

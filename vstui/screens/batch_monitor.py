@@ -30,7 +30,12 @@ R = TypeVar("R")
 
 
 def count_column(
-    key: str, header: str, width: int, counts: Callable[[R], FileCounts], field: str
+    key: str,
+    header: str,
+    width: int,
+    counts: Callable[[R], FileCounts],
+    field: str,
+    priority: int = 4,
 ) -> Column[R]:
     """A right-aligned column of one file count (``completed``, ``failed``…)."""
 
@@ -38,7 +43,9 @@ def count_column(
         number: int = getattr(counts(row), field)
         return number
 
-    return Column(key, header, width, lambda row: str(value(row)), value, "right")
+    return Column(
+        key, header, width, lambda row: str(value(row)), value, "right", priority=priority
+    )
 
 
 def store_counts(store: VectorStore) -> FileCounts:
@@ -169,15 +176,30 @@ class BatchMonitorScreen(VstuiScreen):
                 18,
                 lambda t: self.monitor.store_name(t.store_id),
                 lambda t: self.monitor.store_name(t.store_id),
+                min_width=10,
+                max_width=40,
+                priority=1,
+                grow=True,
             ),
-            Column("batch", "Batch ID", 14, lambda t: muted(self.batches, t.batch_id), batch_id),
-            Column("status", "Status", 11, status, lambda t: t.status),
+            Column(
+                "batch",
+                "Batch ID",
+                14,
+                lambda t: muted(self.batches, t.batch_id),
+                batch_id,
+                min_width=10,
+                max_width=40,
+                priority=2,
+                grow=True,
+            ),
+            Column("status", "Status", 11, status, lambda t: t.status, priority=1),
             Column(
                 "progress",
                 "Progress",
                 16,
                 lambda t: self._bar(self.batches, counts(t)),
                 lambda t: t.done,
+                priority=3,
             ),
             Column(
                 "done",
@@ -186,13 +208,16 @@ class BatchMonitorScreen(VstuiScreen):
                 lambda t: f"{t.done}/{counts(t).total}",
                 lambda t: t.done,
                 "right",
+                priority=2,
             ),
             count_column("completed", "✓", 4, counts, "completed"),
             count_column("failed", palette.FAILED_MARK, 4, counts, "failed"),
             count_column("cancelled", "⊘", 3, counts, "cancelled"),
             count_column("running", palette.PENDING_MARK, 4, counts, "in_progress"),
-            Column("rate", "Rate", 9, rate, lambda t: t.rate_per_minute() or 0.0, "right"),
-            Column("eta", "ETA", 7, eta, lambda t: t.eta_seconds() or 0.0, "right"),
+            Column(
+                "rate", "Rate", 9, rate, lambda t: t.rate_per_minute() or 0.0, "right", priority=5
+            ),
+            Column("eta", "ETA", 7, eta, lambda t: t.eta_seconds() or 0.0, "right", priority=3),
         ]
 
     def _store_columns(self) -> list[Column[VectorStore]]:
@@ -200,20 +225,41 @@ class BatchMonitorScreen(VstuiScreen):
             return Text(s.status, style=self.stores.status_style(s.status))
 
         return [
-            Column("name", "Store", 22, lambda s: s.display_name, lambda s: s.display_name.lower()),
-            Column("id", "ID", 27, lambda s: muted(self.stores, s.id), lambda s: s.id),
-            Column("status", "Status", 11, status, lambda s: s.status),
+            Column(
+                "name",
+                "Store",
+                22,
+                lambda s: s.display_name,
+                lambda s: s.display_name.lower(),
+                min_width=10,
+                max_width=48,
+                priority=1,
+                grow=True,
+            ),
+            Column(
+                "id",
+                "ID",
+                27,
+                lambda s: muted(self.stores, s.id),
+                lambda s: s.id,
+                min_width=14,
+                max_width=40,
+                priority=3,
+                grow=True,
+            ),
+            Column("status", "Status", 11, status, lambda s: s.status, priority=1),
             Column(
                 "progress",
                 "Progress",
                 16,
                 lambda s: self._bar(self.stores, s.file_counts),
                 lambda s: s.file_counts.completed,
+                priority=3,
             ),
-            count_column("running", "In progress", 11, store_counts, "in_progress"),
-            count_column("completed", "Completed", 9, store_counts, "completed"),
-            count_column("failed", "Failed", 6, store_counts, "failed"),
-            count_column("total", "Total", 6, store_counts, "total"),
+            count_column("running", "In progress", 11, store_counts, "in_progress", 2),
+            count_column("completed", "Completed", 9, store_counts, "completed", 2),
+            count_column("failed", "Failed", 6, store_counts, "failed", 2),
+            count_column("total", "Total", 6, store_counts, "total", 2),
         ]
 
     def on_mount(self) -> None:

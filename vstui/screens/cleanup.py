@@ -155,14 +155,59 @@ class CleanupScreen(VstuiScreen):
             return Text(label, style=styles.get(item.outcome, ""))
 
         return [
-            Column("kind", "Kind", 5, lambda i: i.kind, lambda i: i.kind),
-            Column("name", "Name", 24, lambda i: i.name or "(unnamed)", lambda i: i.name.lower()),
+            Column("kind", "Kind", 5, lambda i: i.kind, lambda i: i.kind, priority=2),
             Column(
-                "id", "ID", 28, lambda i: Text(i.id, style=self.table.muted_style()), lambda i: i.id
+                "name",
+                "Name",
+                24,
+                lambda i: i.name or "(unnamed)",
+                lambda i: i.name.lower(),
+                min_width=12,
+                max_width=48,
+                priority=1,
+                grow=True,
             ),
-            Column("size", "Size", 9, lambda i: fmt.human_bytes(i.size), lambda i: i.size, "right"),
-            Column("detail", "Details", 24, lambda i: i.detail, lambda i: i.detail),
-            Column("outcome", "Outcome", 20, outcome, lambda i: i.outcome),
+            Column(
+                "id",
+                "ID",
+                28,
+                lambda i: Text(i.id, style=self.table.muted_style()),
+                lambda i: i.id,
+                min_width=14,
+                max_width=40,
+                priority=3,
+                grow=True,
+            ),
+            Column(
+                "size",
+                "Size",
+                9,
+                lambda i: fmt.human_bytes(i.size),
+                lambda i: i.size,
+                "right",
+                priority=2,
+                export=lambda i: i.size,
+            ),
+            Column(
+                "detail",
+                "Details",
+                24,
+                lambda i: i.detail,
+                lambda i: i.detail,
+                min_width=12,
+                priority=4,
+                grow=True,
+            ),
+            Column(
+                "outcome",
+                "Outcome",
+                20,
+                outcome,
+                lambda i: i.outcome,
+                min_width=10,
+                priority=1,
+                grow=True,
+            ),
         ]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

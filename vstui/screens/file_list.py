@@ -148,8 +148,18 @@ class FileListScreen(TableScreen):
             return fmt.human_bytes(value) if value >= 0 else "—"
 
         return [
-            Column("name", "File name", 24, self.file_name, lambda f: self.file_name(f).lower()),
-            Column("status", "Status", 11, status, lambda f: f.status),
+            Column(
+                "name",
+                "File name",
+                24,
+                self.file_name,
+                lambda f: self.file_name(f).lower(),
+                min_width=12,
+                max_width=60,
+                priority=1,
+                grow=True,
+            ),
+            Column("status", "Status", 11, status, lambda f: f.status, priority=1),
             Column(
                 "usage",
                 "Usage",
@@ -157,14 +167,28 @@ class FileListScreen(TableScreen):
                 lambda f: fmt.human_bytes(f.usage_bytes),
                 lambda f: f.usage_bytes,
                 "right",
+                priority=3,
+                export=lambda f: f.usage_bytes,
             ),
-            Column("size", "Size", 8, size, self._file_size, "right"),
+            Column(
+                "size",
+                "Size",
+                8,
+                size,
+                self._file_size,
+                "right",
+                priority=4,
+                export=lambda f: self._file_size(f) if self._file_size(f) >= 0 else None,
+            ),
             Column(
                 "created",
                 "Created",
                 9,
                 lambda f: fmt.short_relative(f.created_at, now()),
                 lambda f: f.created_at,
+                min_width=7,
+                priority=4,
+                export=lambda f: fmt.iso(f.created_at),
             ),
             Column(
                 "error",
@@ -172,9 +196,20 @@ class FileListScreen(TableScreen):
                 28,
                 error,
                 lambda f: f.last_error.code if f.last_error else "",
+                min_width=12,
+                priority=2,
+                grow=True,
             ),
             Column(
-                "attributes", "Attributes", 20, attributes, lambda f: format_pairs(f.attributes)
+                "attributes",
+                "Attributes",
+                20,
+                attributes,
+                lambda f: format_pairs(f.attributes),
+                min_width=12,
+                max_width=48,
+                priority=5,
+                grow=True,
             ),
             Column(
                 "id",
@@ -182,6 +217,10 @@ class FileListScreen(TableScreen):
                 27,
                 lambda f: Text(f.id, style=self.table.muted_style()),
                 lambda f: f.id,
+                min_width=14,
+                max_width=40,
+                priority=3,
+                grow=True,
             ),
             Column(
                 "chunking",
@@ -189,6 +228,7 @@ class FileListScreen(TableScreen):
                 14,
                 lambda f: f.chunking_strategy.describe() if f.chunking_strategy else "—",
                 lambda f: f.chunking_strategy.describe() if f.chunking_strategy else "",
+                priority=6,
             ),
         ]
 

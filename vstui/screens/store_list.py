@@ -105,18 +105,54 @@ class StoreListScreen(TableScreen):
             style = self.table.status_style("expired") if store.is_expired else ""
             return Text(label, style=style)
 
+        def counts(s: VectorStore) -> tuple[int, ...]:
+            c = s.file_counts
+            return (c.completed, c.in_progress, c.failed, c.cancelled, c.total)
+
         return [
-            Column("name", "Name", 22, lambda s: s.display_name, lambda s: s.display_name.lower()),
             Column(
-                "id", "ID", 27, lambda s: Text(s.id, style=self.table.muted_style()), lambda s: s.id
+                "name",
+                "Name",
+                22,
+                lambda s: s.display_name,
+                lambda s: s.display_name.lower(),
+                min_width=12,
+                max_width=64,
+                priority=1,
+                grow=True,
+                export=lambda s: s.name or "",
             ),
-            Column("status", "Status", 11, status, lambda s: s.status),
+            Column(
+                "id",
+                "ID",
+                27,
+                lambda s: Text(s.id, style=self.table.muted_style()),
+                lambda s: s.id,
+                min_width=14,
+                max_width=40,
+                priority=2,
+                grow=True,
+                export=lambda s: s.id,
+            ),
+            Column("status", "Status", 11, status, lambda s: s.status, priority=1),
             Column(
                 "files",
                 "Files",
                 10,
                 lambda s: files_cell(s, self.table.status_style("failed")),
                 lambda s: (s.file_counts.total, s.file_counts.failed),
+                min_width=9,
+                max_width=20,
+                priority=2,
+                grow=True,
+                export=counts,
+                export_keys=(
+                    "files_completed",
+                    "files_in_progress",
+                    "files_failed",
+                    "files_cancelled",
+                    "files_total",
+                ),
             ),
             Column(
                 "usage",
@@ -125,6 +161,8 @@ class StoreListScreen(TableScreen):
                 lambda s: fmt.human_bytes(s.usage_bytes),
                 lambda s: s.usage_bytes,
                 "right",
+                priority=3,
+                export=lambda s: s.usage_bytes,
             ),
             Column(
                 "created",
@@ -132,6 +170,9 @@ class StoreListScreen(TableScreen):
                 9,
                 lambda s: fmt.short_relative(s.created_at, now()),
                 lambda s: s.created_at,
+                min_width=7,
+                priority=4,
+                export=lambda s: fmt.iso(s.created_at),
             ),
             Column(
                 "active",
@@ -139,6 +180,9 @@ class StoreListScreen(TableScreen):
                 8,
                 lambda s: fmt.short_relative(s.last_active_at, now()),
                 lambda s: s.last_active_at or 0,
+                min_width=7,
+                priority=6,
+                export=lambda s: fmt.iso(s.last_active_at),
             ),
             Column(
                 "expires",
@@ -146,6 +190,9 @@ class StoreListScreen(TableScreen):
                 14,
                 expires,
                 lambda s: (s.expires_at is None, s.expires_at or 0),
+                min_width=9,
+                priority=3,
+                export=lambda s: fmt.iso(s.expires_at),
             ),
         ]
 
