@@ -104,8 +104,11 @@ class BatchMonitorScreen(VstuiScreen):
     """
 
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
+        Binding("escape,q", "app.pop_screen", "Back"),
         Binding("o", "open_batch", "Open batch ID"),
+        Binding("s", "sort", "Sort", show=False),
+        Binding("S", "reverse", "Reverse sort", show=False),
+        Binding("y", "raw_json", "JSON", show=False),
         Binding("x", "cancel_batch", "Cancel batch"),
         Binding("F", "failed_files", "Failed files"),
         Binding("delete,backspace", "forget", "Forget", show=False),
@@ -362,6 +365,28 @@ class BatchMonitorScreen(VstuiScreen):
             self.paused = False
             self._poll_now()
 
+    def _focused_table(self) -> VirtualTable[Any]:
+        return self.stores if self.stores.has_focus else self.batches
+
+    def action_sort(self) -> None:
+        self.notify(f"Sorted by {self._focused_table().cycle_sort()}", timeout=1.5)
+
+    def action_reverse(self) -> None:
+        table = self._focused_table()
+        if table.sort_column is None:
+            table.cycle_sort()
+        table.sort_by(table.sort_column, not table.sort_reverse)
+
+    def action_raw_json(self) -> None:
+        from .dialogs import JsonScreen
+
+        row = self._focused_table().current
+        data = getattr(row, "batch", row)
+        if data is not None and hasattr(data, "model_dump"):
+            self.app.push_screen(
+                JsonScreen(f"{data.id}", data.model_dump(mode="json", by_alias=True))
+            )
+
     def action_poll_now(self) -> None:
         self._poll_now()
 
@@ -460,6 +485,7 @@ class BatchMonitorScreen(VstuiScreen):
                 f"{fmt.plural(running, 'file')} still in progress will be cancelled; "
                 "files already processed stay.",
                 confirm_label="Cancel batch",
+                cancel_label="Keep running",
             ),
             done,
         )

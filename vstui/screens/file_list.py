@@ -67,20 +67,16 @@ class FileListScreen(TableScreen):
         "parsed content."
     )
     AUTO_FOCUS = "#files"
-    MUTATING = frozenset({"detach", "delete_file", "edit_attributes", "upload"})
+    MUTATING = frozenset({"detach", "delete", "edit_attributes", "upload"})
 
+    # The shared keys (/, f, s/S, space/a/A, ctrl+d, y, c, q…) come from TableScreen.
     BINDINGS = [
-        Binding("escape", "clear_filter", "Back"),
-        Binding("f", "status_filter", "Status"),
         Binding("v", "view", "Content"),
-        Binding("a", "edit_attributes", "Attributes"),
+        Binding("e", "edit_attributes", "Attributes"),
         Binding("d", "detach", "Detach"),
-        Binding("ctrl+d", "delete_file", "Delete file"),
         Binding("u", "upload", "Upload"),
         Binding("b", "app.batches", "Batches", show=False),
-        Binding("s", "sort", "Sort", show=False),
         Binding("r", "refresh", "Refresh"),
-        Binding("c", "copy_id", "Copy ID", show=False),
     ]
 
     def __init__(
@@ -109,6 +105,7 @@ class FileListScreen(TableScreen):
             yield SafeStatic("", id="status", markup=False)
         yield self.filter_input()
         yield VirtualTable(self._columns(), row_key=lambda f: f.id, id="files", empty_text="")
+        yield self.detail_line()
         yield Footer(show_command_palette=False)
 
     @property
@@ -339,6 +336,8 @@ class FileListScreen(TableScreen):
             parts.append(f"{shown:,} shown")
         if self.text_filter:
             parts.append(f"filter: {self.text_filter!r}")
+        if self.table.marked:
+            parts.append(f"{len(self.table.marked):,} marked")
         if self.batch_id:
             parts.append(f"batch {self.batch_id}")
         if self.store is not None:
@@ -346,8 +345,14 @@ class FileListScreen(TableScreen):
         self.query_one("#status", Static).update(" · ".join(parts))
 
     def filter_fields(self, f: VectorStoreFile) -> tuple[str, ...]:
-        error = f.last_error.code if f.last_error else ""
+        error = f"{f.last_error.code} {f.last_error.message}" if f.last_error else ""
         return (f.id, self.file_name(f), f.status, error, format_pairs(f.attributes))
+
+    def marks_changed(self) -> None:
+        self._update_status()
+
+    def row_title(self, f: VectorStoreFile) -> str:
+        return f"File {self.file_name(f)} ({f.id})"
 
     def filters_changed(self) -> None:
         self._update_status()
@@ -355,15 +360,6 @@ class FileListScreen(TableScreen):
     def action_status_filter(self) -> None:
         self.filter_index = (self.filter_index + 1) % len(FILE_FILTERS)
         self.action_refresh(keep_rows=False)
-
-    def action_sort(self) -> None:
-        self.notify(f"Sorted by {self.table.cycle_sort()}", timeout=1.5)
-
-    def action_copy_id(self) -> None:
-        row = self.table.current
-        if row is not None:
-            self.app.copy_to_clipboard(row.id)
-            self.notify(f"Copied {row.id}", timeout=2)
 
     # -- content ---------------------------------------------------------------------------
 
@@ -376,6 +372,13 @@ class FileListScreen(TableScreen):
         if row is None:
             return
         name = self.file_name(row)
+        if row.status == "failed" and row.last_error is not None:
+            # Nothing was parsed: what the server said went wrong is what there is to read.
+            error = row.last_error
+            self.app.push_screen(
+                TextPager(f"{name} — last error", f"{error.code}\n\n{error.message}")
+            )
+            return
 
         def show(page: FileContentPage) -> None:
             text = page.text or (
@@ -473,21 +476,38 @@ class FileListScreen(TableScreen):
         body: str,
         label: str,
     ) -> None:
-        """Ask about the current row; on yes, run ``fn(file_id)`` in a worker as ``key``."""
-        row = self.table.current
-        if row is None:
+        """Ask about the marked rows (or the current one); on yes, run ``fn(file_id)`` for
+        each in a worker as ``key``. One file: y/n; several: type their count."""
+        rows = self.chosen_rows()
+        if not rows:
             return
-        name = self.file_name(row)
+        if len(rows) == 1:
+            name = self.file_name(rows[0])
+            what, ids = escape(name), rows[0].id
+            require = None
+        else:
+            name = fmt.plural(len(rows), "file")
+            what, ids = name, ", ".join(r.id for r in rows[:3]) + (", …" if len(rows) > 3 else "")
+            require = str(len(rows))
+        file_ids = [r.id for r in rows]
+
+        def run_all() -> list[str]:
+            return [fn(file_id) for file_id in file_ids]
+
+        def finished(done_ids: list[str]) -> None:
+            for file_id in done_ids:
+                on_result(file_id)
 
         def done(confirmed: bool | None) -> None:
             if confirmed:
-                self.run_io(key, partial(fn, row.id), on_result)
+                self.run_io(key, run_all, finished)
 
         self.app.push_screen(
             ConfirmScreen(
                 title.format(name=name),
-                body.format(name=escape(name), id=escape(row.id)),
+                body.format(name=what, id=escape(ids)),
                 confirm_label=label,
+                require_text=require,
             ),
             done,
         )
@@ -499,7 +519,7 @@ class FileListScreen(TableScreen):
             lambda file_id: self._gone(file_id, f"Detached {file_id}"),
             "Detach {name}?",
             "Remove [b]{name}[/b] ({id}) from this store?\n\n"
-            "The file stays in the Files API and in any other store.",
+            "The files stay in the Files API and in any other store.",
             "Detach",
         )
 
@@ -508,7 +528,7 @@ class FileListScreen(TableScreen):
             self.session.service.delete_store_file(self.store_id, file_id)
         return file_id
 
-    def action_delete_file(self) -> None:
+    def action_delete(self) -> None:
         self._confirm_then(
             "file_deleted",
             self._delete_file,
@@ -516,8 +536,9 @@ class FileListScreen(TableScreen):
                 file_id, f"Deleted {file_id} from the Files API and every store"
             ),
             "Delete {name} everywhere?",
-            "Delete the file [b]{name}[/b] ({id}) from the Files API?\n\n"
-            "It also leaves [b]every other store[/b] it is attached to. This cannot be undone.",
+            "Delete [b]{name}[/b] ({id}) from the Files API?\n\n"
+            "They also leave [b]every other store[/b] they are attached to. "
+            "This cannot be undone.",
             "Delete file",
         )
 

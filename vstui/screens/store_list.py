@@ -46,7 +46,7 @@ class StoreListScreen(TableScreen):
         "space to act on several at once; ctrl+s saves the table as CSV."
     )
     AUTO_FOCUS = "#stores"
-    MUTATING = frozenset({"delete_marked", "cleanup_expired", "cleanup_orphans"})
+    MUTATING = frozenset({"delete", "cleanup_expired", "cleanup_orphans", "create"})
 
     DEFAULT_CSS = """
     StoreListScreen #status {
@@ -54,16 +54,9 @@ class StoreListScreen(TableScreen):
     }
     """
 
+    # The shared keys (/, f, s/S, space/a/A, ctrl+d, y, c, q…) come from TableScreen.
     BINDINGS = [
-        Binding("f", "status_filter", "Status"),
-        Binding("s", "sort", "Sort"),
-        Binding("S", "reverse", "Reverse", show=False),
         Binding("r,ctrl+r", "refresh", "Refresh"),
-        Binding("c", "copy_id", "Copy ID"),
-        Binding("space", "mark", "Mark"),
-        Binding("a", "mark_all", "Mark all", show=False),
-        Binding("A", "clear_marks", "Clear marks", show=False),
-        Binding("ctrl+d", "delete_marked", "Delete"),
         Binding("X", "cleanup_expired", "Clean up expired"),
         Binding("O", "cleanup_orphans", "Orphaned files", show=False),
         Binding("b", "app.batches", "Batches"),
@@ -88,6 +81,7 @@ class StoreListScreen(TableScreen):
             yield SafeStatic("", id="status", markup=False)
         yield self.filter_input()
         yield VirtualTable(self._columns(), row_key=lambda s: s.id, id="stores", empty_text="")
+        yield self.detail_line()
         yield Footer(show_command_palette=False)
 
     @property
@@ -314,8 +308,9 @@ class StoreListScreen(TableScreen):
 
     # -- filtering and sorting -------------------------------------------------------------
 
-    def filter_fields(self, store: VectorStore) -> tuple[str, str]:
-        return (store.id, store.display_name)
+    def filter_fields(self, store: VectorStore) -> tuple[str, ...]:
+        metadata = " ".join(f"{k}={v}" for k, v in (store.metadata or {}).items())
+        return (store.id, store.display_name, store.status, metadata)
 
     def extra_predicate(self) -> Callable[[VectorStore], bool] | None:
         _, status = STATUS_FILTERS[self.status_index]
@@ -331,13 +326,6 @@ class StoreListScreen(TableScreen):
         self.status_index = (self.status_index + 1) % len(STATUS_FILTERS)
         self.apply_filter()
 
-    def action_sort(self) -> None:
-        label = self.table.cycle_sort()
-        self.notify(f"Sorted by {label}", timeout=1.5)
-
-    def action_reverse(self) -> None:
-        self.table.sort_by(self.table.sort_column, not self.table.sort_reverse)
-
     # -- rows ------------------------------------------------------------------------------
 
     @on(VirtualTable.Selected, "#stores")
@@ -346,35 +334,32 @@ class StoreListScreen(TableScreen):
 
         self.app.push_screen(StoreDetailScreen(event.row.id, event.row))
 
-    def action_copy_id(self) -> None:
-        store = self.table.current
-        if store is not None:
-            self.app.copy_to_clipboard(store.id)
-            self.notify(f"Copied {store.id}", timeout=2)
-
-    def action_mark(self) -> None:
-        self.table.toggle_mark()
-        self.table.action_cursor(1)
+    def marks_changed(self) -> None:
         self._update_status()
 
-    def action_mark_all(self) -> None:
-        self.table.mark_all_visible()
-        self._update_status()
-
-    def action_clear_marks(self) -> None:
-        self.table.clear_marks()
-        self._update_status()
+    def row_title(self, store: VectorStore) -> str:
+        return f"Store {store.display_name} ({store.id})"
 
     # -- cleanup (see screens/cleanup.py) --------------------------------------------------
 
-    def action_delete_marked(self) -> None:
+    def action_delete(self) -> None:
+        """One store: a short confirm; several: the review screen with a typed count."""
         from .cleanup import CleanupScreen
+        from .store_detail import confirm_delete_store
 
-        stores = self.table.marked_rows or ([self.table.current] if self.table.current else [])
+        stores = self.chosen_rows()
         if not stores:
             self.notify("Nothing to delete: mark stores with space first.", severity="warning")
             return
+        if len(stores) == 1:
+            confirm_delete_store(self, stores[0], self._deleted_one)
+            return
         self.app.push_screen(CleanupScreen(stores=stores, title="Delete stores"))
+
+    def _deleted_one(self, store_id: str) -> None:
+        self.table.remove_rows([store_id])
+        self._rows_changed()
+        self._update_status()
 
     def action_cleanup_expired(self) -> None:
         from .cleanup import CleanupScreen
