@@ -278,7 +278,6 @@ class StoreDetailScreen(VstuiScreen):
         self.app.pop_screen()
 
 
-
 def confirm_delete_store(
     screen: VstuiScreen, store: VectorStore, on_deleted: Callable[[str], None]
 ) -> None:

@@ -51,7 +51,8 @@ class TableScreen(VstuiScreen):
         display: block;
     }
     TableScreen #detail {
-        height: 1;
+        height: auto;
+        max-height: 3;
         padding: 0 1;
         background: $panel;
         color: $text-muted;
