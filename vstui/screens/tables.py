@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
+from pydantic import BaseModel
 from textual import on
 from textual.binding import Binding, BindingType
 from textual.widgets import Input
-from pydantic import BaseModel
 
 from ..widgets.safe import SafeStatic
 from ..widgets.table import VirtualTable
