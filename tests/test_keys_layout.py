@@ -280,3 +280,39 @@ async def test_failed_file_opens_its_last_error(make_app):
         await pilot.pause()
         assert "match 1 of" in screen_text(app)
         await pilot.press("G", "g", "n", "N")
+
+
+async def test_create_store_validates_then_creates(make_app):
+    from vstui.screens.create_store import CreateStoreScreen
+
+    app, server = make_app("demo")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        before = set(server.account.stores)
+        await pilot.press("n")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, CreateStoreScreen)
+        text = screen_text(app)
+        assert "Create" in text and "ctrl+s: Create" in text  # buttons and keys at 80x24
+        form.query_one("#name").value = "release-notes"
+        form.query_one("#days").value = "400"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "1 to 365" in str(form.query_one("#error").render())
+        form.query_one("#days").value = "30"
+        form.query_one("#metadata").value = "team=docs, env=prod"
+        form.query_one("#chunking").value = "static"
+        form.query_one("#size").value = "800"
+        form.query_one("#overlap").value = "500"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "overlap" in str(form.query_one("#error").render())
+        form.query_one("#overlap").value = "400"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        new = set(server.account.stores) - before
+        assert len(new) == 1
+        store = server.account.stores[new.pop()]
+        assert store.name == "release-notes" and store.metadata == {"team": "docs", "env": "prod"}
+        assert app.screen.table.current.name == "release-notes"

@@ -60,7 +60,7 @@ async def _search_screen(pilot, name="support-faq"):
 
 
 async def test_search_sends_options_and_highlights(make_app):
-    app, server = make_app("demo")
+    app, _ = make_app("demo")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await _search_screen(pilot)

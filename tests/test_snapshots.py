@@ -152,6 +152,10 @@ SCENES = {
     "attributes_editor": (lambda p: _then(p, _files, "e"), ("Save", "ctrl+s: Save")),
     "raw_json": (lambda p: _then(p, settle, "y"), ("c: copy",)),
     "cleanup_review": (lambda p: _then(p, settle, "X"), ()),
+    "create_store": (lambda p: _then(p, settle, "n"), ("Create", "ctrl+s: Create")),
+    "search": (lambda p: _then(p, _to_store, "s", *"refund policy", "enter"), ("Chunk",)),
+    "content_pager": (lambda p: _then(p, _files, "v"), ("Search",)),
+    "cancel_batch": (lambda p: _then(p, settle, "b", "x"), ("Keep running", "Cancel batch")),
 }
 
 

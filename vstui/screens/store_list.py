@@ -57,6 +57,7 @@ class StoreListScreen(TableScreen):
     # The shared keys (/, f, s/S, space/a/A, ctrl+d, y, c, q…) come from TableScreen.
     BINDINGS = [
         Binding("r,ctrl+r", "refresh", "Refresh"),
+        Binding("n", "create", "New store"),
         Binding("X", "cleanup_expired", "Clean up expired"),
         Binding("O", "cleanup_orphans", "Orphaned files", show=False),
         Binding("b", "app.batches", "Batches"),
@@ -339,6 +340,31 @@ class StoreListScreen(TableScreen):
 
     def row_title(self, store: VectorStore) -> str:
         return f"Store {store.display_name} ({store.id})"
+
+    def action_create(self) -> None:
+        from functools import partial
+
+        from .create_store import CreateStoreScreen, NewStore
+
+        def done(form: NewStore | None) -> None:
+            if form is not None:
+                self.run_io(
+                    "created",
+                    partial(self.session.service.create_store, **form.as_kwargs()),
+                    self._created,
+                    lambda error: self.notify_error(error, title="Could not create the store"),
+                )
+
+        self.app.push_screen(CreateStoreScreen(), done)
+
+    def _created(self, store: VectorStore) -> None:
+        self.table.add_rows([store])
+        self._rows_changed()
+        self._update_status()
+        index = next((i for i, s in enumerate(self.table.view) if s.id == store.id), None)
+        if index is not None:
+            self.table.cursor = index
+        self.notify(f"Created {store.display_name} ({store.id})", title="Created", timeout=5)
 
     # -- cleanup (see screens/cleanup.py) --------------------------------------------------
 
