@@ -515,7 +515,7 @@ async def test_help_palette_and_jumps(make_app):
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = str(app.screen.query_one("#help-rows").render())
-        assert "Filter" in text and "Clean up expired" in text
+        assert "Filter" in text and "Clean up" in text
         await pilot.press("escape")
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Go to: batch monitor" in titles and "Stores: Refresh" in titles

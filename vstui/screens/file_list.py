@@ -76,7 +76,7 @@ class FileListScreen(TableScreen):
         Binding("d", "detach", "Detach"),
         Binding("u", "upload", "Upload"),
         Binding("b", "app.batches", "Batches", show=False),
-        Binding("r", "refresh", "Refresh"),
+        Binding("r", "refresh", "Refresh", show=False),
     ]
 
     def __init__(

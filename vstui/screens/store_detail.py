@@ -76,7 +76,7 @@ class StoreDetailScreen(VstuiScreen):
     """
 
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
+        Binding("escape", "app.pop_screen", "Back", show=False),
         Binding("f", "files", "Files"),
         Binding("b", "app.batches", "Batches"),
         Binding("s", "search", "Search"),
@@ -84,9 +84,9 @@ class StoreDetailScreen(VstuiScreen):
         Binding("m", "edit_metadata", "Metadata"),
         Binding("x", "edit_expiry", "Expiry"),
         Binding("ctrl+d", "delete", "Delete"),
-        Binding("r", "refresh", "Refresh"),
-        Binding("c", "copy_id", "Copy ID"),
-        Binding("y", "raw_json", "JSON"),
+        Binding("r", "refresh", "Refresh", show=False),
+        Binding("c", "copy_id", "Copy ID", show=False),
+        Binding("y", "raw_json", "JSON", show=False),
         Binding("q", "app.pop_screen", "Back", show=False),
     ]
 

@@ -56,9 +56,9 @@ class StoreListScreen(TableScreen):
 
     # The shared keys (/, f, s/S, space/a/A, ctrl+d, y, c, q…) come from TableScreen.
     BINDINGS = [
-        Binding("r,ctrl+r", "refresh", "Refresh"),
-        Binding("n", "create", "New store"),
-        Binding("X", "cleanup_expired", "Clean up expired"),
+        Binding("r,ctrl+r", "refresh", "Refresh", show=False),
+        Binding("n", "create", "New store", key_display="n"),
+        Binding("X", "cleanup_expired", "Clean up"),
         Binding("O", "cleanup_orphans", "Orphaned files", show=False),
         Binding("b", "app.batches", "Batches"),
     ]

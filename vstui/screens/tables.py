@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
-from textual import on
+from textual import events, on
 from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
@@ -64,7 +64,7 @@ class TableScreen(VstuiScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter"),
         Binding("f", "status_filter", "Status"),
-        Binding("s", "sort", "Sort"),
+        Binding("s", "sort", "Sort", show=False),
         Binding("S", "reverse", "Reverse sort", show=False),
         Binding("space", "mark", "Mark"),
         Binding("a", "mark_all", "Mark all", show=False),
@@ -177,7 +177,8 @@ class TableScreen(VstuiScreen):
         for detail in self.query("#detail").results(SafeStatic):
             detail.update(self.table.detail_line())
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
+        # (Textual also calls VstuiScreen.on_resize: handlers run for every class.)
         self.call_after_refresh(self.update_detail)
 
     def extra_predicate(self) -> Callable[[Any], bool] | None:
