@@ -108,7 +108,7 @@ class BatchMonitorScreen(VstuiScreen):
         Binding("o", "open_batch", "Open batch ID"),
         Binding("s", "sort", "Sort", show=False),
         Binding("S", "reverse", "Reverse sort", show=False),
-        Binding("y", "raw_json", "JSON", show=False),
+        Binding("y", "raw_json", "Raw JSON", show=False),
         Binding("x", "cancel_batch", "Cancel batch"),
         Binding("F", "failed_files", "Failed files"),
         Binding("delete,backspace", "forget", "Forget", show=False),

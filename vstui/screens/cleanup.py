@@ -104,7 +104,7 @@ class CleanupScreen(VstuiScreen):
         Binding("ctrl+d", "delete", "Delete…"),
         Binding("R", "retry", "Retry failed"),
         Binding("o", "toggle_files", "Orphaned files"),
-        Binding("y", "raw_json", "JSON", show=False),
+        Binding("y", "raw_json", "Raw JSON", show=False),
         Binding("q", "back", "Back", show=False),
     ]
 

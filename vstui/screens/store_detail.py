@@ -86,7 +86,7 @@ class StoreDetailScreen(VstuiScreen):
         Binding("ctrl+d", "delete", "Delete"),
         Binding("r", "refresh", "Refresh", show=False),
         Binding("c", "copy_id", "Copy ID", show=False),
-        Binding("y", "raw_json", "JSON", show=False),
+        Binding("y", "raw_json", "Raw JSON", show=False),
         Binding("q", "app.pop_screen", "Back", show=False),
     ]
 

@@ -70,9 +70,9 @@ class TableScreen(VstuiScreen):
         Binding("a", "mark_all", "Mark all", show=False),
         Binding("A", "clear_marks", "Clear marks", show=False),
         Binding("ctrl+d", "delete", "Delete"),
-        Binding("y", "raw_json", "JSON", show=False),
+        Binding("y", "raw_json", "Raw JSON", show=False),
         Binding("c", "copy_id", "Copy ID", show=False),
-        Binding("q", "back", "Back", show=False),
+        Binding("q", "back", "Back (quit on the first screen)", show=False),
         Binding("escape", "clear_filter", "Clear filter / back", show=False),
         Binding("ctrl+s", "save_table", "Save table", show=False),
     ]
