@@ -56,20 +56,29 @@ async def _at_stores(pilot) -> None:
     assert isinstance(pilot.app.screen, StoreListScreen)
 
 
+async def _to_batches(pilot) -> None:
+    from vstui.screens.batch_monitor import BatchMonitorScreen
+
+    await pilot.press("b")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, BatchMonitorScreen)
+
+
 SCREENS = {"stores": _at_stores, "files": _to_files}
+ALL_TABLES = {**SCREENS, "batches": _to_batches}
 
 
 def _cursor_row(app):
     return app.screen.table.current
 
 
-@pytest.mark.parametrize("screen", list(SCREENS))
+@pytest.mark.parametrize("screen", list(ALL_TABLES))
 @pytest.mark.parametrize("key", ["j", "k", "g", "G", "pagedown", "pageup"])
 async def test_movement_keys(make_app, screen, key):
     app, _ = make_app("demo")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await SCREENS[screen](pilot)
+        await ALL_TABLES[screen](pilot)
         table = app.screen.table
         table.cursor = 1
         await pilot.pause()
@@ -121,13 +130,14 @@ async def test_marks_sort_and_filter_keys(make_app, screen):
         assert all(r.status != row.status for r in table.view) and len(table.view) < total
 
 
-@pytest.mark.parametrize("screen", list(SCREENS))
+@pytest.mark.parametrize("screen", list(ALL_TABLES))
 async def test_y_shows_raw_json_and_q_goes_back(make_app, screen):
     app, _ = make_app("demo")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await SCREENS[screen](pilot)
+        await ALL_TABLES[screen](pilot)
         row = app.screen.table.current
+        row = getattr(row, "batch", row)
         await pilot.press("y")
         await pilot.pause()
         assert isinstance(app.screen, JsonScreen)
@@ -280,6 +290,36 @@ async def test_failed_file_opens_its_last_error(make_app):
         await pilot.pause()
         assert "match 1 of" in screen_text(app)
         await pilot.press("G", "g", "n", "N")
+
+
+async def test_batch_monitor_filter_status_sort_and_marks(make_app):
+    app, _ = make_app("demo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await _to_batches(pilot)
+        screen = app.screen
+        table = screen.table
+        total = len(table.view)
+        first = table.current
+        await pilot.press("slash", *first.batch_id, "enter")
+        await settle(pilot)
+        assert [t.batch_id for t in table.view] == [first.batch_id]
+        assert first.batch_id in screen_text(app)
+        await pilot.press("escape")
+        assert len(table.view) == total
+        await pilot.press("f", "f")  # status: completed
+        assert all(t.status == "completed" for t in table.view)
+        await pilot.press("f", "f", "f")  # back to all
+        assert len(table.view) == total
+        await pilot.press("s", "S")
+        assert table.sort_column is not None
+        await pilot.press("space")
+        assert len(table.marked) == 1
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Keep running" in screen_text(app) and "Cancel batch" in screen_text(app)
+        await pilot.press("n")
 
 
 async def test_create_store_validates_then_creates(make_app):

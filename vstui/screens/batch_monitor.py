@@ -23,8 +23,8 @@ from ..widgets import palette
 from ..widgets.bars import stacked
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
-from .base import VstuiScreen
 from .dialogs import ConfirmScreen, PromptScreen
+from .tables import TableScreen
 
 R = TypeVar("R")
 
@@ -72,7 +72,16 @@ def parse_batch_reference(text: str, default_store: str | None) -> tuple[str, st
     return "Paste a batch ID, or 'STORE_ID BATCH_ID'."
 
 
-class BatchMonitorScreen(VstuiScreen):
+BATCH_FILTERS: list[tuple[str, str | None]] = [
+    ("all", None),
+    ("in progress", "in_progress"),
+    ("completed", "completed"),
+    ("failed", "failed"),
+    ("cancelled", "cancelled"),
+]
+
+
+class BatchMonitorScreen(TableScreen):
     TITLE = "Batch monitor"
     HELP = (
         "Live ingestion: every batch vstui knows (opened here, created from the app, or "
@@ -103,12 +112,10 @@ class BatchMonitorScreen(VstuiScreen):
     }
     """
 
+    # The shared keys (/, f, s/S, space/a/A, ctrl+d, y, c, q…) come from TableScreen;
+    # they act on the table that has focus (tab switches).
     BINDINGS = [
-        Binding("escape,q", "app.pop_screen", "Back"),
         Binding("o", "open_batch", "Open batch ID"),
-        Binding("s", "sort", "Sort", show=False),
-        Binding("S", "reverse", "Reverse sort", show=False),
-        Binding("y", "raw_json", "Raw JSON", show=False),
         Binding("x", "cancel_batch", "Cancel batch"),
         Binding("F", "failed_files", "Failed files"),
         Binding("delete,backspace", "forget", "Forget", show=False),
@@ -123,11 +130,13 @@ class BatchMonitorScreen(VstuiScreen):
         self.paused = False
         self.monitor = Monitor()
         self._timer: Timer | None = None
+        self.status_index = 0
 
     # -- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield self.filter_input()
         yield Label("Batches", classes="section", id="batches-title")
         yield VirtualTable(
             self._batch_columns(),
@@ -142,6 +151,7 @@ class BatchMonitorScreen(VstuiScreen):
             id="ingesting",
             empty_text="No store has files in progress.",
         )
+        yield self.detail_line()
         yield SafeStatic("", id="poll-status")
         yield Footer(show_command_palette=False)
 
@@ -152,6 +162,55 @@ class BatchMonitorScreen(VstuiScreen):
     @property
     def stores(self) -> VirtualTable[VectorStore]:
         return self.query_one("#ingesting", VirtualTable)
+
+    @property
+    def table(self) -> VirtualTable[Any]:
+        """The table the shared keys act on: the one with focus (else the batches)."""
+        return self.stores if self.focused is self.stores else self.batches
+
+    def filter_fields(self, row: Any) -> tuple[str, ...]:
+        if isinstance(row, Tracked):
+            return (row.batch_id, row.store_id, self.monitor.store_name(row.store_id), row.status)
+        return (row.id, row.display_name, row.status)
+
+    def extra_predicate(self) -> Callable[[Any], bool] | None:
+        _, status = BATCH_FILTERS[self.status_index]
+        if status is None:
+            return None
+        return lambda row: row.status == status
+
+    def apply_filter(self) -> None:
+        # One filter for both tables: the same text and status apply to each.
+        text = self.text_predicate()
+        extra = self.extra_predicate()
+        predicate = text or extra
+        if text is not None and extra is not None:
+
+            def predicate(row: Any) -> bool:
+                return extra(row) and text(row)
+
+        for table in (self.batches, self.stores):
+            table.set_filter(predicate)
+        self.filters_changed()
+
+    def action_status_filter(self) -> None:
+        self.status_index = (self.status_index + 1) % len(BATCH_FILTERS)
+        self.apply_filter()
+        self.notify(f"Status: {BATCH_FILTERS[self.status_index][0]}", timeout=1.5)
+
+    def action_delete(self) -> None:
+        """ctrl+d on a batch cancels it (batches cannot be deleted)."""
+        self.action_cancel_batch()
+
+    def row_json(self, row: Any) -> Any:
+        if isinstance(row, Tracked):
+            if row.batch is None:
+                return {"id": row.batch_id, "vector_store_id": row.store_id}
+            return row.batch.model_dump(mode="json", by_alias=True)
+        return super().row_json(row)
+
+    def row_id(self, row: Any) -> str:
+        return row.batch_id if isinstance(row, Tracked) else str(row.id)
 
     def _bar(self, table: VirtualTable[Any], counts: FileCounts | None) -> Text:
         return stacked(counts or FileCounts(), 16, table.bar_styles())
@@ -364,28 +423,6 @@ class BatchMonitorScreen(VstuiScreen):
         if self.paused:
             self.paused = False
             self._poll_now()
-
-    def _focused_table(self) -> VirtualTable[Any]:
-        return self.stores if self.stores.has_focus else self.batches
-
-    def action_sort(self) -> None:
-        self.notify(f"Sorted by {self._focused_table().cycle_sort()}", timeout=1.5)
-
-    def action_reverse(self) -> None:
-        table = self._focused_table()
-        if table.sort_column is None:
-            table.cycle_sort()
-        table.sort_by(table.sort_column, not table.sort_reverse)
-
-    def action_raw_json(self) -> None:
-        from .dialogs import JsonScreen
-
-        row = self._focused_table().current
-        data = getattr(row, "batch", row)
-        if data is not None and hasattr(data, "model_dump"):
-            self.app.push_screen(
-                JsonScreen(f"{data.id}", data.model_dump(mode="json", by_alias=True))
-            )
 
     def action_poll_now(self) -> None:
         self._poll_now()
