@@ -246,7 +246,7 @@ class BatchMonitorScreen(TableScreen):
             Column(
                 "batch",
                 "Batch ID",
-                14,
+                36,
                 lambda t: muted(self.batches, t.batch_id),
                 batch_id,
                 min_width=10,
