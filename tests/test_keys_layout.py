@@ -356,3 +356,12 @@ async def test_create_store_validates_then_creates(make_app):
         store = server.account.stores[new.pop()]
         assert store.name == "release-notes" and store.metadata == {"team": "docs", "env": "prod"}
         assert app.screen.table.current.name == "release-notes"
+
+
+async def test_go_to_files_names_the_store(make_app):
+    app, _ = make_app("demo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        store = app.screen.table.current
+        commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert commands["Go to: files"] == f"Files of {store.display_name}"
