@@ -71,7 +71,24 @@ async def shoot() -> list[str]:
     finally:
         session.service.close()
         server.stop()
+    saved += await shoot_small()
     return saved
+
+
+async def shoot_small() -> list[str]:
+    """The store list and its files at 80x24: what fits on the smallest terminal."""
+    clock = FrozenClock(FROZEN_EPOCH)
+    session, server = demo_session(clock=clock)
+    themes, _ = load_all([])
+    app = VstuiApp(session, theme="vstui-dark", themes=themes)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app.save_screenshot("store-list-80x24.svg", str(OUT))
+    finally:
+        session.service.close()
+        server.stop()
+    return ["store-list-80x24"]
 
 
 def main() -> None:

@@ -55,7 +55,7 @@ async def test_store_rows_show_while_later_pages_are_pending_and_during_refresh(
         assert screen.fetching
         assert any("Name" in line and "Status" in line for line in lines)  # the header
         assert any("loading more…" in line for line in lines)  # the count says more come
-        assert "Refresh" in lines[-1]  # the footer
+        assert "Filter" in lines[-1]  # the footer
         assert no_spinner(app)
 
         gate.open_gate()

@@ -131,7 +131,7 @@ async def test_attributes_editor_keeps_types_and_removes_rows(make_app):
         server.account.stores[store_id].files[target.id].attributes = dict(odd)
         await pilot.press("r")
         await settle(pilot)
-        await pilot.press("a")
+        await pilot.press("e")
         await pilot.pause()
         editor = app.screen
         assert isinstance(editor, PairsEditor)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import settle
+from .conftest import screen_text, settle
 
 SIZE = (120, 40)
 
@@ -121,3 +121,60 @@ def test_search(snap_compare, demo_app):
         await settle(pilot)
 
     assert snap_compare(demo_app, terminal_size=SIZE, run_before=run_before)
+
+
+# -- every screen and dialog at the smallest and a large terminal --------------------------
+#
+# Each also asserts, on the rendered screen, that the dialog's buttons and key hints are
+# on screen (not cut off below the bottom edge).
+
+
+async def _to_store(pilot, name: str = "support-faq") -> None:
+    await settle(pilot)
+    await _open(pilot, name)
+
+
+async def _files(pilot) -> None:
+    await _to_store(pilot, "customer-tickets-q3")
+    await pilot.press("f")
+    await settle(pilot)
+
+
+SCENES = {
+    "store_list": (settle, ()),
+    "store_detail": (_to_store, ()),
+    "file_list": (_files, ()),
+    "batch_monitor": (lambda p: _then(p, settle, "b"), ()),
+    "help": (lambda p: _then(p, settle, "question_mark"), ("escape: back",)),
+    "metadata_editor": (lambda p: _then(p, _to_store, "m"), ("Save", "Cancel", "ctrl+s: Save")),
+    "rename": (lambda p: _then(p, _to_store, "e"), ("OK", "enter: OK")),
+    "confirm_delete": (lambda p: _then(p, _to_store, "ctrl+d"), ("Delete", "y: Delete")),
+    "attributes_editor": (lambda p: _then(p, _files, "e"), ("Save", "ctrl+s: Save")),
+    "raw_json": (lambda p: _then(p, settle, "y"), ("c: copy",)),
+    "cleanup_review": (lambda p: _then(p, settle, "X"), ()),
+    "create_store": (lambda p: _then(p, settle, "n"), ("Create", "ctrl+s: Create")),
+    "search": (lambda p: _then(p, _to_store, "s", *"refund policy", "enter"), ("Chunk",)),
+    "content_pager": (lambda p: _then(p, _files, "v"), ("Search",)),
+    "cancel_batch": (lambda p: _then(p, settle, "b", "x"), ("Keep running", "Cancel batch")),
+}
+
+
+async def _then(pilot, before, *keys: str) -> None:
+    await before(pilot)
+    await pilot.press(*keys)
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
+@pytest.mark.parametrize("scene", list(SCENES))
+def test_every_screen_fits(snap_compare, make_app, scene, size):
+    app, _ = make_app("demo")
+    before, must_show = SCENES[scene]
+
+    async def run_before(pilot):
+        await before(pilot)
+        shown = screen_text(pilot.app)
+        for text in must_show:
+            assert text in shown, f"{text!r} is not visible at {size}"
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from vstui.screens.batch_monitor import BatchMonitorScreen
 from vstui.screens.dialogs import ConfirmScreen, HelpScreen, PairsEditor, PromptScreen, TextPager
 from vstui.screens.file_list import FileListScreen
@@ -105,7 +107,14 @@ async def test_inverse_filter_file_filter_and_save_table(make_app, tmp_path, mon
         saved = list(tmp_path.glob("vstui-stores-*.csv"))
         assert len(saved) == 1
         rows = list(csv.reader(saved[0].open()))
-        assert rows[0][:2] == ["Name", "ID"] and len(rows) == total - 2 + 1
+        assert rows[0][:2] == ["name", "id"] and len(rows) == total - 2 + 1
+        # Raw values, not display strings: ISO timestamps, integer bytes, a column per count.
+        header = rows[0]
+        assert {"files_completed", "files_failed", "files_total", "usage"} <= set(header)
+        first = dict(zip(header, rows[1], strict=True))
+        assert first["usage"].isdigit()
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", first["created"])
+        assert first["files_total"].isdigit()
         await pilot.press("escape")
         open_store(app, "customer-tickets-q3")
         await pilot.press("enter")
@@ -374,7 +383,7 @@ async def test_file_list_detach_delete_and_attributes(make_app):
         assert second.id not in server.account.files
         # attributes: validated, typed
         target = screen.table.current
-        await pilot.press("a")
+        await pilot.press("e")
         editor = app.screen
         await fill_pairs(pilot, editor, [("k", "x" * 513)])
         await pilot.press("ctrl+s")
@@ -466,8 +475,8 @@ async def test_help_palette_and_jumps(make_app):
         await settle(pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        text = str(app.screen.query_one("VerticalScroll Static").render())
-        assert "Filter" in text and "Clean up expired" in text
+        text = str(app.screen.query_one("#help-rows").render())
+        assert "Filter" in text and "Clean up" in text
         await pilot.press("escape")
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert "Go to: batch monitor" in titles and "Stores: Refresh" in titles

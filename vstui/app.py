@@ -172,7 +172,15 @@ class VstuiApp(SafeApp):
         yield SystemCommand(
             "Go to: batch monitor", "Batches and stores ingesting", self.action_batches
         )
-        yield SystemCommand("Go to: files", "Files of the current store", self.action_files)
+        selected = screen.selected_store() if isinstance(screen, VstuiScreen) else None
+        where = "Open a store first"
+        if selected is not None:
+            where = (
+                f"Files of {selected.store.display_name}"
+                if selected.store is not None
+                else f"Files of {selected.id}"
+            )
+        yield SystemCommand("Go to: files", where, self.action_files)
         yield SystemCommand("Help", "Keys for this screen", self.action_help)
         yield from super().get_system_commands(screen)
         for name in self.profiles:

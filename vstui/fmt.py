@@ -143,3 +143,10 @@ def store_expiry(
     if caps is not None and not caps.expiry_known(store) and store.status != "expired":
         return NOT_REPORTED_SHORT if short else NOT_REPORTED
     return expiry(store.expires_at, store.status, now, short)
+
+
+def iso(timestamp: float | None) -> str:
+    """A Unix timestamp as ISO 8601 UTC (``2026-11-22T02:13:20Z``); '' for none."""
+    if timestamp is None:
+        return ""
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

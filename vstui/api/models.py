@@ -32,9 +32,10 @@ TERMINAL_BATCH_STATUSES = frozenset({"completed", "failed", "cancelled"})
 
 
 class APIModel(BaseModel):
-    """Base for every wire object: ignore what we do not know."""
+    """Base for every wire object: fields we do not know are kept as sent (unvalidated),
+    so the raw view (``y``) shows what the server sent."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     _poll_after_ms: int | None = PrivateAttr(default=None)
     _request_id: str | None = PrivateAttr(default=None)

@@ -10,6 +10,7 @@ from functools import partial
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 from textual import events, on
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
@@ -66,6 +67,9 @@ def describe_error(error: BaseException) -> str:
 class VstuiScreen(Screen[Any]):
     """Base screen: the session, read-only refusals, and I/O through :meth:`run_io`."""
 
+    # First in every footer, so it is never cut off on a narrow terminal.
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("question_mark", "app.help", "Help")]
+
     # Actions that change the account: hidden and refused in read-only mode.
     MUTATING: ClassVar[frozenset[str]] = frozenset()
     HELP: ClassVar[str] = ""
@@ -106,6 +110,13 @@ class VstuiScreen(Screen[Any]):
     ) -> None:
         """Notifications quote names and server messages: never parse them as markup."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Narrow terminals: the footer drops its padding so more keys fit."""
+        from textual.widgets import Footer
+
+        for footer in self.query(Footer):
+            footer.compact = event.size.width < 120
 
     # What the app asks a screen (it never digs into a screen's widgets).
 

@@ -23,14 +23,19 @@ from ..widgets import palette
 from ..widgets.bars import stacked
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
-from .base import VstuiScreen
 from .dialogs import ConfirmScreen, PromptScreen
+from .tables import TableScreen
 
 R = TypeVar("R")
 
 
 def count_column(
-    key: str, header: str, width: int, counts: Callable[[R], FileCounts], field: str
+    key: str,
+    header: str,
+    width: int,
+    counts: Callable[[R], FileCounts],
+    field: str,
+    priority: int = 4,
 ) -> Column[R]:
     """A right-aligned column of one file count (``completed``, ``failed``…)."""
 
@@ -38,7 +43,9 @@ def count_column(
         number: int = getattr(counts(row), field)
         return number
 
-    return Column(key, header, width, lambda row: str(value(row)), value, "right")
+    return Column(
+        key, header, width, lambda row: str(value(row)), value, "right", priority=priority
+    )
 
 
 def store_counts(store: VectorStore) -> FileCounts:
@@ -65,7 +72,16 @@ def parse_batch_reference(text: str, default_store: str | None) -> tuple[str, st
     return "Paste a batch ID, or 'STORE_ID BATCH_ID'."
 
 
-class BatchMonitorScreen(VstuiScreen):
+BATCH_FILTERS: list[tuple[str, str | None]] = [
+    ("all", None),
+    ("in progress", "in_progress"),
+    ("completed", "completed"),
+    ("failed", "failed"),
+    ("cancelled", "cancelled"),
+]
+
+
+class BatchMonitorScreen(TableScreen):
     TITLE = "Batch monitor"
     HELP = (
         "Live ingestion: every batch vstui knows (opened here, created from the app, or "
@@ -96,8 +112,9 @@ class BatchMonitorScreen(VstuiScreen):
     }
     """
 
+    # The shared keys (/, f, s/S, space/a/A, ctrl+d, y, c, q…) come from TableScreen;
+    # they act on the table that has focus (tab switches).
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
         Binding("o", "open_batch", "Open batch ID"),
         Binding("x", "cancel_batch", "Cancel batch"),
         Binding("F", "failed_files", "Failed files"),
@@ -113,11 +130,13 @@ class BatchMonitorScreen(VstuiScreen):
         self.paused = False
         self.monitor = Monitor()
         self._timer: Timer | None = None
+        self.status_index = 0
 
     # -- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield self.filter_input()
         yield Label("Batches", classes="section", id="batches-title")
         yield VirtualTable(
             self._batch_columns(),
@@ -132,6 +151,7 @@ class BatchMonitorScreen(VstuiScreen):
             id="ingesting",
             empty_text="No store has files in progress.",
         )
+        yield self.detail_line()
         yield SafeStatic("", id="poll-status")
         yield Footer(show_command_palette=False)
 
@@ -142,6 +162,55 @@ class BatchMonitorScreen(VstuiScreen):
     @property
     def stores(self) -> VirtualTable[VectorStore]:
         return self.query_one("#ingesting", VirtualTable)
+
+    @property
+    def table(self) -> VirtualTable[Any]:
+        """The table the shared keys act on: the one with focus (else the batches)."""
+        return self.stores if self.focused is self.stores else self.batches
+
+    def filter_fields(self, row: Any) -> tuple[str, ...]:
+        if isinstance(row, Tracked):
+            return (row.batch_id, row.store_id, self.monitor.store_name(row.store_id), row.status)
+        return (row.id, row.display_name, row.status)
+
+    def extra_predicate(self) -> Callable[[Any], bool] | None:
+        _, status = BATCH_FILTERS[self.status_index]
+        if status is None:
+            return None
+        return lambda row: row.status == status
+
+    def apply_filter(self) -> None:
+        # One filter for both tables: the same text and status apply to each.
+        text = self.text_predicate()
+        extra = self.extra_predicate()
+        predicate = text or extra
+        if text is not None and extra is not None:
+
+            def predicate(row: Any) -> bool:
+                return extra(row) and text(row)
+
+        for table in (self.batches, self.stores):
+            table.set_filter(predicate)
+        self.filters_changed()
+
+    def action_status_filter(self) -> None:
+        self.status_index = (self.status_index + 1) % len(BATCH_FILTERS)
+        self.apply_filter()
+        self.notify(f"Status: {BATCH_FILTERS[self.status_index][0]}", timeout=1.5)
+
+    def action_delete(self) -> None:
+        """ctrl+d on a batch cancels it (batches cannot be deleted)."""
+        self.action_cancel_batch()
+
+    def row_json(self, row: Any) -> Any:
+        if isinstance(row, Tracked):
+            if row.batch is None:
+                return {"id": row.batch_id, "vector_store_id": row.store_id}
+            return row.batch.model_dump(mode="json", by_alias=True)
+        return super().row_json(row)
+
+    def row_id(self, row: Any) -> str:
+        return row.batch_id if isinstance(row, Tracked) else str(row.id)
 
     def _bar(self, table: VirtualTable[Any], counts: FileCounts | None) -> Text:
         return stacked(counts or FileCounts(), 16, table.bar_styles())
@@ -171,15 +240,30 @@ class BatchMonitorScreen(VstuiScreen):
                 18,
                 lambda t: self.monitor.store_name(t.store_id),
                 lambda t: self.monitor.store_name(t.store_id),
+                min_width=10,
+                max_width=40,
+                priority=1,
+                grow=True,
             ),
-            Column("batch", "Batch ID", 14, lambda t: muted(self.batches, t.batch_id), batch_id),
-            Column("status", "Status", 11, status, lambda t: t.status),
+            Column(
+                "batch",
+                "Batch ID",
+                36,
+                lambda t: muted(self.batches, t.batch_id),
+                batch_id,
+                min_width=10,
+                max_width=40,
+                priority=2,
+                grow=True,
+            ),
+            Column("status", "Status", 11, status, lambda t: t.status, priority=1),
             Column(
                 "progress",
                 "Progress",
                 16,
                 lambda t: self._bar(self.batches, counts(t)),
                 lambda t: t.done,
+                priority=3,
             ),
             Column(
                 "done",
@@ -188,13 +272,16 @@ class BatchMonitorScreen(VstuiScreen):
                 lambda t: f"{t.done}/{counts(t).total}",
                 lambda t: t.done,
                 "right",
+                priority=2,
             ),
             count_column("completed", "✓", 4, counts, "completed"),
             count_column("failed", palette.FAILED_MARK, 4, counts, "failed"),
             count_column("cancelled", "⊘", 3, counts, "cancelled"),
             count_column("running", palette.PENDING_MARK, 4, counts, "in_progress"),
-            Column("rate", "Rate", 9, rate, lambda t: t.rate_per_minute() or 0.0, "right"),
-            Column("eta", "ETA", 7, eta, lambda t: t.eta_seconds() or 0.0, "right"),
+            Column(
+                "rate", "Rate", 9, rate, lambda t: t.rate_per_minute() or 0.0, "right", priority=5
+            ),
+            Column("eta", "ETA", 7, eta, lambda t: t.eta_seconds() or 0.0, "right", priority=3),
         ]
 
     def _store_columns(self) -> list[Column[VectorStore]]:
@@ -202,20 +289,41 @@ class BatchMonitorScreen(VstuiScreen):
             return Text(s.status, style=self.stores.status_style(s.status))
 
         return [
-            Column("name", "Store", 22, lambda s: s.display_name, lambda s: s.display_name.lower()),
-            Column("id", "ID", 27, lambda s: muted(self.stores, s.id), lambda s: s.id),
-            Column("status", "Status", 11, status, lambda s: s.status),
+            Column(
+                "name",
+                "Store",
+                22,
+                lambda s: s.display_name,
+                lambda s: s.display_name.lower(),
+                min_width=10,
+                max_width=48,
+                priority=1,
+                grow=True,
+            ),
+            Column(
+                "id",
+                "ID",
+                27,
+                lambda s: muted(self.stores, s.id),
+                lambda s: s.id,
+                min_width=14,
+                max_width=40,
+                priority=3,
+                grow=True,
+            ),
+            Column("status", "Status", 11, status, lambda s: s.status, priority=1),
             Column(
                 "progress",
                 "Progress",
                 16,
                 lambda s: self._bar(self.stores, s.file_counts),
                 lambda s: s.file_counts.completed,
+                priority=3,
             ),
-            count_column("running", "In progress", 11, store_counts, "in_progress"),
-            count_column("completed", "Completed", 9, store_counts, "completed"),
-            count_column("failed", "Failed", 6, store_counts, "failed"),
-            count_column("total", "Total", 6, store_counts, "total"),
+            count_column("running", "In progress", 11, store_counts, "in_progress", 2),
+            count_column("completed", "Completed", 9, store_counts, "completed", 2),
+            count_column("failed", "Failed", 6, store_counts, "failed", 2),
+            count_column("total", "Total", 6, store_counts, "total", 2),
         ]
 
     def on_mount(self) -> None:
@@ -418,6 +526,7 @@ class BatchMonitorScreen(VstuiScreen):
                 f"{fmt.plural(running, 'file')} still in progress will be cancelled; "
                 "files already processed stay.",
                 confirm_label="Cancel batch",
+                cancel_label="Keep running",
             ),
             done,
         )

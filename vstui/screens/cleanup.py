@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from rich.markup import escape
 from rich.text import Text
@@ -38,6 +39,7 @@ class Item:
     detail: str
     outcome: str = ""
     reason: str = ""
+    source: Any = None  # the store or file object, for Enter and y
 
 
 class CleanupScreen(VstuiScreen):
@@ -103,7 +105,28 @@ class CleanupScreen(VstuiScreen):
         Binding("ctrl+d", "delete", "Delete…"),
         Binding("R", "retry", "Retry failed"),
         Binding("o", "toggle_files", "Orphaned files"),
+        Binding("y", "raw_json", "Raw JSON", show=False),
+        Binding("q", "back", "Back", show=False),
     ]
+
+    def action_raw_json(self) -> None:
+        from .dialogs import JsonScreen
+
+        item = self.table.current
+        if item is not None and item.source is not None:
+            data = item.source.model_dump(mode="json", by_alias=True)
+            self.app.push_screen(JsonScreen(f"{item.kind.title()} {item.id}", data))
+
+    @on(VirtualTable.Selected)
+    def _open_item(self, event: VirtualTable.Selected) -> None:
+        """Enter: a store opens its detail; a file shows what the server said about it."""
+        item = event.row
+        if item.kind == "store" and isinstance(item.source, VectorStore):
+            from .store_detail import StoreDetailScreen
+
+            self.app.push_screen(StoreDetailScreen(item.id, item.source))
+        else:
+            self.action_raw_json()
 
     def __init__(
         self,
@@ -163,14 +186,59 @@ class CleanupScreen(VstuiScreen):
             return Text(label, style=styles.get(item.outcome, ""))
 
         return [
-            Column("kind", "Kind", 5, lambda i: i.kind, lambda i: i.kind),
-            Column("name", "Name", 24, lambda i: i.name or "(unnamed)", lambda i: i.name.lower()),
+            Column("kind", "Kind", 5, lambda i: i.kind, lambda i: i.kind, priority=2),
             Column(
-                "id", "ID", 28, lambda i: Text(i.id, style=self.table.muted_style()), lambda i: i.id
+                "name",
+                "Name",
+                24,
+                lambda i: i.name or "(unnamed)",
+                lambda i: i.name.lower(),
+                min_width=12,
+                max_width=48,
+                priority=1,
+                grow=True,
             ),
-            Column("size", "Size", 9, lambda i: fmt.human_bytes(i.size), lambda i: i.size, "right"),
-            Column("detail", "Details", 24, lambda i: i.detail, lambda i: i.detail),
-            Column("outcome", "Outcome", 20, outcome, lambda i: i.outcome),
+            Column(
+                "id",
+                "ID",
+                28,
+                lambda i: Text(i.id, style=self.table.muted_style()),
+                lambda i: i.id,
+                min_width=14,
+                max_width=40,
+                priority=3,
+                grow=True,
+            ),
+            Column(
+                "size",
+                "Size",
+                9,
+                lambda i: fmt.human_bytes(i.size),
+                lambda i: i.size,
+                "right",
+                priority=2,
+                export=lambda i: i.size,
+            ),
+            Column(
+                "detail",
+                "Details",
+                24,
+                lambda i: i.detail,
+                lambda i: i.detail,
+                min_width=12,
+                priority=4,
+                grow=True,
+            ),
+            Column(
+                "outcome",
+                "Outcome",
+                20,
+                outcome,
+                lambda i: i.outcome,
+                min_width=10,
+                priority=1,
+                grow=True,
+            ),
         ]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -178,6 +246,10 @@ class CleanupScreen(VstuiScreen):
             return False
         if action == "retry":
             return self.report is not None and not self.report.ok and not self.running
+        if action == "toggle_files" and (
+            self.orphans_only or (self.plan is not None and bool(self.plan.files_refused))
+        ):
+            return False  # nothing to toggle: not advertised
         if action in ("delete", "toggle_files", "exclude"):
             return self.report is None and not self.running
         return True
@@ -246,11 +318,11 @@ class CleanupScreen(VstuiScreen):
         detail = fmt.plural(store.file_counts.total, "file")
         if store.is_expired:
             detail = f"{fmt.short_expiry(store.expires_at, store.status, now)} · {detail}"
-        return Item("store", store.id, store.name or "", store.usage_bytes, detail)
+        return Item("store", store.id, store.name or "", store.usage_bytes, detail, source=store)
 
     @staticmethod
     def _file_item(f: FileObject) -> Item:
-        return Item("file", f.id, f.filename, f.bytes, "in no surviving store")
+        return Item("file", f.id, f.filename, f.bytes, "in no surviving store", source=f)
 
     @property
     def with_files(self) -> bool:

@@ -1,4 +1,7 @@
-"""Modal dialogs: confirm, prompt, key/value editor, help and a text pager."""
+"""Modal dialogs: confirm, prompt, key/value editor, help, raw JSON and a text pager.
+
+Every dialog is a :class:`DialogBox`: it sizes to its content, scrolls inside when the
+terminal is small, and keeps its buttons and key hints docked at the bottom, visible."""
 
 from __future__ import annotations
 
@@ -22,26 +25,35 @@ from ..widgets.safe import SafeInput, SafeStatic, SafeTextArea
 Validator = Callable[[str], str | None]
 
 
+class DialogBox(VerticalScroll):
+    """A dialog's frame: as tall as its content, at most the screen; scrolls inside."""
+
+
 class Dialog(ModalScreen[Any]):
     DEFAULT_CSS = """
     Dialog {
         align: center middle;
         background: $background 60%;
     }
-    Dialog > Vertical {
+    Dialog > DialogBox {
         width: 72;
+        max-width: 100%;
         height: auto;
-        max-height: 90%;
+        max-height: 100%;
         border: thick $primary;
         background: $surface;
-        padding: 1 2;
+        padding: 0 2;
     }
-    Dialog.danger > Vertical {
+    Dialog.danger > DialogBox {
         border: thick $error;
     }
     Dialog .title {
         text-style: bold;
-        margin-bottom: 1;
+        width: 100%;
+        margin: 1 0;
+    }
+    Dialog Label, Dialog Static {
+        width: 100%;
     }
     Dialog .error {
         color: $error;
@@ -49,11 +61,21 @@ class Dialog(ModalScreen[Any]):
     }
     Dialog .hint {
         color: $text-muted;
+        height: auto;
+    }
+    Dialog .keys {
+        dock: bottom;
+        color: $text-muted;
+        height: auto;
+        width: 100%;
+        text-align: right;
     }
     Dialog Horizontal.buttons {
+        dock: bottom;
         height: auto;
-        margin-top: 1;
+        padding: 1 0 0 0;
         align-horizontal: right;
+        background: $surface;
     }
     Dialog Button {
         margin-left: 2;
@@ -77,6 +99,7 @@ class ConfirmScreen(Dialog):
         body: str,
         *,
         confirm_label: str = "Delete",
+        cancel_label: str = "Cancel",
         danger: bool = True,
         require_text: str | None = None,
     ) -> None:
@@ -84,10 +107,11 @@ class ConfirmScreen(Dialog):
         self.title_text = title
         self.body = body
         self.confirm_label = confirm_label
+        self.cancel_label = cancel_label
         self.require_text = require_text
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with DialogBox():
             yield Label(clean(self.title_text), classes="title", markup=False)
             yield SafeStatic(self.body)
             if self.require_text is not None:
@@ -95,14 +119,30 @@ class ConfirmScreen(Dialog):
                 yield Input(id="confirm-text")
             yield Label("", classes="error", id="error", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel")
+                yield Button(self.cancel_label, id="cancel")
                 yield Button(self.confirm_label, id="confirm", variant="error")
+            if self.require_text is None:
+                keys = f"y: {self.confirm_label} · n or escape: {self.cancel_label}"
+            else:
+                keys = f"enter: {self.confirm_label} · escape: {self.cancel_label}"
+            yield Label(keys, classes="keys", markup=False)
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("y", "yes", "Yes"),
+        Binding("n", "cancel", "No"),
+    ]
 
     def on_mount(self) -> None:
         if self.require_text is not None:
             self.query_one(Input).focus()
         else:
             self.query_one("#cancel", Button).focus()
+
+    def action_yes(self) -> None:
+        # With a typed confirmation, y is a letter for the input, never a yes.
+        if self.require_text is None:
+            self._confirm()
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
@@ -144,18 +184,21 @@ class PromptScreen(Dialog):
         self.validate = validate
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with DialogBox():
             yield Label(clean(self.title_text), classes="title", markup=False)
-            yield SafeInput(value=self.value, placeholder=self.placeholder)
+            yield SafeInput(value=self.value, placeholder=self.placeholder, select_on_focus=False)
             if self.hint:
                 yield Label(self.hint, classes="hint")
             yield Label("", classes="error", id="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("OK", id="ok", variant="primary")
+            yield Label("enter: OK · escape: Cancel", classes="keys")
 
     def on_mount(self) -> None:
-        self.query_one(Input).focus()
+        field = self.query_one(Input)
+        field.focus()
+        field.cursor_position = len(field.value)  # type after the name, never over it
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
@@ -340,13 +383,11 @@ class PairsEditor(Dialog):
     Saving with no change dismisses with ``None``: nothing is sent."""
 
     DEFAULT_CSS = """
-    PairsEditor > Vertical {
+    PairsEditor > DialogBox {
         width: 90;
-        max-width: 100%;
     }
     PairsEditor #rows {
         height: auto;
-        max-height: 32;
     }
     PairsEditor #add-row {
         height: auto;
@@ -381,9 +422,9 @@ class PairsEditor(Dialog):
         self.hint = hint
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with DialogBox():
             yield Label(clean(self.title_text), classes="title", markup=False)
-            with VerticalScroll(id="rows"):
+            with Vertical(id="rows"):
                 for row in rows_from_values(self.values) or [PairRow("", "")]:
                     yield PairRowWidget(row, typed=self.typed)
             with Horizontal(id="add-row"):
@@ -393,6 +434,7 @@ class PairsEditor(Dialog):
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Save", id="save", variant="primary")
+            yield Label("ctrl+s: Save · ctrl+n: Add row · escape: Cancel", classes="keys")
 
     def on_mount(self) -> None:
         self.query(Input).first().focus()
@@ -404,10 +446,10 @@ class PairsEditor(Dialog):
     @on(Button.Pressed, "#add")
     async def action_add_row(self) -> None:
         widget = PairRowWidget(PairRow("", ""), typed=self.typed)
-        container = self.query_one("#rows", VerticalScroll)
+        container = self.query_one("#rows", Vertical)
         await container.mount(widget)
         widget.query_one(".key", Input).focus()
-        container.scroll_end(animate=False)
+        self.call_after_refresh(widget.scroll_visible, animate=False)
 
     @on(Button.Pressed, ".remove")
     def _remove(self, event: Button.Pressed) -> None:
@@ -438,67 +480,173 @@ class PairsEditor(Dialog):
         self.dismiss(values)
 
 
+@dataclass(frozen=True)
+class HelpEntry:
+    """One action and every key bound to it."""
+
+    keys: str
+    description: str
+    where: str
+    enabled: bool = True
+
+
+def help_entries(screen: Screen[Any]) -> list[HelpEntry]:
+    """Every binding with a description that is active on ``screen`` (its own, the
+    focused widget's, the app's), one entry per action with all of its keys: generated
+    from the bindings themselves, so help never drifts from what the keys do."""
+    app = screen.app
+    order = {"screen": 0, "widget": 1, "app": 2}
+    grouped: dict[tuple[str, str], list[Any]] = {}
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        if not binding.description:
+            continue
+        grouped.setdefault((binding.action, binding.description), []).append(active)
+    entries = []
+    for (_action, description), actives in grouped.items():
+        node = actives[0].node
+        where = "screen" if node is screen else "app" if node is app else "widget"
+        keys = []
+        for active in actives:
+            label = active.binding.key_display or app.get_key_display(active.binding)
+            if label not in keys:
+                keys.append(label)
+        enabled = any(active.enabled for active in actives)
+        entries.append(HelpEntry(" ".join(keys), description, where, enabled))
+    entries.sort(key=lambda e: order[e.where])
+    return entries
+
+
 class HelpScreen(Dialog):
-    """The keys of the screen underneath, with what they do."""
+    """The keys of the screen underneath, with what they do: scrollable and searchable."""
 
     DEFAULT_CSS = """
-    HelpScreen > Vertical {
-        width: 80;
+    HelpScreen > DialogBox {
+        width: 84;
+        height: 100%;
+        max-height: 44;
     }
-    HelpScreen VerticalScroll {
+    HelpScreen #help-search {
+        margin-bottom: 1;
+    }
+    HelpScreen #help-rows {
         height: auto;
-        max-height: 30;
     }
     """
     BINDINGS = [
         Binding("escape,question_mark,q", "cancel", "Close"),
+        Binding("slash", "search", "Search keys", show=False),
     ]
 
     def __init__(self, screen: Screen[Any]) -> None:
         super().__init__()
         self.target = screen
+        self.entries = help_entries(screen)
 
     def compose(self) -> ComposeResult:
         target = self.target
         title = getattr(target, "TITLE", None) or "vstui"
         help_text = getattr(target, "HELP", "")
-        rows = Text()
-        seen: set[str] = set()
-
-        # This screen's own keys first, then the focused widget's, then the app's.
-        def rank(active: Any) -> int:
-            if active.node is target:
-                return 0
-            return 2 if active.node is self.app else 1
-
-        for active in sorted(target.active_bindings.values(), key=rank):
-            binding = active.binding
-            if not binding.description or binding.action in seen:
-                continue
-            seen.add(binding.action)
-            label = binding.key_display or self.app.get_key_display(binding)
-            rows.append(f"{label:>12}  ", style="bold")
-            rows.append(binding.description)
-            if not active.enabled:
-                rows.append("  (unavailable here)", style="dim")
-            rows.append("\n")
-        with Vertical():
+        with DialogBox():
             yield Label(f"Help — {title}", classes="title", markup=False)
             if help_text:
-                yield Static(help_text + "\n")
+                yield Static(help_text + "\n", markup=False)
             session = getattr(self.app, "session", None)
             caps = getattr(getattr(session, "service", None), "capabilities", None)
             if caps is not None and caps.missing():  # e.g. "Server: no batches, no usage"
                 yield Label(caps.describe() + "\n", id="server-caps", markup=False)
-            with VerticalScroll():
-                yield Static(rows)
+            yield Input(placeholder="/ search the keys", id="help-search")
+            yield Static(self._rows(""), id="help-rows")
             yield Label(
-                "ctrl+p: every action by name · escape: back · ctrl+q: quit", classes="hint"
+                "ctrl+p: every action by name · : jump · escape: back · ctrl+q: quit",
+                classes="keys",
             )
+
+    def on_mount(self) -> None:
+        self.query_one(DialogBox).focus()
+
+    def _rows(self, needle: str) -> Text:
+        needle = needle.strip().lower()
+        rows = Text()
+        headings = {"screen": "This screen", "widget": "The list", "app": "Everywhere"}
+        last = None
+        for entry in self.entries:
+            if needle and needle not in f"{entry.keys} {entry.description}".lower():
+                continue
+            if entry.where != last:
+                rows.append(("\n" if last else "") + headings[entry.where] + "\n", style="italic")
+                last = entry.where
+            rows.append(f"{entry.keys:>14}  ", style="bold")
+            rows.append(entry.description)
+            if not entry.enabled:
+                rows.append("  (unavailable here)", style="dim")
+            rows.append("\n")
+        if not rows.plain:
+            rows.append(f"No key matches {needle!r}.", style="dim")
+        return rows
+
+    def action_search(self) -> None:
+        self.query_one("#help-search", Input).focus()
+
+    @on(Input.Changed, "#help-search")
+    def _searched(self, event: Input.Changed) -> None:
+        self.query_one("#help-rows", Static).update(self._rows(event.value))
+
+    def action_cancel(self) -> None:
+        field = self.query_one("#help-search", Input)
+        if field.has_focus and field.value:
+            field.value = ""
+            return
+        self.dismiss(None)
+
+
+class JsonScreen(Dialog):
+    """An object as the server sent it, syntax-highlighted; ``c`` copies it."""
+
+    DEFAULT_CSS = """
+    JsonScreen > DialogBox {
+        width: 100;
+        height: auto;
+    }
+    """
+    BINDINGS = [
+        Binding("escape,q,y", "cancel", "Close"),
+        Binding("c", "copy", "Copy JSON"),
+    ]
+
+    def __init__(self, title: str, data: Any) -> None:
+        super().__init__()
+        self.title_text = title
+        self.json = json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)
+
+    def compose(self) -> ComposeResult:
+        from rich.syntax import Syntax
+
+        with DialogBox():
+            yield Label(clean(self.title_text), classes="title", markup=False)
+            yield Static(
+                Syntax(
+                    clean_block(self.json),
+                    "json",
+                    theme="ansi_dark",
+                    background_color="default",
+                    word_wrap=True,
+                ),
+                id="json",
+            )
+            yield Label("c: copy · escape: close", classes="keys")
+
+    def on_mount(self) -> None:
+        self.query_one(DialogBox).focus()
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.json)
+        self.notify("Copied the JSON", timeout=2)
 
 
 class TextPager(Screen[None]):
-    """A scrollable, read-only view of a long text (a file's parsed content)."""
+    """A scrollable, read-only view of a long text (a file's parsed content):
+    ``/`` searches, ``n``/``N`` go to the next/previous match, ``g``/``G`` to the ends."""
 
     DEFAULT_CSS = """
     TextPager TextArea {
@@ -511,24 +659,105 @@ class TextPager(Screen[None]):
         padding: 0 1;
         text-style: bold;
     }
+    TextPager #pager-search {
+        display: none;
+        height: 3;
+        border: tall $accent;
+    }
+    TextPager.searching #pager-search {
+        display: block;
+    }
+    TextPager #pager-status {
+        height: 1;
+        padding: 0 1;
+        color: $text-muted;
+    }
     """
-    BINDINGS = [Binding("escape,q", "app.pop_screen", "Back")]
+    BINDINGS = [
+        Binding("escape,q", "back", "Back"),
+        Binding("slash", "search", "Search"),
+        Binding("n", "next_match(1)", "Next match"),
+        Binding("N", "next_match(-1)", "Previous match"),
+        Binding("g", "jump(0)", "Top", show=False),
+        Binding("G", "jump(1)", "Bottom", show=False),
+    ]
 
     def __init__(self, title: str, text: str) -> None:
         super().__init__()
         self.title_text = title
-        self.text = text
+        self.text = clean_block(text)
+        self.needle = ""
+        self.match_index = -1
 
     def compose(self) -> ComposeResult:
         from textual.widgets import Footer, Header
 
         yield Header()
         yield Label(clean(self.title_text), id="pager-title", markup=False)
-        yield SafeTextArea(
-            clean_block(self.text), read_only=True, soft_wrap=True, show_line_numbers=True
-        )
+        yield Input(placeholder="search — Enter finds, n/N next/previous", id="pager-search")
+        yield SafeTextArea(self.text, read_only=True, soft_wrap=True, show_line_numbers=True)
+        yield Label("", id="pager-status", markup=False)
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.title = "vstui · Content"
         self.query_one(TextArea).focus()
+
+    @property
+    def area(self) -> TextArea:
+        return self.query_one(TextArea)
+
+    def matches(self) -> list[tuple[int, int]]:
+        """(row, column) of every case-insensitive occurrence of the search text."""
+        if not self.needle:
+            return []
+        wanted = self.needle.lower()
+        found = []
+        for row, line in enumerate(self.area.document.lines):
+            lowered = line.lower()
+            start = lowered.find(wanted)
+            while start >= 0:
+                found.append((row, start))
+                start = lowered.find(wanted, start + 1)
+        return found
+
+    def action_search(self) -> None:
+        self.add_class("searching")
+        self.query_one("#pager-search", Input).focus()
+
+    @on(Input.Submitted, "#pager-search")
+    def _searched(self, event: Input.Submitted) -> None:
+        self.needle = event.value
+        self.match_index = -1
+        self.remove_class("searching")
+        self.area.focus()
+        self.action_next_match(1)
+
+    def action_next_match(self, step: int) -> None:
+        from textual.widgets.text_area import Selection
+
+        found = self.matches()
+        status = self.query_one("#pager-status", Label)
+        if not found:
+            status.update(f"No match for {self.needle!r}." if self.needle else "")
+            return
+        self.match_index = (self.match_index + step) % len(found)
+        row, column = found[self.match_index]
+        self.area.selection = Selection((row, column), (row, column + len(self.needle)))
+        self.area.scroll_cursor_visible(center=True)
+        status.update(f"match {self.match_index + 1} of {len(found)} for {self.needle!r}")
+
+    def action_jump(self, end: int) -> None:
+        area = self.area
+        if end:
+            area.move_cursor(area.document.end)
+        else:
+            area.move_cursor((0, 0))
+        area.scroll_cursor_visible()
+
+    def action_back(self) -> None:
+        if self.has_class("searching"):
+            self.remove_class("searching")
+            self.area.focus()
+            return
+        self.app.pop_screen()

@@ -42,7 +42,7 @@ class FileListScreen(TableScreen):
         "parsed content."
     )
     AUTO_FOCUS = "#files"
-    MUTATING = frozenset({"detach", "delete_file", "edit_attributes"})
+    MUTATING = frozenset({"detach", "delete", "edit_attributes"})
 
     DEFAULT_CSS = """
     FileListScreen #banner {
@@ -57,18 +57,14 @@ class FileListScreen(TableScreen):
     }
     """
 
+    # The shared keys (/, f, s/S, space/a/A, ctrl+d, y, c, q…) come from TableScreen.
     BINDINGS = [
-        Binding("escape", "clear_filter", "Back"),
-        Binding("f", "status_filter", "Status"),
         Binding("v", "view", "Content"),
-        Binding("a", "edit_attributes", "Attributes"),
+        Binding("e", "edit_attributes", "Attributes"),
         Binding("d", "detach", "Detach"),
-        Binding("ctrl+d", "delete_file", "Delete file"),
         Binding("u", "sync", "Sync"),
         Binding("b", "app.batches", "Batches", show=False),
-        Binding("s", "sort", "Sort", show=False),
-        Binding("r", "reload", "Refresh"),
-        Binding("c", "copy_id", "Copy ID", show=False),
+        Binding("r", "reload", "Refresh", show=False),
     ]
 
     def __init__(
@@ -104,6 +100,7 @@ class FileListScreen(TableScreen):
             yield SafeStatic("", id="status", markup=False)
         yield self.filter_input()
         yield VirtualTable(self._columns(), row_key=lambda f: f.id, id="files", empty_text="")
+        yield self.detail_line()
         yield Footer(show_command_palette=False)
 
     @property
@@ -150,8 +147,18 @@ class FileListScreen(TableScreen):
             return fmt.human_bytes(value) if value >= 0 else "—"
 
         return [
-            Column("name", "File name", 24, self._name_cell, lambda f: self.file_name(f).lower()),
-            Column("status", "Status", 11, status, lambda f: f.status),
+            Column(
+                "name",
+                "File name",
+                24,
+                self._name_cell,
+                lambda f: self.file_name(f).lower(),
+                min_width=12,
+                max_width=40,
+                priority=1,
+                grow=True,
+            ),
+            Column("status", "Status", 11, status, lambda f: f.status, priority=1),
             Column(
                 "usage",
                 "Usage",
@@ -159,24 +166,49 @@ class FileListScreen(TableScreen):
                 lambda f: fmt.file_usage(f, self.session.service.capabilities, short=True),
                 lambda f: f.usage_bytes,
                 "right",
+                priority=3,
+                export=lambda f: f.usage_bytes,
             ),
-            Column("size", "Size", 8, size, self._file_size, "right"),
+            Column(
+                "size",
+                "Size",
+                8,
+                size,
+                self._file_size,
+                "right",
+                priority=4,
+                export=lambda f: self._file_size(f) if self._file_size(f) >= 0 else None,
+            ),
             Column(
                 "created",
                 "Created",
                 9,
                 lambda f: fmt.short_relative(f.created_at, now()),
                 lambda f: f.created_at,
+                min_width=7,
+                priority=4,
+                export=lambda f: fmt.iso(f.created_at),
             ),
             Column(
                 "error",
                 "Last error",
-                28,
+                44,
                 error,
                 lambda f: f.last_error.code if f.last_error else "",
+                min_width=12,
+                priority=2,
+                grow=True,
             ),
             Column(
-                "attributes", "Attributes", 20, attributes, lambda f: format_pairs(f.attributes)
+                "attributes",
+                "Attributes",
+                20,
+                attributes,
+                lambda f: format_pairs(f.attributes),
+                min_width=12,
+                max_width=36,
+                priority=5,
+                grow=True,
             ),
             Column(
                 "id",
@@ -184,6 +216,10 @@ class FileListScreen(TableScreen):
                 27,
                 lambda f: Text(f.id, style=self.table.muted_style()),
                 lambda f: f.id,
+                min_width=14,
+                max_width=40,
+                priority=3,
+                grow=True,
             ),
             Column(
                 "chunking",
@@ -191,6 +227,7 @@ class FileListScreen(TableScreen):
                 14,
                 lambda f: f.chunking_strategy.describe() if f.chunking_strategy else "—",
                 lambda f: f.chunking_strategy.describe() if f.chunking_strategy else "",
+                priority=6,
             ),
         ]
 
@@ -395,6 +432,8 @@ class FileListScreen(TableScreen):
             parts.append(f"{shown:,} shown")
         if self.text_filter:
             parts.append(f"filter: {self.text_filter!r}")
+        if self.table.marked:
+            parts.append(f"{len(self.table.marked):,} marked")
         if self.batch_id:
             parts.append(f"batch {self.batch_id}")
         if self.store is not None:
@@ -406,8 +445,14 @@ class FileListScreen(TableScreen):
         self.query_one("#status", Static).update(" · ".join(parts))
 
     def filter_fields(self, f: VectorStoreFile) -> tuple[str, ...]:
-        error = f.last_error.code if f.last_error else ""
+        error = f"{f.last_error.code} {f.last_error.message}" if f.last_error else ""
         return (f.id, self.file_name(f), f.status, error, format_pairs(f.attributes))
+
+    def marks_changed(self) -> None:
+        self._update_status()
+
+    def row_title(self, f: VectorStoreFile) -> str:
+        return f"File {self.file_name(f)} ({f.id})"
 
     def filters_changed(self) -> None:
         self._update_status()
@@ -415,15 +460,6 @@ class FileListScreen(TableScreen):
     def action_status_filter(self) -> None:
         self.filter_index = (self.filter_index + 1) % len(FILE_FILTERS)
         self.action_refresh(keep_rows=False)
-
-    def action_sort(self) -> None:
-        self.notify(f"Sorted by {self.table.cycle_sort()}", timeout=1.5)
-
-    def action_copy_id(self) -> None:
-        row = self.table.current
-        if row is not None:
-            self.app.copy_to_clipboard(row.id)
-            self.notify(f"Copied {row.id}", timeout=2)
 
     # -- content ---------------------------------------------------------------------------
 
@@ -436,6 +472,13 @@ class FileListScreen(TableScreen):
         if row is None:
             return
         name = self.file_name(row)
+        if row.status == "failed" and row.last_error is not None:
+            # Nothing was parsed: what the server said went wrong is what there is to read.
+            error = row.last_error
+            self.app.push_screen(
+                TextPager(f"{name} — last error", f"{error.code}\n\n{error.message}")
+            )
+            return
 
         def show(page: FileContentPage) -> None:
             text = page.text or (
@@ -488,21 +531,38 @@ class FileListScreen(TableScreen):
         body: str,
         label: str,
     ) -> None:
-        """Ask about the current row; on yes, run ``fn(file_id)`` in a worker as ``key``."""
-        row = self.table.current
-        if row is None:
+        """Ask about the marked rows (or the current one); on yes, run ``fn(file_id)`` for
+        each in a worker as ``key``. One file: y/n; several: type their count."""
+        rows = self.chosen_rows()
+        if not rows:
             return
-        name = self.file_name(row)
+        if len(rows) == 1:
+            name = self.file_name(rows[0])
+            what, ids = escape(name), rows[0].id
+            require = None
+        else:
+            name = fmt.plural(len(rows), "file")
+            what, ids = name, ", ".join(r.id for r in rows[:3]) + (", …" if len(rows) > 3 else "")
+            require = str(len(rows))
+        file_ids = [r.id for r in rows]
+
+        def run_all() -> list[str]:
+            return [fn(file_id) for file_id in file_ids]
+
+        def finished(done_ids: list[str]) -> None:
+            for file_id in done_ids:
+                on_result(file_id)
 
         def done(confirmed: bool | None) -> None:
             if confirmed:
-                self.run_io(key, partial(fn, row.id), on_result)
+                self.run_io(key, run_all, finished)
 
         self.app.push_screen(
             ConfirmScreen(
                 title.format(name=name),
-                body.format(name=escape(name), id=escape(row.id)),
+                body.format(name=what, id=escape(ids)),
                 confirm_label=label,
+                require_text=require,
             ),
             done,
         )
@@ -514,7 +574,7 @@ class FileListScreen(TableScreen):
             lambda file_id: self._gone(file_id, f"Detached {file_id}"),
             "Detach {name}?",
             "Remove [b]{name}[/b] ({id}) from this store?\n\n"
-            "The file stays in the Files API and in any other store.",
+            "The files stay in the Files API and in any other store.",
             "Detach",
         )
 
@@ -526,7 +586,7 @@ class FileListScreen(TableScreen):
         )
         return file_id
 
-    def action_delete_file(self) -> None:
+    def action_delete(self) -> None:
         self._confirm_then(
             "file_deleted",
             self._delete_file,
@@ -534,8 +594,9 @@ class FileListScreen(TableScreen):
                 file_id, f"Deleted {file_id} from the Files API and every store"
             ),
             "Delete {name} everywhere?",
-            "Delete the file [b]{name}[/b] ({id}) from the Files API?\n\n"
-            "It also leaves [b]every other store[/b] it is attached to. This cannot be undone.",
+            "Delete [b]{name}[/b] ({id}) from the Files API?\n\n"
+            "They also leave [b]every other store[/b] they are attached to. "
+            "This cannot be undone.",
             "Delete file",
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -175,7 +176,7 @@ class StoreDetailScreen(VstuiScreen):
     """
 
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
+        Binding("escape", "app.pop_screen", "Back", show=False),
         Binding("f", "files", "Files"),
         Binding("b", "app.batches", "Batches"),
         Binding("s", "search", "Search"),
@@ -184,8 +185,10 @@ class StoreDetailScreen(VstuiScreen):
         Binding("m", "edit_metadata", "Metadata"),
         Binding("x", "edit_expiry", "Expiry"),
         Binding("ctrl+d", "delete", "Delete"),
-        Binding("r", "refresh", "Refresh"),
-        Binding("c", "copy_id", "Copy ID"),
+        Binding("r", "refresh", "Refresh", show=False),
+        Binding("c", "copy_id", "Copy ID", show=False),
+        Binding("y", "raw_json", "Raw JSON", show=False),
+        Binding("q", "app.pop_screen", "Back", show=False),
     ]
 
     def __init__(self, store_id: str, store: VectorStore | None = None) -> None:
@@ -366,6 +369,13 @@ class StoreDetailScreen(VstuiScreen):
         self.app.copy_to_clipboard(self.store_id)
         self.notify(f"Copied {self.store_id}", timeout=2)
 
+    def action_raw_json(self) -> None:
+        from .dialogs import JsonScreen
+
+        if self.store is not None:
+            data = self.store.model_dump(mode="json", by_alias=True)
+            self.app.push_screen(JsonScreen(f"Store {self.store.display_name}", data))
+
     # -- changes ---------------------------------------------------------------------------
 
     def _save(self, **changes: Any) -> None:
@@ -444,32 +454,40 @@ class StoreDetailScreen(VstuiScreen):
         self.app.push_screen(ExpiryPrompt(self.store, now, days), done)
 
     def action_delete(self) -> None:
-        name = self.store.display_name if self.store else self.store_id
-        body = (
-            f"Delete the store [b]{escape(name)}[/b] ({escape(self.store_id)})?\n\n"
-            "Its files stay in the Files API (and in other stores); use the clean-up to "
-            "remove files left attached to no store."
-        )
-
-        def done(confirmed: bool | None) -> None:
-            if confirmed:
-                self.run_io(
-                    "deleted",
-                    partial(self.session.service.delete_store, self.store_id),
-                    lambda _result: self._deleted(),
-                    self._delete_failed,
-                )
-
-        self.app.push_screen(ConfirmScreen(f"Delete {name}?", body), done)
+        store = self.store or VectorStore(id=self.store_id)
+        confirm_delete_store(self, store, lambda _id: self._deleted())
 
     def _deleted(self) -> None:
-        self.session.store_changed(self.store_id, None)
         name = self.store.display_name if self.store else self.store_id
         self.notify(f"Deleted {name}", timeout=4)
         self.app.pop_screen()
 
-    def _delete_failed(self, error: BaseException) -> None:
+
+def confirm_delete_store(
+    screen: VstuiScreen, store: VectorStore, on_deleted: Callable[[str], None]
+) -> None:
+    """One store: a short confirm (y/n), then the DELETE; a 404 counts as deleted."""
+    name = store.display_name
+    body = (
+        f"Delete the store [b]{escape(name)}[/b] ({escape(store.id)})?\n\n"
+        "Its files stay in the Files API (and in other stores); use the clean-up to "
+        "remove files left attached to no store."
+    )
+
+    def deleted(_result: object = None) -> None:
+        screen.session.store_changed(store.id, None)
+        on_deleted(store.id)
+
+    def failed(error: BaseException) -> None:
         if isinstance(error, NotFoundError):
-            self._deleted()  # already gone: the outcome the user wanted
+            deleted()  # already gone: the outcome the user wanted
             return
-        self.notify_error(error, title="Delete failed; the store is still there")
+        screen.notify_error(error, title="Delete failed; the store is still there")
+
+    def done(confirmed: bool | None) -> None:
+        if confirmed:
+            screen.run_io(
+                "deleted", partial(screen.session.service.delete_store, store.id), deleted, failed
+            )
+
+    screen.app.push_screen(ConfirmScreen(f"Delete {name}?", body), done)

@@ -51,7 +51,7 @@ class StoreListScreen(TableScreen):
         "space to act on several at once; ctrl+s saves the table as CSV."
     )
     AUTO_FOCUS = "#stores"
-    MUTATING = frozenset({"delete_marked", "cleanup_expired", "cleanup_orphans"})
+    MUTATING = frozenset({"delete", "cleanup_expired", "cleanup_orphans", "create"})
 
     DEFAULT_CSS = """
     StoreListScreen #status {
@@ -59,17 +59,11 @@ class StoreListScreen(TableScreen):
     }
     """
 
+    # The shared keys (/, f, s/S, space/a/A, ctrl+d, y, c, q…) come from TableScreen.
     BINDINGS = [
-        Binding("f", "status_filter", "Status"),
-        Binding("s", "sort", "Sort"),
-        Binding("S", "reverse", "Reverse", show=False),
-        Binding("r,ctrl+r", "refresh", "Refresh"),
-        Binding("c", "copy_id", "Copy ID"),
-        Binding("space", "mark", "Mark"),
-        Binding("a", "mark_all", "Mark all", show=False),
-        Binding("A", "clear_marks", "Clear marks", show=False),
-        Binding("ctrl+d", "delete_marked", "Delete"),
-        Binding("X", "cleanup_expired", "Clean up expired"),
+        Binding("r,ctrl+r", "refresh", "Refresh", show=False),
+        Binding("n", "create", "New store", key_display="n"),
+        Binding("X", "cleanup_expired", "Clean up"),
         Binding("O", "cleanup_orphans", "Orphaned files", show=False),
         Binding("b", "app.batches", "Batches"),
     ]
@@ -97,6 +91,7 @@ class StoreListScreen(TableScreen):
             yield SafeStatic("", id="status", markup=False)
         yield self.filter_input()
         yield VirtualTable(self._columns(), row_key=lambda s: s.id, id="stores", empty_text="")
+        yield self.detail_line()
         yield Footer(show_command_palette=False)
 
     @property
@@ -124,18 +119,54 @@ class StoreListScreen(TableScreen):
             style = self.table.status_style("expired") if store.is_expired else ""
             return Text(label, style=style)
 
+        def counts(s: VectorStore) -> tuple[int, ...]:
+            c = s.file_counts
+            return (c.completed, c.in_progress, c.failed, c.cancelled, c.total)
+
         return [
-            Column("name", "Name", 22, name, lambda s: s.display_name.lower()),
             Column(
-                "id", "ID", 27, lambda s: Text(s.id, style=self.table.muted_style()), lambda s: s.id
+                "name",
+                "Name",
+                22,
+                name,
+                lambda s: s.display_name.lower(),
+                min_width=12,
+                max_width=64,
+                priority=1,
+                grow=True,
+                export=lambda s: s.name or "",
             ),
-            Column("status", "Status", 11, status, lambda s: s.status),
+            Column(
+                "id",
+                "ID",
+                27,
+                lambda s: Text(s.id, style=self.table.muted_style()),
+                lambda s: s.id,
+                min_width=14,
+                max_width=40,
+                priority=2,
+                grow=True,
+                export=lambda s: s.id,
+            ),
+            Column("status", "Status", 11, status, lambda s: s.status, priority=1),
             Column(
                 "files",
                 "Files",
                 10,
                 lambda s: files_cell(s, self.table.status_style("failed")),
                 lambda s: (s.file_counts.total, s.file_counts.failed),
+                min_width=9,
+                max_width=20,
+                priority=2,
+                grow=True,
+                export=counts,
+                export_keys=(
+                    "files_completed",
+                    "files_in_progress",
+                    "files_failed",
+                    "files_cancelled",
+                    "files_total",
+                ),
             ),
             Column(
                 "usage",
@@ -144,6 +175,8 @@ class StoreListScreen(TableScreen):
                 lambda s: fmt.usage(s, self.session.service.capabilities, short=True),
                 lambda s: s.usage_bytes,
                 "right",
+                priority=3,
+                export=lambda s: s.usage_bytes,
             ),
             Column(
                 "created",
@@ -151,6 +184,9 @@ class StoreListScreen(TableScreen):
                 9,
                 lambda s: fmt.short_relative(s.created_at, now()),
                 lambda s: s.created_at,
+                min_width=7,
+                priority=4,
+                export=lambda s: fmt.iso(s.created_at),
             ),
             Column(
                 "active",
@@ -158,6 +194,9 @@ class StoreListScreen(TableScreen):
                 8,
                 lambda s: fmt.short_relative(s.last_active_at, now()),
                 lambda s: s.last_active_at or 0,
+                min_width=7,
+                priority=6,
+                export=lambda s: fmt.iso(s.last_active_at),
             ),
             Column(
                 "expires",
@@ -165,6 +204,9 @@ class StoreListScreen(TableScreen):
                 14,
                 expires,
                 lambda s: (s.expires_at is None, s.expires_at or 0),
+                min_width=9,
+                priority=3,
+                export=lambda s: fmt.iso(s.expires_at),
             ),
         ]
 
@@ -362,8 +404,9 @@ class StoreListScreen(TableScreen):
 
     # -- filtering and sorting -------------------------------------------------------------
 
-    def filter_fields(self, store: VectorStore) -> tuple[str, str]:
-        return (store.id, store.display_name)
+    def filter_fields(self, store: VectorStore) -> tuple[str, ...]:
+        metadata = " ".join(f"{k}={v}" for k, v in (store.metadata or {}).items())
+        return (store.id, store.display_name, store.status, metadata)
 
     def extra_predicate(self) -> Callable[[VectorStore], bool] | None:
         _, status = STATUS_FILTERS[self.status_index]
@@ -379,13 +422,6 @@ class StoreListScreen(TableScreen):
         self.status_index = (self.status_index + 1) % len(STATUS_FILTERS)
         self.apply_filter()
 
-    def action_sort(self) -> None:
-        label = self.table.cycle_sort()
-        self.notify(f"Sorted by {label}", timeout=1.5)
-
-    def action_reverse(self) -> None:
-        self.table.sort_by(self.table.sort_column, not self.table.sort_reverse)
-
     # -- rows ------------------------------------------------------------------------------
 
     @on(VirtualTable.Selected, "#stores")
@@ -394,35 +430,57 @@ class StoreListScreen(TableScreen):
 
         self.app.push_screen(StoreDetailScreen(event.row.id, event.row))
 
-    def action_copy_id(self) -> None:
-        store = self.table.current
-        if store is not None:
-            self.app.copy_to_clipboard(store.id)
-            self.notify(f"Copied {store.id}", timeout=2)
-
-    def action_mark(self) -> None:
-        self.table.toggle_mark()
-        self.table.action_cursor(1)
+    def marks_changed(self) -> None:
         self._update_status()
 
-    def action_mark_all(self) -> None:
-        self.table.mark_all_visible()
-        self._update_status()
+    def row_title(self, store: VectorStore) -> str:
+        return f"Store {store.display_name} ({store.id})"
 
-    def action_clear_marks(self) -> None:
-        self.table.clear_marks()
+    def action_create(self) -> None:
+        from functools import partial
+
+        from .create_store import CreateStoreScreen, NewStore
+
+        def done(form: NewStore | None) -> None:
+            if form is not None:
+                self.run_io(
+                    "created",
+                    partial(self.session.service.create_store, **form.as_kwargs()),
+                    self._created,
+                    lambda error: self.notify_error(error, title="Could not create the store"),
+                )
+
+        self.app.push_screen(CreateStoreScreen(), done)
+
+    def _created(self, store: VectorStore) -> None:
+        self.table.add_rows([store])
+        self._rows_changed()
         self._update_status()
+        index = next((i for i, s in enumerate(self.table.view) if s.id == store.id), None)
+        if index is not None:
+            self.table.cursor = index
+        self.notify(f"Created {store.display_name} ({store.id})", title="Created", timeout=5)
 
     # -- cleanup (see screens/cleanup.py) --------------------------------------------------
 
-    def action_delete_marked(self) -> None:
+    def action_delete(self) -> None:
+        """One store: a short confirm; several: the review screen with a typed count."""
         from .cleanup import CleanupScreen
+        from .store_detail import confirm_delete_store
 
-        stores = self.table.marked_rows or ([self.table.current] if self.table.current else [])
+        stores = self.chosen_rows()
         if not stores:
             self.notify("Nothing to delete: mark stores with space first.", severity="warning")
             return
+        if len(stores) == 1:
+            confirm_delete_store(self, stores[0], self._deleted_one)
+            return
         self.app.push_screen(CleanupScreen(stores=stores, title="Delete stores"))
+
+    def _deleted_one(self, store_id: str) -> None:
+        self.table.remove_rows([store_id])
+        self._rows_changed()
+        self._update_status()
 
     def action_cleanup_expired(self) -> None:
         from .cleanup import CleanupScreen

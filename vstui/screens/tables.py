@@ -1,4 +1,5 @@
-"""What list screens share: `/` text filter (`!` inverts, k9s-style) and saving the table."""
+"""What list screens share: one key map (k9s/lazygit), the `/` text filter (`!` inverts,
+k9s-style), marks, sorting, raw JSON, a detail line for cut cells, and saving the table."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import on
+from pydantic import BaseModel
+from textual import events, on
 from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
+from ..widgets.safe import SafeStatic
 from ..widgets.table import VirtualTable
 from .base import VstuiScreen
 
@@ -48,11 +51,30 @@ class TableScreen(VstuiScreen):
     TableScreen.filtering #filter {
         display: block;
     }
+    TableScreen #detail {
+        height: auto;
+        max-height: 3;
+        padding: 0 1;
+        background: $panel;
+        color: $text-muted;
+    }
     """
 
+    # The keys every table screen answers to (the table adds j/k/g/G/pgup/pgdn/enter).
+    # A screen adds its own keys in its BINDINGS and implements the hooks below.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("f", "status_filter", "Status"),
+        Binding("s", "sort", "Sort", show=False),
+        Binding("S", "reverse", "Reverse sort", show=False),
+        Binding("space", "mark", "Mark"),
+        Binding("a", "mark_all", "Mark all", show=False),
+        Binding("A", "clear_marks", "Clear marks", show=False),
+        Binding("ctrl+d", "delete", "Delete"),
+        Binding("y", "raw_json", "Raw JSON", show=False),
+        Binding("c", "copy_id", "Copy ID", show=False),
+        Binding("q", "back", "Back (quit on the first screen)", show=False),
+        Binding("escape", "clear_filter", "Clear filter / back", show=False),
         Binding("ctrl+s", "save_table", "Save table", show=False),
     ]
 
@@ -65,9 +87,100 @@ class TableScreen(VstuiScreen):
     def filter_input(self) -> Input:
         return Input(placeholder=self.FILTER_PLACEHOLDER, id="filter")
 
+    def detail_line(self) -> SafeStatic:
+        """The full values of the cursor row's cells that are cut short or hidden."""
+        return SafeStatic("", id="detail", markup=False)
+
     def filter_fields(self, row: Any) -> Iterable[str]:
-        """The texts `/` searches in a row."""
+        """The texts `/` searches in a row: name, ID, status, attributes, errors."""
         raise NotImplementedError
+
+    # -- hooks ------------------------------------------------------------------------------
+
+    def marks_changed(self) -> None:
+        """Called after marks changed: update status lines."""
+        self.filters_changed()
+
+    def row_json(self, row: Any) -> Any:
+        """What ``y`` shows for a row: the object as the server sent it."""
+        if isinstance(row, BaseModel):
+            return row.model_dump(mode="json", by_alias=True)
+        return row
+
+    def row_id(self, row: Any) -> str:
+        return str(getattr(row, "id", ""))
+
+    def row_title(self, row: Any) -> str:
+        return self.row_id(row)
+
+    def action_status_filter(self) -> None:
+        self.notify("This list has no status filter; / filters by text.", timeout=3)
+
+    def action_delete(self) -> None:
+        self.notify("Nothing can be deleted from this list.", timeout=3)
+
+    # -- shared actions ---------------------------------------------------------------------
+
+    def action_sort(self) -> None:
+        self.notify(f"Sorted by {self.table.cycle_sort()}", timeout=1.5)
+
+    def action_reverse(self) -> None:
+        table = self.table
+        if table.sort_column is None:
+            table.cycle_sort()
+        table.sort_by(table.sort_column, not table.sort_reverse)
+
+    def action_mark(self) -> None:
+        self.table.toggle_mark()
+        self.table.action_cursor(1)
+        self.marks_changed()
+
+    def action_mark_all(self) -> None:
+        self.table.mark_all_visible()
+        self.marks_changed()
+
+    def action_clear_marks(self) -> None:
+        self.table.clear_marks()
+        self.marks_changed()
+
+    def chosen_rows(self) -> list[Any]:
+        """The marked rows, or else the one under the cursor."""
+        table = self.table
+        if table.marked:
+            return table.marked_rows
+        return [table.current] if table.current is not None else []
+
+    def action_copy_id(self) -> None:
+        row = self.table.current
+        if row is not None:
+            self.app.copy_to_clipboard(self.row_id(row))
+            self.notify(f"Copied {self.row_id(row)}", timeout=2)
+
+    def action_raw_json(self) -> None:
+        from .dialogs import JsonScreen
+
+        row = self.table.current
+        if row is not None:
+            self.app.push_screen(JsonScreen(self.row_title(row), self.row_json(row)))
+
+    def action_back(self) -> None:
+        """``q``: back to the screen below; on the first screen, quit (as lazygit)."""
+        if self.is_modal_or_nested:
+            self.app.pop_screen()
+        else:
+            self.app.exit()
+
+    @on(VirtualTable.Highlighted)
+    def _show_detail(self, event: VirtualTable.Highlighted) -> None:
+        self.update_detail()
+
+    def update_detail(self) -> None:
+        for detail in self.query("#detail").results(SafeStatic):
+            detail.update(self.table.detail_line())
+
+    def on_resize(self, event: events.Resize) -> None:
+        # (Textual also calls VstuiScreen.on_resize: handlers run for every class.)
+        self.call_after_refresh(self.update_detail)
 
     def extra_predicate(self) -> Callable[[Any], bool] | None:
         """Another condition rows must meet (a status filter), or None."""

@@ -34,12 +34,93 @@ Cell = str | Text
 
 @dataclass
 class Column(Generic[R]):
+    """One column. ``width`` is the width it asks for; on a narrow terminal it can shrink
+    to ``min_width`` (default: ``width``), and columns with the highest ``priority``
+    number are hidden first when even that does not fit (1 = never hidden before
+    others). On a wide terminal, columns with ``grow`` share the spare space up to
+    ``max_width`` (None: no limit). ``export`` gives the raw value saved to CSV
+    (default: the text shown); with ``export_keys`` it returns one value per key, saved
+    as separate CSV columns (a count per status)."""
+
     key: str
     label: str
     width: int
     render: Callable[[R], Cell]
     sort_key: Callable[[R], Any] | None = None
     justify: str = "left"
+    min_width: int | None = None
+    max_width: int | None = None
+    priority: int = 5
+    grow: bool = False
+    export: Callable[[R], Any] | None = None
+    export_keys: tuple[str, ...] = ()
+
+    @property
+    def least(self) -> int:
+        return min(self.width, self.min_width) if self.min_width is not None else self.width
+
+
+@dataclass(frozen=True)
+class ColumnLayout:
+    """Which columns are shown, at what width, for one table width."""
+
+    shown: tuple[int, ...]
+    widths: tuple[int, ...]
+    hidden: int
+
+    @property
+    def hidden_label(self) -> str:
+        if not self.hidden:
+            return ""
+        return f"{self.hidden} column{'s' if self.hidden != 1 else ''} hidden"
+
+
+def plan_layout(columns: Sequence[Column[Any]], available: int, gutter: int = 2) -> ColumnLayout:
+    """Fit ``columns`` into ``available`` cells (one space between columns).
+
+    Low-priority columns are dropped until the minimum widths fit (a note saying how
+    many are hidden takes its place at the right); then columns grow toward the width
+    they ask for, most important first; what is left goes to ``grow`` columns (name, ID,
+    error), up to their ``max_width``, and finally to the last column."""
+    shown = list(range(len(columns)))
+
+    def needed(indexes: list[int]) -> int:
+        hidden = len(columns) - len(indexes)
+        note = len(ColumnLayout((), (), hidden).hidden_label) + 1 if hidden else 0
+        return gutter + sum(columns[i].least for i in indexes) + len(indexes) - 1 + note
+
+    while len(shown) > 1 and needed(shown) > available:
+        drop = max(shown, key=lambda i: (columns[i].priority, i))
+        shown.remove(drop)
+    widths = {i: columns[i].least for i in shown}
+    spare = available - needed(shown)
+    for i in sorted(shown, key=lambda i: (columns[i].priority, i)):
+        if spare <= 0:
+            break
+        add = min(spare, columns[i].width - widths[i])
+        widths[i] += add
+        spare -= add
+    growers = [i for i in shown if columns[i].grow]
+    while spare > 0 and growers:
+        room = [
+            i
+            for i in growers
+            if columns[i].max_width is None or widths[i] < (columns[i].max_width or 0)
+        ]
+        if not room:
+            break
+        share = max(1, spare // len(room))
+        for i in room:
+            limit = columns[i].max_width
+            add = min(share, spare, (limit - widths[i]) if limit is not None else share)
+            widths[i] += add
+            spare -= add
+            if spare <= 0:
+                break
+    hidden = len(columns) - len(shown)
+    if spare > 0 and shown and not hidden:
+        widths[shown[-1]] += spare
+    return ColumnLayout(tuple(shown), tuple(widths[i] for i in shown), hidden)
 
 
 class VirtualTable(ScrollView, Generic[R], can_focus=True):
@@ -137,6 +218,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._line_cache: dict[tuple[Any, ...], Strip] = {}
         self._style_cache: dict[str, Style] = {}
         self._bar_styles: dict[str, Style] | None = None
+        self._layout: tuple[int, ColumnLayout] | None = None
 
     def on_mount(self) -> None:
         # Relative times ("3m ago") age: re-render now and then even when nothing changed.
@@ -261,14 +343,22 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             self._bar_styles = palette.bar_styles(self.app.get_css_variables())
         return self._bar_styles
 
-    def export_rows(self) -> list[list[str]]:
-        """The header and every shown row as plain text (for saving the table)."""
-        out = [[c.label for c in self.columns]]
+    def export_rows(self) -> list[list[Any]]:
+        """The header and every row shown (filtered, sorted), every column, as raw values
+        (a column's ``export``: ISO timestamps, integer bytes) or else the text shown."""
+        out: list[list[Any]] = [[k for c in self.columns for k in c.export_keys or (c.key,)]]
         for row in self._view:
-            cells = []
+            cells: list[Any] = []
             for column in self.columns:
-                value = column.render(row)
-                cells.append(value.plain if isinstance(value, Text) else str(value))
+                if column.export is not None:
+                    value = column.export(row)
+                    if column.export_keys:
+                        cells.extend("" if v is None else v for v in value)
+                    else:
+                        cells.append("" if value is None else value)
+                else:
+                    value = column.render(row)
+                    cells.append(value.plain if isinstance(value, Text) else str(value))
             out.append(cells)
         return out
 
@@ -330,6 +420,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
 
     def on_resize(self) -> None:
         self._line_cache.clear()
+        self._layout = None
         self.virtual_size = Size(self._content_width(), len(self._view) + 1)
         self._scroll_cursor_into_view()
 
@@ -353,23 +444,82 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
 
     GUTTER = 2
 
+    @property
+    def column_layout(self) -> ColumnLayout:
+        """The columns shown at the current width (recomputed when the width changes)."""
+        available = self.scrollable_content_region.width
+        cached = self._layout
+        if cached is None or cached[0] != available:
+            cached = (available, plan_layout(self.columns, available, self.GUTTER))
+            self._layout = cached
+        return cached[1]
+
+    @property
+    def shown_columns(self) -> list[Column[R]]:
+        return [self.columns[i] for i in self.column_layout.shown]
+
+    @property
+    def hidden_columns(self) -> list[Column[R]]:
+        shown = set(self.column_layout.shown)
+        return [c for i, c in enumerate(self.columns) if i not in shown]
+
     def _widths(self) -> list[int]:
-        widths = [c.width for c in self.columns]
-        spare = self.scrollable_content_region.width - self._content_width()
-        if spare > 0 and widths:
-            widths[-1] += spare
-        return widths
+        return list(self.column_layout.widths)
 
     def _content_width(self) -> int:
-        return self.GUTTER + sum(c.width for c in self.columns) + len(self.columns) - 1
+        layout = self.column_layout
+        note = len(layout.hidden_label) + 1 if layout.hidden else 0
+        return self.GUTTER + sum(layout.widths) + len(layout.widths) - 1 + note
 
     def _column_at(self, x: int) -> Column[R] | None:
         position = self.GUTTER
-        for column, width in zip(self.columns, self._widths(), strict=True):
+        for column, width in zip(self.shown_columns, self._widths(), strict=True):
             if position <= x < position + width + 1:
                 return column
             position += width + 1
         return None
+
+    def cell_text(self, row: R, column: Column[R]) -> str:
+        """A cell's whole text, as plain (cleaned) text."""
+        value = column.render(row)
+        return clean(value.plain if isinstance(value, Text) else str(value))
+
+    def clipped_cells(self, row: R) -> list[tuple[str, str]]:
+        """``(label, full text)`` of the row's cells that are hidden or cut short."""
+        out = []
+        layout = self.column_layout
+        widths = dict(zip(layout.shown, layout.widths, strict=True))
+        for i, column in enumerate(self.columns):
+            text = self.cell_text(row, column)
+            if not text:
+                continue
+            width = widths.get(i)
+            if width is None or cell_len(text) > width:
+                out.append((column.label, text))
+        return out
+
+    def detail_line(self, row: R | None = None) -> str:
+        """The full values the table cannot show for ``row`` (default: the cursor's)."""
+        row = self.current if row is None else row
+        if row is None:
+            return ""
+        return " · ".join(f"{label}: {text}" for label, text in self.clipped_cells(row))
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        """A tooltip with the whole value of a cell that is cut short."""
+        offset = event.get_content_offset(self)
+        tip = None
+        if offset is not None and offset.y > 0:
+            index = int(self.scroll_offset.y) + offset.y - 1
+            column = self._column_at(offset.x + int(self.scroll_offset.x))
+            if column is not None and 0 <= index < len(self._view):
+                row = self._view[index]
+                text = self.cell_text(row, column)
+                clipped = dict(self.clipped_cells(row))
+                if column.label in clipped:
+                    tip = text
+        if tip != self.tooltip:
+            self.tooltip = tip
 
     def _cell_segments(self, value: Cell, width: int, justify: str, base: Style) -> list[Segment]:
         """One cell, truncated with an ellipsis and padded to ``width``.
@@ -405,15 +555,25 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         pad = " " * (width - length)
         return [Segment(pad + plain if justify == "right" else plain + pad, style)]
 
-    def _row_strip(self, cells: Sequence[Cell], gutter: Segment, base: Style, width: int) -> Strip:
+    def _row_strip(
+        self,
+        cells: Sequence[Cell],
+        gutter: Segment,
+        base: Style,
+        width: int,
+        note: str = "",
+        note_style: Style | None = None,
+    ) -> Strip:
         segments = [gutter]
         space = Segment(" ", base)
         for i, (value, cell_width, column) in enumerate(
-            zip(cells, self._widths(), self.columns, strict=True)
+            zip(cells, self._widths(), self.shown_columns, strict=True)
         ):
             if i:
                 segments.append(space)
             segments.extend(self._cell_segments(value, cell_width, column.justify, base))
+        if note:
+            segments.append(Segment(" " + note, note_style or base))
         x = int(self.scroll_offset.x)
         return Strip(segments).crop(x, x + width).extend_cell_length(width, base)
 
@@ -424,7 +584,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             header = self.get_component_rich_style("virtual-table--header")
             sorted_style = self.get_component_rich_style("virtual-table--sorted")
             labels: list[Cell] = []
-            for column in self.columns:
+            for column in self.shown_columns:
                 label = column.label
                 if column.key == self.sort_column:
                     label += " ▼" if self.sort_reverse else " ▲"
@@ -432,7 +592,20 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
                 else:
                     labels.append(label)
             head = base + header
-            return self._row_strip(labels, Segment("  ", head), head, width)
+            layout = self.column_layout
+            note = ""
+            if layout.hidden:
+                # Right-aligned in the space the layout kept for it.
+                room = width - (self.GUTTER + sum(layout.widths) + len(layout.widths) - 1) - 1
+                note = layout.hidden_label.rjust(max(room, len(layout.hidden_label)))
+            return self._row_strip(
+                labels,
+                Segment("  ", head),
+                head,
+                width,
+                note,
+                head + self.muted_style() + Style(italic=True, bold=False),
+            )
         index = int(self.scroll_offset.y) + y - 1
         if not self._view:
             if y == 2:
@@ -449,7 +622,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         cached = self._line_cache.get(cache_key)
         if cached is not None:
             return cached
-        cells = [column.render(row) for column in self.columns]
+        cells = [column.render(row) for column in self.shown_columns]
         if key in self.marked:
             marked = self.get_component_rich_style("virtual-table--marked")
             gutter = Segment("● ", base + marked)

@@ -1,0 +1,367 @@
+"""Issue 12: one key map on every table screen, help generated from the bindings, and a
+layout that fits the terminal. Over real HTTP against the simulator; assertions on what
+the screen shows."""
+
+from __future__ import annotations
+
+import pytest
+
+from vstui.screens.dialogs import ConfirmScreen, HelpScreen, JsonScreen, PromptScreen
+from vstui.screens.file_list import FileListScreen
+from vstui.screens.store_list import StoreListScreen
+from vstui.widgets.table import Column, plan_layout
+
+from .conftest import screen_text, settle
+
+
+def _col(key: str, width: int, **kw) -> Column[str]:
+    return Column(key, key.title(), width, str, **kw)
+
+
+def test_layout_drops_low_priority_columns_and_says_so():
+    columns = [
+        _col("name", 20, min_width=10, priority=1, grow=True),
+        _col("id", 27, min_width=14, priority=2, grow=True, max_width=30),
+        _col("status", 11, priority=1),
+        _col("usage", 8, priority=3),
+        _col("chunking", 14, priority=6),
+    ]
+    narrow = plan_layout(columns, 60)
+    assert [columns[i].key for i in narrow.shown] == ["name", "id", "status"]
+    assert narrow.hidden_label == "2 columns hidden"
+    wide = plan_layout(columns, 200)
+    assert wide.hidden == 0
+    widths = dict(zip([columns[i].key for i in wide.shown], wide.widths, strict=True))
+    assert widths["id"] == 30 and widths["name"] > 100  # the space goes to name and ID
+    assert sum(wide.widths) + len(wide.widths) - 1 + 2 == 200
+
+
+async def _store_list(make_app, size=(120, 40)):
+    app, server = make_app("demo")
+    return app, server, app.run_test(size=size)
+
+
+async def _to_files(pilot) -> None:
+    app = pilot.app
+    table = app.screen.table
+    table.cursor = next(i for i, s in enumerate(table.view) if s.name == "customer-tickets-q3")
+    await pilot.press("enter")
+    await settle(pilot)
+    await pilot.press("f")
+    await settle(pilot)
+    assert isinstance(app.screen, FileListScreen)
+
+
+async def _at_stores(pilot) -> None:
+    assert isinstance(pilot.app.screen, StoreListScreen)
+
+
+async def _to_batches(pilot) -> None:
+    from vstui.screens.batch_monitor import BatchMonitorScreen
+
+    await pilot.press("b")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, BatchMonitorScreen)
+
+
+SCREENS = {"stores": _at_stores, "files": _to_files}
+ALL_TABLES = {**SCREENS, "batches": _to_batches}
+
+
+def _cursor_row(app):
+    return app.screen.table.current
+
+
+@pytest.mark.parametrize("screen", list(ALL_TABLES))
+@pytest.mark.parametrize("key", ["j", "k", "g", "G", "pagedown", "pageup"])
+async def test_movement_keys(make_app, screen, key):
+    app, _ = make_app("demo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await ALL_TABLES[screen](pilot)
+        table = app.screen.table
+        table.cursor = 1
+        await pilot.pause()
+        await pilot.press(key)
+        await pilot.pause()
+        last = len(table.view) - 1
+        expected = {
+            "j": 2,
+            "k": 0,
+            "g": 0,
+            "G": last,
+            "pagedown": min(last, 1 + table.scrollable_content_region.height - 2),
+            "pageup": 0,
+        }[key]
+        assert table.cursor == expected
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+async def test_marks_sort_and_filter_keys(make_app, screen):
+    app, _ = make_app("demo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await SCREENS[screen](pilot)
+        table = app.screen.table
+        await pilot.press("space", "space")
+        assert len(table.marked) == 2
+        assert "2 marked" in screen_text(app)
+        await pilot.press("A")
+        assert not table.marked and "marked" not in screen_text(app)
+        await pilot.press("a")
+        assert len(table.marked) == len(table.view)
+        await pilot.press("A")
+        await pilot.press("s")
+        first_sort = table.sort_column
+        assert first_sort is not None
+        reverse = table.sort_reverse
+        await pilot.press("S")
+        assert table.sort_reverse != reverse and table.sort_column == first_sort
+        assert ("▼" if table.sort_reverse else "▲") in screen_text(app)
+        # `/` over name, ID and status alike; `/!` keeps the rest
+        row = table.current
+        total = len(table.view)
+        await pilot.press("slash", *row.id, "enter")
+        await settle(pilot)
+        assert [r.id for r in table.view] == [row.id]
+        await pilot.press("escape")
+        await pilot.press("slash", *f"!{row.status}", "enter")
+        await settle(pilot)
+        assert all(r.status != row.status for r in table.view) and len(table.view) < total
+
+
+@pytest.mark.parametrize("screen", list(ALL_TABLES))
+async def test_y_shows_raw_json_and_q_goes_back(make_app, screen):
+    app, _ = make_app("demo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await ALL_TABLES[screen](pilot)
+        row = app.screen.table.current
+        row = getattr(row, "batch", row)
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, JsonScreen)
+        assert f'"id":"{row.id}"' in screen_text(app).replace(" ", "")
+        await pilot.press("escape")
+        depth = len(app.screen_stack)
+        await pilot.press("q")
+        await pilot.pause()
+        if screen == "stores":
+            assert not app.is_running or app.return_code == 0  # q on the root quits
+        else:
+            assert len(app.screen_stack) == depth - 1
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+async def test_ctrl_d_one_is_a_short_confirm_many_type_the_count(make_app, screen):
+    app, _ = make_app("demo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await SCREENS[screen](pilot)
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen) and app.screen.require_text is None
+        assert "y: " in screen_text(app)
+        await pilot.press("n")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        await pilot.press("space", "space", "ctrl+d")
+        await settle(pilot)
+        if screen == "files":
+            assert isinstance(app.screen, ConfirmScreen) and app.screen.require_text == "2"
+        else:
+            assert app.screen.TITLE == "Clean-up"  # the review screen, count typed there
+
+
+async def test_bulk_detach_of_marked_files(make_app):
+    app, server = make_app("demo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await _to_files(pilot)
+        screen = app.screen
+        store_id = screen.store_id
+        await pilot.press("space", "space")
+        chosen = [r.id for r in screen.table.marked_rows]
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press(*"2", "enter")
+        await settle(pilot)
+        files = server.account.stores[store_id].files
+        assert not any(file_id in files for file_id in chosen)
+        assert all(file_id in server.account.files for file_id in chosen)
+
+
+async def test_confirm_answers_y(make_app):
+    app, server = make_app("demo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.table
+        table.cursor = next(i for i, s in enumerate(table.view) if s.name == "scratch")
+        store_id = table.current.id
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert store_id not in server.account.stores
+        assert all(r.id != store_id for r in table.view)
+
+
+async def test_rename_opens_with_the_cursor_at_the_end(make_app):
+    app, server = make_app("demo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.table
+        table.cursor = next(i for i, s in enumerate(table.view) if s.name == "changelog-archive")
+        store_id = table.current.id
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press(*"-v2", "enter")
+        await settle(pilot)
+        assert server.account.stores[store_id].name == "changelog-archive-v2"
+
+
+@pytest.mark.parametrize("screen", ["stores", "files", "detail", "batches"])
+async def test_help_lists_every_binding_of_the_screen(make_app, screen):
+    app, _ = make_app("demo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        if screen == "files":
+            await _to_files(pilot)
+        elif screen == "detail":
+            await pilot.press("enter")
+            await settle(pilot)
+        elif screen == "batches":
+            await pilot.press("b")
+            await settle(pilot)
+        target = app.screen
+        described = {
+            active.binding.description
+            for active in target.active_bindings.values()
+            if active.binding.description
+        }
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        listed = str(app.screen.query_one("#help-rows").render())
+        missing = [d for d in described if d not in listed]
+        assert not missing
+        keys = (":",) if screen == "detail" else ("j", "k", "g", "G", ":")
+        for key in keys:
+            assert f" {key} " in listed or f" {key}\n" in listed or f"{key}  " in listed
+        # searchable
+        await pilot.press("slash", *"sort")
+        listed = str(app.screen.query_one("#help-rows").render())
+        assert "Sort" in listed or "No key matches" in listed
+        assert "Quit" not in listed
+
+
+async def test_narrow_terminal_hides_columns_and_says_so(make_app):
+    app, _ = make_app("demo")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert "columns hidden" in text
+        assert "Created" not in text.splitlines()[2]
+        # the cursor row's hidden values are in the detail line
+        row = app.screen.table.current
+        assert "Created:" in str(app.screen.query_one("#detail").render())
+        assert row is not None
+
+
+async def test_failed_file_opens_its_last_error(make_app):
+    from vstui.screens.dialogs import TextPager
+
+    app, _ = make_app("demo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await _to_files(pilot)
+        table = app.screen.table
+        failed = next(r for r in table.view if r.status == "failed" and r.last_error)
+        table.cursor = table.view.index(failed)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TextPager)
+        assert failed.last_error.code in screen_text(app)
+        await pilot.press("slash", *failed.last_error.code[:4], "enter")
+        await pilot.pause()
+        assert "match 1 of" in screen_text(app)
+        await pilot.press("G", "g", "n", "N")
+
+
+async def test_batch_monitor_filter_status_sort_and_marks(make_app):
+    app, _ = make_app("demo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await _to_batches(pilot)
+        screen = app.screen
+        table = screen.table
+        total = len(table.view)
+        first = table.current
+        await pilot.press("slash", *first.batch_id, "enter")
+        await settle(pilot)
+        assert [t.batch_id for t in table.view] == [first.batch_id]
+        assert first.batch_id in screen_text(app)
+        await pilot.press("escape")
+        assert len(table.view) == total
+        await pilot.press("f", "f")  # status: completed
+        assert all(t.status == "completed" for t in table.view)
+        await pilot.press("f", "f", "f")  # back to all
+        assert len(table.view) == total
+        await pilot.press("s", "S")
+        assert table.sort_column is not None
+        await pilot.press("space")
+        assert len(table.marked) == 1
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Keep running" in screen_text(app) and "Cancel batch" in screen_text(app)
+        await pilot.press("n")
+
+
+async def test_create_store_validates_then_creates(make_app):
+    from vstui.screens.create_store import CreateStoreScreen
+
+    app, server = make_app("demo")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        before = set(server.account.stores)
+        await pilot.press("n")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, CreateStoreScreen)
+        text = screen_text(app)
+        assert "Create" in text and "ctrl+s: Create" in text  # buttons and keys at 80x24
+        form.query_one("#name").value = "release-notes"
+        form.query_one("#days").value = "400"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "1 to 365" in str(form.query_one("#error").render())
+        form.query_one("#days").value = "30"
+        form.query_one("#metadata").value = "team=docs, env=prod"
+        form.query_one("#chunking").value = "static"
+        form.query_one("#size").value = "800"
+        form.query_one("#overlap").value = "500"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "overlap" in str(form.query_one("#error").render())
+        form.query_one("#overlap").value = "400"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        new = set(server.account.stores) - before
+        assert len(new) == 1
+        store = server.account.stores[new.pop()]
+        assert store.name == "release-notes" and store.metadata == {"team": "docs", "env": "prod"}
+        assert app.screen.table.current.name == "release-notes"
+
+
+async def test_go_to_files_names_the_store(make_app):
+    app, _ = make_app("demo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        store = app.screen.table.current
+        commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert commands["Go to: files"] == f"Files of {store.display_name}"
