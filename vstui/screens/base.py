@@ -3,6 +3,7 @@ notifications, and a stale-result guard."""
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -225,11 +226,19 @@ class RowBuffer(Generic[T]):
             rows, self._pending = self._pending, []
             self._last = time.monotonic()
             self._apply(rows)
+            freeze_rows()  # a full collection over 100,000 rows would stall a frame
 
     def reset(self) -> None:
         """Forget rows not yet shown (a new fetch started)."""
         self._pending = []
         self._last = None
+
+
+def freeze_rows() -> None:
+    """After a bulk load: move every object alive now (the rows just loaded) out of the
+    garbage collector's generations, so later collections do not walk 100,000 rows and
+    stall a frame. Frozen objects are still freed by reference counting."""
+    gc.freeze()
 
 
 class _Stale(Exception):

@@ -23,7 +23,7 @@ from ..api.models import FileContentPage
 from ..session import RememberedBatch
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
-from .base import RowBuffer, StoreRef
+from .base import RowBuffer, StoreRef, freeze_rows
 from .dialogs import ConfirmScreen, PairsEditor, PromptScreen, TextPager, format_pairs
 from .tables import TableScreen
 
@@ -259,6 +259,7 @@ class FileListScreen(TableScreen):
             self.table.remove_rows(gone)
         self._update_empty()
         self._update_status()
+        freeze_rows()
 
     def _files_failed(self, error: BaseException) -> None:
         self._buffer.flush()  # what did arrive is shown, even when a later page fails
@@ -272,7 +273,7 @@ class FileListScreen(TableScreen):
         self.run_io(
             "names",
             partial(self.session.files.load, self.session.service),
-            lambda _count: self.table.refresh_rows(),
+            lambda _count: self.table.resort(),  # names sort and filter the rows
             lambda error: self.notify_error(error, title="Loading file names failed"),
         )
 
@@ -294,7 +295,7 @@ class FileListScreen(TableScreen):
             parts[0] += " · loading more…" if self.table.row_count else " · loading…"
         label = FILE_FILTERS[self.filter_index][0]
         parts.append(f"status: {label}")
-        shown = len(self.table.view)
+        shown = self.table.shown_count
         if shown != self.table.row_count:
             parts.append(f"{shown:,} shown")
         if self.text_filter:

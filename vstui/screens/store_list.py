@@ -17,7 +17,7 @@ from ..api import VectorStore
 from ..widgets import palette
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
-from .base import RowBuffer, StoreRef
+from .base import RowBuffer, StoreRef, freeze_rows
 from .tables import TableScreen
 
 STATUS_FILTERS: list[tuple[str, str | None]] = [
@@ -78,7 +78,7 @@ class StoreListScreen(TableScreen):
         self.load_error: str | None = None
         self._spin = 0
         self._seen: set[str] = set()
-        self.expired_count = 0
+        self._expired: set[str] = set()  # kept per row as rows arrive, never recounted
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -187,7 +187,7 @@ class StoreListScreen(TableScreen):
     def _stores_arrived(self, stores: list[VectorStore]) -> None:
         self._seen.update(s.id for s in stores)
         self.table.add_rows(stores)
-        self._rows_changed()
+        self._count(stores)
         self._update_empty()
         self._update_status()
 
@@ -197,9 +197,10 @@ class StoreListScreen(TableScreen):
         gone = [s.id for s in self.table.rows if s.id not in self._seen]
         if gone:
             self.table.remove_rows(gone)
-        self._rows_changed()
+            self._expired.difference_update(gone)
         self._update_empty()
         self._update_status()
+        freeze_rows()
 
     def _stores_failed(self, error: BaseException) -> None:
         self._buffer.flush()  # what did arrive is shown, even when a later page fails
@@ -214,9 +215,17 @@ class StoreListScreen(TableScreen):
             self._spin = (self._spin + 1) % len(palette.SPINNER)
             self._update_status()
 
-    def _rows_changed(self) -> None:
-        """Counts that depend on every row: computed once per change, not per frame."""
-        self.expired_count = sum(1 for s in self.table.rows if s.is_expired)
+    @property
+    def expired_count(self) -> int:
+        return len(self._expired)
+
+    def _count(self, stores: list[VectorStore]) -> None:
+        """Counts over every row, updated by the rows that changed (O(page), not O(n))."""
+        for store in stores:
+            if store.is_expired:
+                self._expired.add(store.id)
+            else:
+                self._expired.discard(store.id)
 
     def _update_empty(self) -> None:
         if self.fetching:
@@ -231,7 +240,7 @@ class StoreListScreen(TableScreen):
 
     def _update_status(self) -> None:
         table = self.table
-        shown, total = len(table.view), table.row_count
+        shown, total = table.shown_count, table.row_count
         parts = [fmt.plural(total, "store")]
         if self.fetching:
             parts[0] += f" {palette.SPINNER[self._spin]} loading{' more' if total else ''}…"
@@ -260,9 +269,10 @@ class StoreListScreen(TableScreen):
         updated = [store for store in changes.values() if store is not None]
         if removed:
             self.table.remove_rows(removed)
+            self._expired.difference_update(removed)
         if updated:
             self.table.add_rows(updated)
-        self._rows_changed()
+            self._count(updated)
         self._update_status()
 
     # -- filtering and sorting -------------------------------------------------------------
@@ -275,6 +285,9 @@ class StoreListScreen(TableScreen):
         if status is None:
             return None
         return lambda store: store.status == status
+
+    def extra_key(self) -> object:
+        return self.status_index
 
     def filters_changed(self) -> None:
         self._update_empty()

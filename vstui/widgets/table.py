@@ -8,16 +8,19 @@ filtering and sorting work on a list of row references.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from bisect import bisect_left, insort
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from sortedcontainers import SortedList
 from textual import events
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -40,6 +43,45 @@ class Column(Generic[R]):
     render: Callable[[R], Cell]
     sort_key: Callable[[R], Any] | None = None
     justify: str = "left"
+
+
+class TableView(Sequence[R]):
+    """The rows a :class:`VirtualTable` shows, in order: indexing and iteration read the
+    table's sorted entries directly (nothing is copied)."""
+
+    __slots__ = ("_table",)
+
+    def __init__(self, table: VirtualTable[R]) -> None:
+        self._table = table
+
+    def __len__(self) -> int:
+        return self._table.shown_count
+
+    @overload
+    def __getitem__(self, index: int) -> R: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[R]: ...
+
+    def __getitem__(self, index: int | slice) -> R | list[R]:
+        count = len(self)
+        if isinstance(index, slice):
+            return [self._table.row_at(i) for i in range(*index.indices(count))]
+        if index < 0:
+            index += count
+        if not 0 <= index < count:
+            raise IndexError("table view index out of range")
+        return self._table.row_at(index)
+
+    def __iter__(self) -> Iterator[R]:
+        table = self._table
+        rows = table._rows
+        entries = table._visible_entries()
+        ordered = reversed(entries) if table.sort_reverse else iter(entries)
+        return (rows[entry[2]] for entry in ordered)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
 
 
 class VirtualTable(ScrollView, Generic[R], can_focus=True):
@@ -127,14 +169,24 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self.columns = list(columns)
         self.row_key = row_key
         self.empty_text = empty_text
+        # The data, kept so that a page of rows costs O(page · log n), never O(n):
+        # ``_rows`` holds every row in arrival order; ``_all`` every row's entry
+        # ``(sort key, arrival number, row key)`` in ascending order (a reversed sort is
+        # read backwards); ``_shown`` the entries that pass the filter (None: all do).
         self._rows: dict[str, R] = {}
-        self._view: list[R] = []
+        self._entries: dict[str, tuple[Any, int, str]] = {}
+        self._all: SortedList = SortedList()
+        self._shown: list[tuple[Any, int, str]] | None = None
+        self._arrivals = 0
         self._filter: Callable[[R], bool] | None = None
+        self._needle: tuple[str, bool] | None = None  # (lower-case text, inverted)
+        self._haystacks: dict[str, str] = {}
+        self.search_fields: Callable[[R], Iterable[str]] | None = None
         self.sort_column: str | None = None
         self.sort_reverse = False
         self.marked: set[str] = set()
         # Rendered lines and theme styles, dropped whenever data, layout or theme change.
-        self._line_cache: dict[tuple[Any, ...], Strip] = {}
+        self._line_cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(4000)
         self._style_cache: dict[str, Style] = {}
         self._bar_styles: dict[str, Style] | None = None
 
@@ -160,53 +212,160 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         """Every row, in arrival order."""
         return list(self._rows.values())
 
+    def iter_rows(self) -> Iterable[R]:
+        """Every row, in arrival order, without copying."""
+        return self._rows.values()
+
     @property
-    def view(self) -> list[R]:
-        """The rows shown, filtered and sorted."""
-        return self._view
+    def view(self) -> TableView[R]:
+        """The rows shown, filtered and sorted (a read-only sequence, not a copy)."""
+        return TableView(self)
+
+    @property
+    def shown_count(self) -> int:
+        return len(self._visible_entries())
 
     @property
     def row_count(self) -> int:
         return len(self._rows)
 
+    def _visible_entries(self) -> Sequence[tuple[Any, int, str]]:
+        return self._all if self._shown is None else self._shown
+
+    def row_at(self, index: int) -> R:
+        """The row shown at ``index`` (0 is the top)."""
+        entries = self._visible_entries()
+        if self.sort_reverse:
+            index = len(entries) - 1 - index
+        return self._rows[entries[index][2]]
+
+    def _index_of(self, key: str) -> int | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        entries = self._visible_entries()
+        if self._shown is None:
+            index = int(self._all.index(entry))
+        else:
+            index = bisect_left(self._shown, entry)
+            if index >= len(self._shown) or self._shown[index] != entry:
+                return None
+        return len(entries) - 1 - index if self.sort_reverse else index
+
     @property
     def current(self) -> R | None:
-        if 0 <= self.cursor < len(self._view):
-            return self._view[self.cursor]
+        if 0 <= self.cursor < self.shown_count:
+            return self.row_at(self.cursor)
         return None
 
     def get(self, key: str) -> R | None:
         return self._rows.get(key)
 
     def set_rows(self, rows: Iterable[R]) -> None:
-        keep = self.row_key(self.current) if self.current is not None else None
+        keep = self._keep()
         self._rows = {self.row_key(r): r for r in rows}
         self.marked &= set(self._rows)
+        self._entries.clear()
+        self._haystacks.clear()
         self._rebuild(keep)
 
     def add_rows(self, rows: Iterable[R]) -> None:
-        keep = self.row_key(self.current) if self.current is not None else None
+        """Add rows, or replace rows with the same key. Each row is inserted where the
+        sort puts it (a page of ``k`` rows costs O(k log n)); a cursor on the top row
+        stays on the top row, otherwise it stays on its row.
+
+        Adding no rows re-sorts everything (for rows whose objects changed in place).
+        """
+        rows = list(rows)
+        if not rows:
+            self.resort()
+            return
+        top = self.cursor == 0
+        keep = self._keep()
+        column = self._sort_column()
+        shown = self._shown
         for row in rows:
-            self._rows[self.row_key(row)] = row
-        self._rebuild(keep)
+            key = self.row_key(row)
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._all.remove(old)
+                if shown is not None:
+                    index = bisect_left(shown, old)
+                    if index < len(shown) and shown[index] == old:
+                        del shown[index]
+                self._haystacks.pop(key, None)
+                arrival = old[1]
+            else:
+                arrival = self._arrivals
+                self._arrivals += 1
+            self._rows[key] = row
+            entry = self._entry(row, key, arrival, column)
+            self._entries[key] = entry
+            self._all.add(entry)
+            if shown is not None and self._passes(row, key):
+                insort(shown, entry)
+        self._changed(0 if top else None, keep)
 
     def remove_rows(self, keys: Iterable[str]) -> None:
-        keep = self.row_key(self.current) if self.current is not None else None
+        keep = self._keep()
+        shown = self._shown
         for key in keys:
-            self._rows.pop(key, None)
+            if self._rows.pop(key, None) is None:
+                continue
             self.marked.discard(key)
-        self._rebuild(keep)
+            self._haystacks.pop(key, None)
+            entry = self._entries.pop(key)
+            self._all.remove(entry)
+            if shown is not None:
+                index = bisect_left(shown, entry)
+                if index < len(shown) and shown[index] == entry:
+                    del shown[index]
+        self._changed(None, keep)
 
-    def set_filter(self, predicate: Callable[[R], bool] | None) -> None:
-        keep = self.row_key(self.current) if self.current is not None else None
+    def set_filter(
+        self,
+        predicate: Callable[[R], bool] | None,
+        *,
+        text: str = "",
+        narrower: bool = False,
+    ) -> None:
+        """Show rows for which ``predicate`` holds and whose :attr:`search_fields`
+        contain ``text`` (case-insensitive; ``!text`` keeps the rest). With
+        ``narrower`` the caller promises the new filter keeps a subset of what the
+        previous one kept: only the rows shown now are tested."""
+        keep = self._keep()
+        source: Sequence[tuple[Any, int, str]] = self._visible_entries() if narrower else self._all
         self._filter = predicate
-        self._rebuild(keep)
+        invert = text.startswith("!")
+        wanted = (text[1:] if invert else text).lower()
+        self._needle = (wanted, invert) if wanted and self.search_fields is not None else None
+        if self._filter is None and self._needle is None:
+            self._shown = None
+        else:
+            entries = list(source)
+            if self._needle is not None:
+                hay = self._haystack
+                entries = [e for e in entries if (wanted in hay(e[2])) != invert]
+            if predicate is not None:
+                rows = self._rows
+                entries = [e for e in entries if predicate(rows[e[2]])]
+            self._shown = entries
+        self._changed(None, keep)
 
     def sort_by(self, column_key: str | None, reverse: bool = False) -> None:
-        keep = self.row_key(self.current) if self.current is not None else None
+        keep = self._keep()
+        changed = column_key != self.sort_column
         self.sort_column = column_key
         self.sort_reverse = reverse
-        self._rebuild(keep)
+        if changed:
+            self._rebuild(keep)
+        else:  # the same order read the other way: no sorting at all
+            self._changed(None, keep)
+
+    def resort(self) -> None:
+        """Sort and filter everything again (after rows changed in place)."""
+        self._haystacks.clear()
+        self._rebuild(self._keep())
 
     def cycle_sort(self) -> str:
         """Sort by the next sortable column; returns its label."""
@@ -217,26 +376,71 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self.sort_by(column.key, False)
         return column.label
 
-    def _rebuild(self, keep: str | None) -> None:
-        rows: Iterable[R] = self._rows.values()
-        if self._filter is not None:
-            rows = [r for r in rows if self._filter(r)]
-        view = list(rows)
+    def _keep(self) -> str | None:
+        current = self.current
+        return self.row_key(current) if current is not None else None
+
+    def _sort_column(self) -> Column[R] | None:
         column = next((c for c in self.columns if c.key == self.sort_column), None)
-        if column is not None and column.sort_key is not None:
-            view.sort(key=column.sort_key, reverse=self.sort_reverse)
-        self._view = view
+        return column if column is not None and column.sort_key is not None else None
+
+    @staticmethod
+    def _entry(row: R, key: str, arrival: int, column: Column[R] | None) -> tuple[Any, int, str]:
+        if column is None or column.sort_key is None:
+            return (arrival, arrival, key)
+        return (column.sort_key(row), arrival, key)
+
+    def _haystack(self, key: str) -> str:
+        """The row's searchable text in lower case, computed once per row version."""
+        hay = self._haystacks.get(key)
+        if hay is None:
+            fields = self.search_fields
+            hay = "\0".join(fields(self._rows[key])).lower() if fields is not None else ""
+            self._haystacks[key] = hay
+        return hay
+
+    def _passes(self, row: R, key: str) -> bool:
+        if self._needle is not None:
+            wanted, invert = self._needle
+            if (wanted in self._haystack(key)) == invert:
+                return False
+        return self._filter is None or self._filter(row)
+
+    def _rebuild(self, keep: str | None) -> None:
+        column = self._sort_column()
+        entries = self._entries
+        if len(entries) != len(self._rows):
+            arrivals = {k: e[1] for k, e in entries.items()}
+            for key in self._rows:
+                if key not in arrivals:
+                    arrivals[key] = self._arrivals
+                    self._arrivals += 1
+        else:
+            arrivals = {k: e[1] for k, e in entries.items()}
+        self._entries = {
+            key: self._entry(row, key, arrivals[key], column) for key, row in self._rows.items()
+        }
+        self._all = SortedList(self._entries.values())
+        if self._filter is None and self._needle is None:
+            self._shown = None
+        else:
+            rows = self._rows
+            self._shown = [e for e in self._all if self._passes(rows[e[2]], e[2])]
+        self._changed(None, keep)
+
+    def _changed(self, index: int | None, keep: str | None) -> None:
+        """After the data changed: size, cursor (``index``, else the ``keep`` row's place,
+        else where it was, within bounds) and a repaint."""
+        count = self.shown_count
         self._line_cache.clear()
-        self.virtual_size = Size(self._content_width(), len(view) + 1)
-        index = 0
-        target = self._rows.get(keep) if keep is not None else None
-        if target is not None:
-            index = next((i for i, r in enumerate(view) if r is target), 0)
-        self.cursor = (
-            min(index, max(0, len(view) - 1))
-            if keep is not None
-            else min(self.cursor, max(0, len(view) - 1))
-        )
+        self.virtual_size = Size(self._content_width(), count + 1)
+        if index is None and keep is not None:
+            index = self._index_of(keep)
+            if index is None:
+                index = 0
+        if index is None:
+            index = self.cursor
+        self.cursor = min(index, max(0, count - 1))
         self.refresh()
 
     def status_style(self, status: str) -> Style:
@@ -264,7 +468,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     def export_rows(self) -> list[list[str]]:
         """The header and every shown row as plain text (for saving the table)."""
         out = [[c.label for c in self.columns]]
-        for row in self._view:
+        for row in self.view:
             cells = []
             for column in self.columns:
                 value = column.render(row)
@@ -286,7 +490,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self.refresh_rows()
 
     def mark_all_visible(self) -> None:
-        self.marked |= {self.row_key(r) for r in self._view}
+        self.marked |= {self.row_key(r) for r in self.view}
         self.refresh_rows()
 
     def clear_marks(self) -> None:
@@ -300,7 +504,8 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     # -- cursor ----------------------------------------------------------------------------
 
     def validate_cursor(self, value: int) -> int:
-        return max(0, min(value, len(self._view) - 1)) if self._view else 0
+        count = self.shown_count
+        return max(0, min(value, count - 1)) if count else 0
 
     def watch_cursor(self, old: int, new: int) -> None:
         self._scroll_cursor_into_view()
@@ -322,7 +527,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self.cursor += direction * max(1, self.scrollable_content_region.height - 2)
 
     def action_jump(self, where: int) -> None:
-        self.cursor = 0 if where == 0 else len(self._view) - 1
+        self.cursor = 0 if where == 0 else self.shown_count - 1
 
     def action_select(self) -> None:
         if self.current is not None:
@@ -330,7 +535,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
 
     def on_resize(self) -> None:
         self._line_cache.clear()
-        self.virtual_size = Size(self._content_width(), len(self._view) + 1)
+        self.virtual_size = Size(self._content_width(), self.shown_count + 1)
         self._scroll_cursor_into_view()
 
     async def on_click(self, event: events.Click) -> None:
@@ -344,7 +549,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
                 self.sort_by(column.key, reverse)
             return
         index = int(self.scroll_offset.y) + offset.y - 1
-        if 0 <= index < len(self._view):
+        if 0 <= index < self.shown_count:
             self.cursor = index
             if event.chain >= 2:
                 self.action_select()
@@ -434,15 +639,16 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             head = base + header
             return self._row_strip(labels, Segment("  ", head), head, width)
         index = int(self.scroll_offset.y) + y - 1
-        if not self._view:
+        count = self.shown_count
+        if not count:
             if y == 2:
                 empty = base + self.muted_style() + Style(italic=True)
                 line = [Segment("  " + self.empty_text, empty)]
                 return Strip(line).crop(0, width).extend_cell_length(width, base)
             return Strip.blank(width, base)
-        if index >= len(self._view):
+        if index >= count:
             return Strip.blank(width, base)
-        row = self._view[index]
+        row = self.row_at(index)
         key = self.row_key(row)
         is_cursor = index == self.cursor
         cache_key = (key, is_cursor, key in self.marked, width, int(self.scroll_offset.x))
@@ -461,7 +667,5 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             strip = Strip(
                 Segment.apply_style(list(strip), post_style=Style(bgcolor=cursor.bgcolor))
             )
-        if len(self._line_cache) > 4000:
-            self._line_cache.clear()
         self._line_cache[cache_key] = strip
         return strip
