@@ -105,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     install_log_scrubber()
     parser = build_parser()
     args = parser.parse_args(argv)
+    __import__("vstui.prefetch").prefetch.start(args)  # the first page, while the UI imports
     try:
         return _dispatch(args)
     except KeyboardInterrupt:

@@ -19,7 +19,8 @@ from textual.widgets import Footer, Header, Static
 
 from .. import fmt
 from ..api import FileBatch, NotFoundError, VectorStore, VectorStoreFile, limits
-from ..api.models import FileContentPage
+from ..api.models import FileContentPage, ListPage
+from ..api.paging import Order
 from ..session import RememberedBatch
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
@@ -215,19 +216,22 @@ class FileListScreen(TableScreen):
         return FILE_FILTERS[self.filter_index][1]
 
     def _fetch(self, emit: Callable[[list[VectorStoreFile]], None]) -> int:
+        """Every page, walked from both ends at once as stores are: the newest and the
+        oldest files arrive first, each page is shown as it arrives."""
         service = self.session.service
-        if self.batch_id:
-            pages = service.iter_pages(
-                lambda after: service.list_batch_files(
-                    self.store_id, self.batch_id or "", filter=self.status_filter, after=after
+        status, store_id, batch_id = self.status_filter, self.store_id, self.batch_id
+
+        def page(order: Order, after: str | None) -> ListPage[VectorStoreFile]:
+            if batch_id:
+                return service.list_batch_files(
+                    store_id, batch_id, filter=status, order=order, after=after
                 )
-            )
-        else:
-            pages = service.iter_store_file_pages(self.store_id, filter=self.status_filter)
+            return service.list_store_files(store_id, filter=status, order=order, after=after)
+
         total = 0
-        for page in pages:
-            total += len(page.data)
-            emit(page.data)
+        for files in service.walk_both_ends(page):
+            total += len(files)
+            emit(files)
         return total
 
     def action_refresh(self, *, keep_rows: bool = True) -> None:

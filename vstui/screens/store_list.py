@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Static
 
-from .. import fmt
+from .. import fmt, prefetch
 from ..api import VectorStore
 from ..widgets import palette
 from ..widgets.safe import SafeStatic
@@ -166,7 +166,9 @@ class StoreListScreen(TableScreen):
 
     def _fetch(self, emit: Callable[[list[VectorStore]], None]) -> int:
         total = 0
-        for page in self.session.service.walk_stores_both_ends():
+        service = self.session.service
+        pages = prefetch.take(service.settings) or service.walk_stores_both_ends()
+        for page in pages:
             total += len(page)
             emit(page)
         return total

@@ -77,7 +77,7 @@ class TableView(Sequence[R]):
         table = self._table
         rows = table._rows
         entries = table._visible_entries()
-        ordered = reversed(entries) if table.sort_reverse else iter(entries)
+        ordered = reversed(entries) if table._backwards else iter(entries)
         return (rows[entry[2]] for entry in ordered)
 
     def __bool__(self) -> bool:
@@ -184,6 +184,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self.search_fields: Callable[[R], Iterable[str]] | None = None
         self.sort_column: str | None = None
         self.sort_reverse = False
+        self._backwards = False  # read the ascending entries from the end
         self.marked: set[str] = set()
         # Rendered lines and theme styles, dropped whenever data, layout or theme change.
         self._line_cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(4000)
@@ -235,7 +236,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     def row_at(self, index: int) -> R:
         """The row shown at ``index`` (0 is the top)."""
         entries = self._visible_entries()
-        if self.sort_reverse:
+        if self._backwards:
             index = len(entries) - 1 - index
         return self._rows[entries[index][2]]
 
@@ -250,7 +251,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             index = bisect_left(self._shown, entry)
             if index >= len(self._shown) or self._shown[index] != entry:
                 return None
-        return len(entries) - 1 - index if self.sort_reverse else index
+        return len(entries) - 1 - index if self._backwards else index
 
     @property
     def current(self) -> R | None:
@@ -357,6 +358,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         changed = column_key != self.sort_column
         self.sort_column = column_key
         self.sort_reverse = reverse
+        self._backwards = reverse and self._sort_column() is not None
         if changed:
             self._rebuild(keep)
         else:  # the same order read the other way: no sorting at all
