@@ -33,8 +33,10 @@ SDK_SCRIPT = (
 
 def start_simulator(port: int, latency_ms: float) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "vstui", "sim", "--scenario", "large", "--port", str(port)]
-        + ["--latency-ms", str(latency_ms)],
+        [
+            *(sys.executable, "-m", "vstui", "sim", "--scenario", "large"),
+            *("--port", str(port), "--latency-ms", str(latency_ms)),
+        ],
         stdout=subprocess.PIPE,
     )
     assert process.stdout is not None

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import statistics
@@ -108,7 +109,7 @@ async def measure_vstui(base_url: str) -> dict[str, float]:
         last = [t * 1000 for t, _ in handler[-10:]]
         result["handler, last 10 batches: median (ms)"] = statistics.median(last)
         result["rows per batch (median)"] = statistics.median(
-            b - a for (_, a), (_, b) in zip(handler, handler[1:], strict=False)
+            b - a for (_, a), (_, b) in itertools.pairwise(handler)
         )
         await pilot.pause()
         keys: dict[str, list[float]] = {}
@@ -244,9 +245,7 @@ def main() -> None:
         f"{'all loaded (s)':48} {spread(column(ours, 'all loaded (s)'))} "
         f"{spread(column(base, 'all loaded (s)'))}  (listing alone)"
     )
-    ratios = [
-        o["all loaded (s)"] / b["all loaded (s)"] for o, b in zip(ours, base, strict=True)
-    ]
+    ratios = [o["all loaded (s)"] / b["all loaded (s)"] for o, b in zip(ours, base, strict=True)]
     print(f"{'load ratio vstui / listing alone':48} {spread(ratios)} {'≤ 1.2':>24}")
     for key in ours[0]:
         if key in ("first row painted (s)", "all loaded (s)", "rows"):

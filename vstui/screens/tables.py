@@ -63,6 +63,12 @@ class TableScreen(VstuiScreen):
     def table(self) -> VirtualTable[Any]:
         raise NotImplementedError
 
+    def on_mount(self) -> None:
+        super().on_mount()
+        if type(self).filter_fields is not TableScreen.filter_fields:
+            # Each row's search text is made once, as the row arrives, not per keystroke.
+            self.table.search_fields = self.filter_fields
+
     def filter_input(self) -> Input:
         return Input(placeholder=self.FILTER_PLACEHOLDER, id="filter")
 

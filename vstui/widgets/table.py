@@ -45,6 +45,31 @@ class Column(Generic[R]):
     justify: str = "left"
 
 
+ORDERS_KEPT = 3  # sort orders kept current as rows arrive: the one shown and two before
+
+
+class _Order:
+    """Every row's entry for one sort column, in ascending order."""
+
+    __slots__ = ("column", "entries", "sorted")
+
+    def __init__(
+        self, column: str | None = None, entries: dict[str, tuple[Any, int, str]] | None = None
+    ) -> None:
+        self.column = column
+        self.entries = entries or {}
+        self.sorted = SortedList(self.entries.values())
+
+    def put(self, key: str, entry: tuple[Any, int, str]) -> None:
+        self.entries[key] = entry
+        self.sorted.add(entry)
+
+    def discard(self, key: str) -> None:
+        entry = self.entries.pop(key, None)
+        if entry is not None:
+            self.sorted.remove(entry)
+
+
 class TableView(Sequence[R]):
     """The rows a :class:`VirtualTable` shows, in order: indexing and iteration read the
     table's sorted entries directly (nothing is copied)."""
@@ -170,13 +195,17 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self.row_key = row_key
         self.empty_text = empty_text
         # The data, kept so that a page of rows costs O(page · log n), never O(n):
-        # ``_rows`` holds every row in arrival order; ``_all`` every row's entry
+        # ``_rows`` holds every row in arrival order; ``_orders`` for the sort column (and
+        # the last few used before it, so switching back costs nothing) every row's entry
         # ``(sort key, arrival number, row key)`` in ascending order (a reversed sort is
-        # read backwards); ``_shown`` the entries that pass the filter (None: all do).
+        # read backwards); ``_shown`` the entries of the current order that pass the
+        # filter (None: all do), ``_passing`` their row keys.
         self._rows: dict[str, R] = {}
-        self._entries: dict[str, tuple[Any, int, str]] = {}
-        self._all: SortedList = SortedList()
+        self._arrival: dict[str, int] = {}
+        self._order = _Order()
+        self._orders: dict[str | None, _Order] = {None: self._order}
         self._shown: list[tuple[Any, int, str]] | None = None
+        self._passing: set[str] = set()
         self._arrivals = 0
         self._filter: Callable[[R], bool] | None = None
         self._needle: tuple[str, bool] | None = None  # (lower-case text, inverted)
@@ -231,7 +260,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         return len(self._rows)
 
     def _visible_entries(self) -> Sequence[tuple[Any, int, str]]:
-        return self._all if self._shown is None else self._shown
+        return self._order.sorted if self._shown is None else self._shown
 
     def row_at(self, index: int) -> R:
         """The row shown at ``index`` (0 is the top)."""
@@ -241,12 +270,12 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         return self._rows[entries[index][2]]
 
     def _index_of(self, key: str) -> int | None:
-        entry = self._entries.get(key)
+        entry = self._order.entries.get(key)
         if entry is None:
             return None
         entries = self._visible_entries()
         if self._shown is None:
-            index = int(self._all.index(entry))
+            index = int(self._order.sorted.index(entry))
         else:
             index = bisect_left(self._shown, entry)
             if index >= len(self._shown) or self._shown[index] != entry:
@@ -266,7 +295,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         keep = self._keep()
         self._rows = {self.row_key(r): r for r in rows}
         self.marked &= set(self._rows)
-        self._entries.clear()
+        self._arrival = {}
         self._haystacks.clear()
         self._rebuild(keep)
 
@@ -283,44 +312,49 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             return
         top = self.cursor == 0
         keep = self._keep()
-        column = self._sort_column()
         shown = self._shown
+        fields = self.search_fields
+        orders = [(order, self._column(column)) for column, order in self._orders.items()]
         for row in rows:
             key = self.row_key(row)
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._all.remove(old)
-                if shown is not None:
-                    index = bisect_left(shown, old)
-                    if index < len(shown) and shown[index] == old:
-                        del shown[index]
-                self._haystacks.pop(key, None)
-                arrival = old[1]
-            else:
-                arrival = self._arrivals
+            arrival = self._arrival.get(key)
+            if arrival is None:
+                arrival = self._arrival[key] = self._arrivals
                 self._arrivals += 1
+            else:
+                self._drop(key)
             self._rows[key] = row
-            entry = self._entry(row, key, arrival, column)
-            self._entries[key] = entry
-            self._all.add(entry)
+            if fields is not None:
+                self._haystacks[key] = "\0".join(fields(row)).lower()
+            for order, column in orders:
+                order.put(key, self._entry(row, key, arrival, column))
             if shown is not None and self._passes(row, key):
-                insort(shown, entry)
+                insort(shown, self._order.entries[key])
+                self._passing.add(key)
         self._changed(0 if top else None, keep)
+
+    def _drop(self, key: str) -> None:
+        """Take a row's entries out of every order and the shown list."""
+        shown = self._shown
+        if shown is not None and key in self._passing:
+            entry = self._order.entries[key]
+            index = bisect_left(shown, entry)
+            if index < len(shown) and shown[index] == entry:
+                del shown[index]
+            self._passing.discard(key)
+        for order in self._orders.values():
+            order.discard(key)
+        self._haystacks.pop(key, None)
 
     def remove_rows(self, keys: Iterable[str]) -> None:
         keep = self._keep()
-        shown = self._shown
         for key in keys:
-            if self._rows.pop(key, None) is None:
+            if key not in self._rows:
                 continue
+            self._drop(key)
+            del self._rows[key]
+            del self._arrival[key]
             self.marked.discard(key)
-            self._haystacks.pop(key, None)
-            entry = self._entries.pop(key)
-            self._all.remove(entry)
-            if shown is not None:
-                index = bisect_left(shown, entry)
-                if index < len(shown) and shown[index] == entry:
-                    del shown[index]
         self._changed(None, keep)
 
     def set_filter(
@@ -335,34 +369,50 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         ``narrower`` the caller promises the new filter keeps a subset of what the
         previous one kept: only the rows shown now are tested."""
         keep = self._keep()
-        source: Sequence[tuple[Any, int, str]] = self._visible_entries() if narrower else self._all
+        source: Sequence[tuple[Any, int, str]] = (
+            self._visible_entries() if narrower else self._order.sorted
+        )
         self._filter = predicate
         invert = text.startswith("!")
         wanted = (text[1:] if invert else text).lower()
         self._needle = (wanted, invert) if wanted and self.search_fields is not None else None
         if self._filter is None and self._needle is None:
             self._shown = None
+            self._passing = set()
         else:
             entries = list(source)
             if self._needle is not None:
-                hay = self._haystack
-                entries = [e for e in entries if (wanted in hay(e[2])) != invert]
+                self._fill_haystacks()
+                hay = self._haystacks
+                entries = [e for e in entries if (wanted in hay[e[2]]) != invert]
             if predicate is not None:
                 rows = self._rows
                 entries = [e for e in entries if predicate(rows[e[2]])]
             self._shown = entries
+            self._passing = {e[2] for e in entries}
         self._changed(None, keep)
 
     def sort_by(self, column_key: str | None, reverse: bool = False) -> None:
+        """Sort by a column. An order used recently is kept up to date as rows arrive,
+        so switching back to it (or reversing) sorts nothing."""
         keep = self._keep()
-        changed = column_key != self.sort_column
         self.sort_column = column_key
         self.sort_reverse = reverse
-        self._backwards = reverse and self._sort_column() is not None
-        if changed:
-            self._rebuild(keep)
-        else:  # the same order read the other way: no sorting at all
-            self._changed(None, keep)
+        column = self._sort_column()
+        self._backwards = reverse and column is not None
+        wanted = column.key if column is not None else None
+        if wanted != self._order.column or wanted not in self._orders:
+            order = self._orders.pop(wanted, None)
+            if order is None:
+                order = self._build_order(column)
+            self._orders[wanted] = order  # most recently used last
+            while len(self._orders) > ORDERS_KEPT:
+                del self._orders[next(iter(self._orders))]
+            self._order = order
+            if self._shown is not None:
+                passing = self._passing
+                self._shown = [e for e in order.sorted if e[2] in passing]
+        self._changed(None, keep)
 
     def resort(self) -> None:
         """Sort and filter everything again (after rows changed in place)."""
@@ -382,8 +432,11 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         current = self.current
         return self.row_key(current) if current is not None else None
 
+    def _column(self, key: str | None) -> Column[R] | None:
+        return next((c for c in self.columns if c.key == key), None) if key else None
+
     def _sort_column(self) -> Column[R] | None:
-        column = next((c for c in self.columns if c.key == self.sort_column), None)
+        column = self._column(self.sort_column)
         return column if column is not None and column.sort_key is not None else None
 
     @staticmethod
@@ -392,42 +445,48 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             return (arrival, arrival, key)
         return (column.sort_key(row), arrival, key)
 
-    def _haystack(self, key: str) -> str:
-        """The row's searchable text in lower case, computed once per row version."""
-        hay = self._haystacks.get(key)
-        if hay is None:
-            fields = self.search_fields
-            hay = "\0".join(fields(self._rows[key])).lower() if fields is not None else ""
-            self._haystacks[key] = hay
-        return hay
+    def _build_order(self, column: Column[R] | None) -> _Order:
+        arrival = self._arrival
+        for key in self._rows:
+            if key not in arrival:
+                arrival[key] = self._arrivals
+                self._arrivals += 1
+        rows = self._rows
+        sort_key = column.sort_key if column is not None else None
+        if sort_key is None:
+            entries = {key: (arrival[key], arrival[key], key) for key in rows}
+        else:
+            entries = {key: (sort_key(row), arrival[key], key) for key, row in rows.items()}
+        return _Order(column.key if column is not None else None, entries)
+
+    def _fill_haystacks(self) -> None:
+        fields = self.search_fields
+        if fields is None or len(self._haystacks) == len(self._rows):
+            return
+        hay = self._haystacks
+        for key, row in self._rows.items():
+            if key not in hay:
+                hay[key] = "\0".join(fields(row)).lower()
 
     def _passes(self, row: R, key: str) -> bool:
         if self._needle is not None:
             wanted, invert = self._needle
-            if (wanted in self._haystack(key)) == invert:
+            self._fill_haystacks()
+            if (wanted in self._haystacks[key]) == invert:
                 return False
         return self._filter is None or self._filter(row)
 
     def _rebuild(self, keep: str | None) -> None:
         column = self._sort_column()
-        entries = self._entries
-        if len(entries) != len(self._rows):
-            arrivals = {k: e[1] for k, e in entries.items()}
-            for key in self._rows:
-                if key not in arrivals:
-                    arrivals[key] = self._arrivals
-                    self._arrivals += 1
-        else:
-            arrivals = {k: e[1] for k, e in entries.items()}
-        self._entries = {
-            key: self._entry(row, key, arrivals[key], column) for key, row in self._rows.items()
-        }
-        self._all = SortedList(self._entries.values())
+        self._order = self._build_order(column)
+        self._orders = {self._order.column: self._order}
         if self._filter is None and self._needle is None:
             self._shown = None
+            self._passing = set()
         else:
             rows = self._rows
-            self._shown = [e for e in self._all if self._passes(rows[e[2]], e[2])]
+            self._shown = [e for e in self._order.sorted if self._passes(rows[e[2]], e[2])]
+            self._passing = {e[2] for e in self._shown}
         self._changed(None, keep)
 
     def _changed(self, index: int | None, keep: str | None) -> None:
