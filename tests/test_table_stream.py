@@ -165,3 +165,30 @@ def test_no_prefetch_for_subcommands_the_demo_or_a_keyring_key(monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY")
     prefetch.start(_args())
     assert started == []
+
+
+async def test_a_big_sort_is_built_in_a_worker_and_catches_up_with_new_rows(monkeypatch):
+    from vstui.widgets import table as table_module
+
+    monkeypatch.setattr(table_module, "BACKGROUND_SORT_ROWS", 100)
+    app = TableApp()
+    async with app.run_test(size=(40, 20)) as pilot:
+        table: VirtualTable[Item] = app.query_one("#t", VirtualTable)
+        rows = {
+            f"id{i:04d}": Item(f"id{i:04d}", f"n{(i * 7919) % 500:03d}", i % 13) for i in range(500)
+        }
+        table.add_rows(list(rows.values()))
+        table.sort_by("name")
+        # Rows arrive and go while the order is being built: the result has them all.
+        extra = [Item(f"new{i}", f"n{i * 3:03d}", i) for i in range(20)]
+        table.add_rows(extra)
+        table.remove_rows(["id0001", "id0002"])
+        for item in extra:
+            rows[item.id] = item
+        del rows["id0001"], rows["id0002"]
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert table.sort_column == "name"
+        assert [r.id for r in table.view] == expected(rows, "name", False, "", False)
+        header = next(line for line in screen_lines(app) if "Name" in line)
+        assert "Name ▲" in header

@@ -46,6 +46,7 @@ class Column(Generic[R]):
 
 
 ORDERS_KEPT = 3  # sort orders kept current as rows arrive: the one shown and two before
+BACKGROUND_SORT_ROWS = 20_000  # from this many rows a new sort order is built in a thread
 
 
 class _Order:
@@ -214,6 +215,10 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self.sort_column: str | None = None
         self.sort_reverse = False
         self._backwards = False  # read the ascending entries from the end
+        # A sort being built in a worker: (column, reverse), the rows changed meanwhile.
+        self._pending_sort: tuple[str | None, bool] | None = None
+        self._journal: set[str] | None = None
+        self._sort_generation = 0
         self.marked: set[str] = set()
         # Rendered lines and theme styles, dropped whenever data, layout or theme change.
         self._line_cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(4000)
@@ -324,6 +329,8 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             else:
                 self._drop(key)
             self._rows[key] = row
+            if self._journal is not None:
+                self._journal.add(key)
             if fields is not None:
                 self._haystacks[key] = "\0".join(fields(row)).lower()
             for order, column in orders:
@@ -352,6 +359,8 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             if key not in self._rows:
                 continue
             self._drop(key)
+            if self._journal is not None:
+                self._journal.add(key)
             del self._rows[key]
             del self._arrival[key]
             self.marked.discard(key)
@@ -394,25 +403,79 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
 
     def sort_by(self, column_key: str | None, reverse: bool = False) -> None:
         """Sort by a column. An order used recently is kept up to date as rows arrive,
-        so switching back to it (or reversing) sorts nothing."""
+        so switching back to it (or reversing) sorts nothing. A new order for a big table
+        is built in a worker thread: the table keeps answering keys meanwhile, and shows
+        the new order (with rows that arrived in between) when it is ready."""
+        self._pending_sort = None
+        self._journal = None
+        column = self._column(column_key)
+        wanted = column.key if column is not None and column.sort_key is not None else None
+        if (
+            wanted not in self._orders
+            and len(self._rows) >= BACKGROUND_SORT_ROWS
+            and self.is_attached
+        ):
+            self._sort_in_background(column_key, reverse)
+            return
+        self._switch_order(column_key, reverse, self._orders.pop(wanted, None))
+
+    def _switch_order(self, column_key: str | None, reverse: bool, order: _Order | None) -> None:
         keep = self._keep()
         self.sort_column = column_key
         self.sort_reverse = reverse
         column = self._sort_column()
         self._backwards = reverse and column is not None
         wanted = column.key if column is not None else None
-        if wanted != self._order.column or wanted not in self._orders:
-            order = self._orders.pop(wanted, None)
-            if order is None:
-                order = self._build_order(column)
-            self._orders[wanted] = order  # most recently used last
-            while len(self._orders) > ORDERS_KEPT:
-                del self._orders[next(iter(self._orders))]
+        if order is None and wanted == self._order.column and wanted in self._orders:
+            order = self._order
+        if order is None:
+            order = self._orders.pop(wanted, None) or self._build_order(column)
+        self._orders.pop(wanted, None)
+        self._orders[wanted] = order  # most recently used last
+        while len(self._orders) > ORDERS_KEPT:
+            del self._orders[next(iter(self._orders))]
+        if order is not self._order:
             self._order = order
             if self._shown is not None:
                 passing = self._passing
                 self._shown = [e for e in order.sorted if e[2] in passing]
         self._changed(None, keep)
+
+    def _sort_in_background(self, column_key: str | None, reverse: bool) -> None:
+        column = self._column(column_key)
+        rows = list(self._rows.items())
+        arrival = dict(self._arrival)
+        self._sort_generation += 1
+        generation = self._sort_generation
+        self._pending_sort = (column_key, reverse)
+        self._journal = set()
+
+        def build() -> None:
+            sort_key = column.sort_key if column is not None else None
+            if sort_key is None:
+                entries = {key: (arrival[key], arrival[key], key) for key, _ in rows}
+            else:
+                entries = {key: (sort_key(row), arrival[key], key) for key, row in rows}
+            order = _Order(column.key if column is not None and sort_key else None, entries)
+            self.app.call_from_thread(self._sorted, generation, order)
+
+        self.run_worker(build, thread=True, group="sort", exclusive=True, exit_on_error=False)
+        self.refresh()  # the header says the sort is on its way
+
+    def _sorted(self, generation: int, order: _Order) -> None:
+        """A background sort finished: catch up with rows changed meanwhile, then show."""
+        if generation != self._sort_generation or self._pending_sort is None:
+            return
+        column_key, reverse = self._pending_sort
+        column = self._column(order.column)
+        for key in self._journal or ():
+            order.discard(key)
+            row = self._rows.get(key)
+            if row is not None:
+                order.put(key, self._entry(row, key, self._arrival[key], column))
+        self._pending_sort = None
+        self._journal = None
+        self._switch_order(column_key, reverse, order)
 
     def resort(self) -> None:
         """Sort and filter everything again (after rows changed in place)."""
@@ -423,7 +486,8 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         """Sort by the next sortable column; returns its label."""
         sortable = [c for c in self.columns if c.sort_key is not None]
         keys = [c.key for c in sortable]
-        index = keys.index(self.sort_column) + 1 if self.sort_column in keys else 0
+        current = self._pending_sort[0] if self._pending_sort else self.sort_column
+        index = keys.index(current) + 1 if current in keys else 0
         column = sortable[index % len(sortable)]
         self.sort_by(column.key, False)
         return column.label
@@ -477,6 +541,12 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         return self._filter is None or self._filter(row)
 
     def _rebuild(self, keep: str | None) -> None:
+        if self._pending_sort is not None:  # everything is sorted again here and now
+            self.sort_column, self.sort_reverse = self._pending_sort
+            self._backwards = self.sort_reverse and self._sort_column() is not None
+            self._pending_sort = None
+            self._journal = None
+            self._sort_generation += 1
         column = self._sort_column()
         self._order = self._build_order(column)
         self._orders = {self._order.column: self._order}
@@ -692,7 +762,10 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             labels: list[Cell] = []
             for column in self.columns:
                 label = column.label
-                if column.key == self.sort_column:
+                if self._pending_sort is not None and column.key == self._pending_sort[0]:
+                    label += " …"
+                    labels.append(Text(label, style=sorted_style))
+                elif column.key == self.sort_column:
                     label += " ▼" if self.sort_reverse else " ▲"
                     labels.append(Text(label, style=sorted_style))
                 else:
