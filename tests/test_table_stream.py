@@ -158,13 +158,26 @@ def test_prefetched_pages_are_the_accounts_and_are_taken_once(make_sim, monkeypa
 
 def test_no_prefetch_for_subcommands_the_demo_or_a_keyring_key(monkeypatch):
     started: list[object] = []
-    monkeypatch.setattr(prefetch.threading, "Thread", lambda **kw: started.append(kw))
+
+    class Thread:
+        def __init__(self, **kw: object) -> None:
+            self.kw = kw
+
+        def start(self) -> None:
+            started.append(self.kw)
+
+    monkeypatch.setattr(prefetch.threading, "Thread", Thread)
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
-    prefetch.start(_args(command="cleanup"))
-    prefetch.start(_args(demo=True))
-    monkeypatch.delenv("OPENAI_API_KEY")
-    prefetch.start(_args())
+    prefetch.start(["cleanup", "--expired", "--dry-run"])
+    prefetch.start(["--demo"])
+    prefetch.start(["--help"])
+    prefetch.start(["--profile", "work", "sync", "./docs", "x"])
     assert started == []
+    prefetch.start(["--profile", "work", "--read-only"])
+    assert len(started) == 1  # the browser on a real account
+    monkeypatch.delenv("OPENAI_API_KEY")
+    prefetch.start([])
+    assert len(started) == 1
 
 
 async def test_a_big_sort_is_built_in_a_worker_and_catches_up_with_new_rows(monkeypatch):
