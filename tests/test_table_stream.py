@@ -205,3 +205,19 @@ async def test_a_big_sort_is_built_in_a_worker_and_catches_up_with_new_rows(monk
         assert [r.id for r in table.view] == expected(rows, "name", False, "", False)
         header = next(line for line in screen_lines(app) if "Name" in line)
         assert "Name ▲" in header
+
+
+def test_the_early_frame_paints_only_printable_text_in_the_lists_columns():
+    stores = [
+        {"id": "vs_abc", "name": "evil\x1b[2J\u202ename\nnext", "status": "completed"},
+        {"id": "vs_def", "name": None, "status": "in_progress"},
+        "not a store",
+    ]
+    frame = prefetch._frame(stores, 80, 10)
+    body = frame.split("\x1b[2J", 1)[1]  # after the frame's own clear-screen
+    assert "\x1b[2J" not in body and "\u202e" not in body and "\n" not in body.replace("\r\n", "")
+    lines = body.split("\r\n")
+    assert "Name" in lines[2] and "ID" in lines[2] and "Status" in lines[2]
+    assert lines[3].startswith("  evil[2Jnamenext") and "vs_abc" in lines[3]
+    assert lines[4].startswith("  (unnamed)") and "in_progress" in lines[4]
+    assert len(lines) == 5 and all(len(line) <= 80 for line in lines[3:])

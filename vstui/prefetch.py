@@ -42,6 +42,8 @@ _DONE = object()
 _lock = threading.Lock()
 _pending: _Prefetch | None = None
 _handed_over = threading.Event()
+_painted = False  # the early frame is on screen (under _lock)
+_closing = False  # the process is exiting: paint nothing more (under _lock)
 
 
 class _Prefetch:
@@ -89,6 +91,7 @@ def start(argv: Sequence[str] | None = None) -> None:
     args = _browser_args(sys.argv[1:] if argv is None else argv)
     if args is None:
         return
+    atexit.register(_give_back)
     threading.Thread(target=_run, args=(args,), daemon=True, name="prefetch").start()
 
 
@@ -207,13 +210,19 @@ def _early_paint(args: argparse.Namespace) -> None:
         return
     width, height = os.get_terminal_size(out.fileno())
     frame = _frame(stores, width, height)
+    global _painted
     with _lock:
-        # The app's driver (imported when the app starts) owns the terminal from then on.
-        if _handed_over.is_set() or any(m.startswith("textual.drivers.") for m in sys.modules):
+        # The app's driver (imported when the app starts) owns the terminal from then on,
+        # and nothing is painted once the process is exiting.
+        if (
+            _closing
+            or _handed_over.is_set()
+            or any(m.startswith("textual.drivers.") for m in sys.modules)
+        ):
             return
         _capture_stderr()
-        atexit.register(_give_back)
         os.write(out.fileno(), frame.encode("utf-8", "replace"))
+        _painted = True
 
 
 def _printable(value: object) -> str:
@@ -272,8 +281,11 @@ def _capture_stderr() -> None:
 def _give_back() -> None:
     """At exit: if the app never took the terminal over, leave the early frame's screen
     and write again what went to stderr while it was up (a launch error, say)."""
-    if _handed_over.is_set():
-        return
+    global _closing
+    with _lock:
+        _closing = True
+        if not _painted or _handed_over.is_set():
+            return
     out = sys.__stdout__
     if out is not None:
         os.write(out.fileno(), b"\x1b[?25h\x1b[?1049l")
