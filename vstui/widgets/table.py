@@ -478,9 +478,10 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._switch_order(column_key, reverse, order)
 
     def resort(self) -> None:
-        """Sort and filter everything again (after rows changed in place)."""
+        """Sort and filter everything again (after rows changed in place). A cursor on
+        the top row stays there; otherwise it stays on its row."""
         self._haystacks.clear()
-        self._rebuild(self._keep())
+        self._rebuild(self._keep(), 0 if self.cursor == 0 else None)
 
     def cycle_sort(self) -> str:
         """Sort by the next sortable column; returns its label."""
@@ -540,7 +541,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
                 return False
         return self._filter is None or self._filter(row)
 
-    def _rebuild(self, keep: str | None) -> None:
+    def _rebuild(self, keep: str | None, index: int | None = None) -> None:
         if self._pending_sort is not None:  # everything is sorted again here and now
             self.sort_column, self.sort_reverse = self._pending_sort
             self._backwards = self.sort_reverse and self._sort_column() is not None
@@ -557,7 +558,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             rows = self._rows
             self._shown = [e for e in self._order.sorted if self._passes(rows[e[2]], e[2])]
             self._passing = {e[2] for e in self._shown}
-        self._changed(None, keep)
+        self._changed(index, keep)
 
     def _changed(self, index: int | None, keep: str | None) -> None:
         """After the data changed: size, cursor (``index``, else the ``keep`` row's place,
