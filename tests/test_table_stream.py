@@ -221,3 +221,19 @@ def test_the_early_frame_paints_only_printable_text_in_the_lists_columns():
     assert lines[3].startswith("  evil[2Jnamenext") and "vs_abc" in lines[3]
     assert lines[4].startswith("  (unnamed)") and "in_progress" in lines[4]
     assert len(lines) == 5 and all(len(line) <= 80 for line in lines[3:])
+
+
+async def test_a_filter_typed_back_reuses_its_result_until_the_rows_change():
+    app = TableApp()
+    async with app.run_test(size=(40, 20)):
+        table: VirtualTable[Item] = app.query_one("#t", VirtualTable)
+        table.add_rows([Item(f"id{i:04d}", f"name{i % 37}", i % 91) for i in range(2000)])
+        table.set_filter(None, text="name1", cache_key="name1")
+        first = [r.id for r in table.view]
+        table.set_filter(None, text="name12", narrower=True, cache_key="name12")
+        table.set_filter(None, text="name1", cache_key="name1")  # backspace
+        assert [r.id for r in table.view] == first
+        table.add_rows([Item("new", "name1-new", 5)])  # the rows changed: filtered afresh
+        table.set_filter(None, text="name12", cache_key="name12")
+        table.set_filter(None, text="name1", cache_key="name1")
+        assert [r.id for r in table.view] == [*first, "new"]

@@ -101,7 +101,7 @@ class TableScreen(VstuiScreen):
         table = self.table
         if table.search_fields is None:
             table.search_fields = self.filter_fields
-        table.set_filter(extra, text=needle, narrower=narrower)
+        table.set_filter(extra, text=needle, narrower=narrower, cache_key=self._applied)
         self.filters_changed()
 
     def extra_key(self) -> object:

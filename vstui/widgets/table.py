@@ -200,13 +200,14 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         # the last few used before it, so switching back costs nothing) every row's entry
         # ``(sort key, arrival number, row key)`` in ascending order (a reversed sort is
         # read backwards); ``_shown`` the entries of the current order that pass the
-        # filter (None: all do), ``_passing`` their row keys.
+        # filter (None: all do); ``_filtered`` earlier filter results for the same data
+        # and order (typing back over a filter costs nothing).
         self._rows: dict[str, R] = {}
         self._arrival: dict[str, int] = {}
         self._order = _Order()
         self._orders: dict[str | None, _Order] = {None: self._order}
         self._shown: list[tuple[Any, int, str]] | None = None
-        self._passing: set[str] = set()
+        self._filtered: dict[object, list[tuple[Any, int, str]]] = {}
         self._arrivals = 0
         self._filter: Callable[[R], bool] | None = None
         self._needle: tuple[str, bool] | None = None  # (lower-case text, inverted)
@@ -317,6 +318,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             return
         top = self.cursor == 0
         keep = self._keep()
+        self._filtered.clear()
         shown = self._shown
         fields = self.search_fields
         orders = [(order, self._column(column)) for column, order in self._orders.items()]
@@ -337,24 +339,23 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
                 order.put(key, self._entry(row, key, arrival, column))
             if shown is not None and self._passes(row, key):
                 insort(shown, self._order.entries[key])
-                self._passing.add(key)
         self._changed(0 if top else None, keep)
 
     def _drop(self, key: str) -> None:
         """Take a row's entries out of every order and the shown list."""
         shown = self._shown
-        if shown is not None and key in self._passing:
+        if shown is not None:
             entry = self._order.entries[key]
             index = bisect_left(shown, entry)
             if index < len(shown) and shown[index] == entry:
                 del shown[index]
-            self._passing.discard(key)
         for order in self._orders.values():
             order.discard(key)
         self._haystacks.pop(key, None)
 
     def remove_rows(self, keys: Iterable[str]) -> None:
         keep = self._keep()
+        self._filtered.clear()
         for key in keys:
             if key not in self._rows:
                 continue
@@ -372,11 +373,14 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         *,
         text: str = "",
         narrower: bool = False,
+        cache_key: object = None,
     ) -> None:
         """Show rows for which ``predicate`` holds and whose :attr:`search_fields`
         contain ``text`` (case-insensitive; ``!text`` keeps the rest). With
         ``narrower`` the caller promises the new filter keeps a subset of what the
-        previous one kept: only the rows shown now are tested."""
+        previous one kept: only the rows shown now are tested. A ``cache_key`` names
+        the filter: while the rows and the order stay the same, asking for it again
+        reuses its result (backspace over a filter typed a moment ago)."""
         keep = self._keep()
         source: Sequence[tuple[Any, int, str]] = (
             self._visible_entries() if narrower else self._order.sorted
@@ -385,9 +389,11 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         invert = text.startswith("!")
         wanted = (text[1:] if invert else text).lower()
         self._needle = (wanted, invert) if wanted and self.search_fields is not None else None
+        cached = self._filtered.get(cache_key) if cache_key is not None else None
         if self._filter is None and self._needle is None:
             self._shown = None
-            self._passing = set()
+        elif cached is not None:
+            self._shown = list(cached)
         else:
             entries = list(source)
             if self._needle is not None:
@@ -398,7 +404,10 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
                 rows = self._rows
                 entries = [e for e in entries if predicate(rows[e[2]])]
             self._shown = entries
-            self._passing = {e[2] for e in entries}
+            if cache_key is not None:
+                if len(self._filtered) >= 16:
+                    self._filtered.clear()
+                self._filtered[cache_key] = list(entries)
         self._changed(None, keep)
 
     def sort_by(self, column_key: str | None, reverse: bool = False) -> None:
@@ -436,8 +445,9 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             del self._orders[next(iter(self._orders))]
         if order is not self._order:
             self._order = order
+            self._filtered.clear()
             if self._shown is not None:
-                passing = self._passing
+                passing = {e[2] for e in self._shown}
                 self._shown = [e for e in order.sorted if e[2] in passing]
         self._changed(None, keep)
 
@@ -549,15 +559,14 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             self._journal = None
             self._sort_generation += 1
         column = self._sort_column()
+        self._filtered.clear()
         self._order = self._build_order(column)
         self._orders = {self._order.column: self._order}
         if self._filter is None and self._needle is None:
             self._shown = None
-            self._passing = set()
         else:
             rows = self._rows
             self._shown = [e for e in self._order.sorted if self._passes(rows[e[2]], e[2])]
-            self._passing = {e[2] for e in self._shown}
         self._changed(index, keep)
 
     def _changed(self, index: int | None, keep: str | None) -> None:
@@ -565,6 +574,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         else where it was, within bounds) and a repaint."""
         count = self.shown_count
         self._line_cache.clear()
+
         self.virtual_size = Size(self._content_width(), count + 1)
         if index is None and keep is not None:
             index = self._index_of(keep)
