@@ -227,7 +227,7 @@ class RowBuffer(Generic[T]):
             rows, self._pending = self._pending, []
             self._last = time.monotonic()
             self._apply(rows)
-            # A full collection over 100,000 rows would stall a frame: every 10,000 rows
+            # A full collection over 100,000 rows would stall a frame: every 1,000 rows
             # the loaded ones are moved out of the collector's way.
             self._unfrozen += len(rows)
             if self._unfrozen >= FREEZE_EVERY:
@@ -240,7 +240,7 @@ class RowBuffer(Generic[T]):
         self._last = None
 
 
-FREEZE_EVERY = 10_000  # rows streamed between two freezes
+FREEZE_EVERY = 1_000  # rows streamed between two freezes
 
 
 def freeze_rows() -> None:
