@@ -140,7 +140,7 @@ async def test_a_slow_request_is_named_on_screen_while_it_waits(make_app):
         line.check()
         await pilot.pause()
         assert "for GET /vector_stores" in screen_text(app)
-        assert "Refresh" in screen_lines(app)[-1]  # the footer stays
+        assert "Help" in screen_lines(app)[-1]  # the footer stays
         gate.open_gate()
         await settle(pilot)
         line.check()

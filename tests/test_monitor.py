@@ -16,7 +16,7 @@ def run_poll(monitor: Monitor, service, now: float) -> PollResult | None:
     plan = monitor.begin(now)
     if plan is None:
         return None
-    return poll(service, plan.batches, plan.store_ids, rescan=plan.rescan)
+    return poll(service, plan)
 
 
 def test_a_batch_is_followed_to_the_end_with_a_rate_and_one_notice(sim, service, clock):
@@ -100,3 +100,45 @@ def test_a_forgotten_batch_is_not_updated(sim, service, clock):
     monitor.forget(batch.id)
     monitor.apply(poll(service, plan.batches, plan.store_ids, rescan=False), clock.now())
     assert tracked.batch is None and batch.id not in monitor.tracked
+
+
+def test_fifty_batches_in_five_stores_cost_at_most_two_requests_a_second(sim, service, clock):
+    """Moved clock: the monitor reads one store per poll, spread over the interval, and a
+    batch only when its store's counts say it may have moved or finished."""
+    account = sim.account
+    start = clock.now()
+    finish: dict[str, float] = {}
+    monitor = Monitor()
+    for s in range(5):
+        store = account.create_store(name=f"ingest-{s}")
+        for b in range(10):
+            files = [account.add_file(f"s{s}-b{b}-{k}.txt", 1000) for k in range(4)]
+            durations = [30 + 23 * b + 7 * s + 11 * k for k in range(4)]
+            batch = account.new_batch(store, [(f, None, None) for f in files], durations=durations)
+            finish[batch.id] = start + max(durations)
+            monitor.track(store.id, batch.id)
+    noticed: dict[str, float] = {}
+    requests: list[tuple[float, int]] = []
+    delays: list[float] = []
+    while monitor.busy and clock.now() - start < 900:
+        now = clock.now()
+        result = run_poll(monitor, service, now)
+        assert result is not None
+        requests.append((now, result.requests))
+        for notice in monitor.apply(result, now).notices:
+            for batch_id in finish:
+                if notice.title == "Batch finished" and batch_id in notice.message:
+                    noticed[batch_id] = now
+        delays.append(monitor.next_delay())
+        clock.advance(delays[-1])
+    assert set(noticed) == set(finish)  # every finish noticed, once
+    # Steady state (after the first read of every batch): at most 2 requests a second.
+    first_round = 5
+    spent = sum(n for _, n in requests[first_round:])
+    elapsed = requests[-1][0] - requests[first_round][0]
+    assert spent / elapsed <= 2.0, (spent, elapsed)
+    # Each store is read once a round (5 polls); a finish is noticed within one round.
+    round_ = max(delays[first_round:-1]) * 5
+    late = max(noticed[b] - finish[b] for b in finish)
+    assert late <= round_, (late, round_)
+    print(f"\n{spent / elapsed:.2f} requests/s; latest notice {late:.1f}s after the finish")

@@ -92,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; any unexpected exception ends in one sentence and a crash log."""
+    __import__("vstui.prefetch").prefetch.start(argv)  # first stores while the UI imports
     from .text import install_log_scrubber
 
     install_log_scrubber()

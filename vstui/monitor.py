@@ -19,14 +19,18 @@ from .api import (
     NotFoundError,
     RateLimitError,
     VectorStore,
+    VectorStoreFile,
     VectorStoresService,
 )
+from .api.models import ListPage
 
 RATE_WINDOW = 120.0  # seconds of samples used for files/minute
 DEFAULT_INTERVAL = 2.0
 MAX_INTERVAL = 60.0
 RESCAN_EVERY = 30.0  # seconds between full store-list scans, for a small account
 RESCAN_PER_STORE = 0.03  # …plus this per known store: 10,000 stores → every 5.5 minutes
+MAX_RATE = 2.0  # requests per second the monitor spends at most while following work
+MAX_STALE = 600.0  # a running batch is read at least this often, whatever its store says
 
 
 @dataclass
@@ -89,6 +93,32 @@ class PollResult:
     scanned: list[VectorStore] | None
     poll_after_ms: int | None
     rate_limited: bool
+    requests: int = 0  # requests made, except the one-time ones learning a batch's files
+    running_files: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+def _in_progress_ids(pages: Iterable[ListPage[VectorStoreFile]]) -> frozenset[str]:
+    return frozenset(f.id for page in pages for f in page.data)
+
+
+def _store_running_pages(
+    service: VectorStoresService, store_id: str
+) -> list[ListPage[VectorStoreFile]]:
+    def page(after: str | None) -> ListPage[VectorStoreFile]:
+        return service.list_store_files(store_id, filter="in_progress", after=after)
+
+    return list(service.iter_pages(page))
+
+
+def _batch_running_pages(
+    service: VectorStoresService, tracked: Tracked
+) -> list[ListPage[VectorStoreFile]]:
+    def page(after: str | None) -> ListPage[VectorStoreFile]:
+        return service.list_batch_files(
+            tracked.store_id, tracked.batch_id, filter="in_progress", after=after
+        )
+
+    return list(service.iter_pages(page))
 
 
 def _with_counts(service: VectorStoresService, store: VectorStore) -> VectorStore:
@@ -102,20 +132,86 @@ def _with_counts(service: VectorStoresService, store: VectorStore) -> VectorStor
 
 def poll(
     service: VectorStoresService,
-    batches: Iterable[Tracked],
-    store_ids: Iterable[str],
+    batches: Iterable[Tracked] | PollPlan,
+    store_ids: Iterable[str] = (),
     *,
-    rescan: bool,
+    rescan: bool = False,
 ) -> PollResult:
-    """Fetch every unfinished batch, every store still ingesting and, on ``rescan``, the
-    whole store list (to find stores that started ingesting)."""
+    """Fetch what a :class:`PollPlan` asks (or the batches and stores given).
+
+    The stores come first. Each batch the plan names is read (and, the first time, the
+    IDs of its files still in progress are listed). Each *watched* batch (its running
+    files known) is read only when its store's read says it may have moved: the store's
+    ``in_progress`` reached 0 (one final read), or it changed, and a listing of the
+    store's files in progress holds none of the batch's files any more (the batch is
+    done: a final read) or fewer (its progress is updated from that, without a read). A
+    store that could not be read has its batches read. On ``rescan``, the whole store
+    list too (to find stores that started ingesting)."""
+    watched: list[tuple[Tracked, frozenset[str]]] = []
+    previous: dict[str, int] = {}
+    learn: set[str] = set()
+    if isinstance(batches, PollPlan):
+        plan = batches
+        batches, store_ids, rescan = plan.batches, plan.store_ids, plan.rescan
+        watched, previous, learn = plan.watched, plan.previous, set(plan.learn)
     results: dict[str, FileBatch | APIError] = {}
+    running_files: dict[str, frozenset[str]] = {}
     suggested: list[int] = []
     rate_limited = False
+    requests = 0
     limited_before = service.stats.rate_limited
-    for tracked in batches:
+    stores: dict[str, VectorStore] = {}
+    for store_id in store_ids:
+        requests += 1
+        try:
+            stores[store_id] = _with_counts(service, service.retrieve_store(store_id))
+        except RateLimitError:
+            rate_limited = True
+        except APIError:
+            continue
+    wanted = list(batches)
+    listed: dict[str, frozenset[str] | None] = {}
+    for tracked, files in watched:
+        store = stores.get(tracked.store_id)
+        if store is None:
+            wanted.append(tracked)  # the store said nothing: read the batch itself
+            continue
+        running = store.file_counts.in_progress
+        if running == 0:
+            wanted.append(tracked)  # nothing runs there any more: one final read each
+            continue
+        if previous.get(tracked.store_id) == running:
+            continue  # unchanged: its batches cannot have moved much
+        if tracked.store_id not in listed:
+            try:
+                pages = _store_running_pages(service, tracked.store_id)
+                requests += len(pages)
+                listed[tracked.store_id] = _in_progress_ids(pages)
+            except APIError:
+                listed[tracked.store_id] = None
+        now_running = listed[tracked.store_id]
+        left = files & now_running if now_running is not None else files
+        if now_running is None or not left:
+            wanted.append(tracked)  # finished (or unknown): read it
+        elif len(left) < len(files) and tracked.batch is not None:
+            running_files[tracked.batch_id] = left
+            counts = tracked.batch.file_counts
+            moved = counts.in_progress - len(left)
+            results[tracked.batch_id] = tracked.batch.model_copy(
+                update={
+                    "file_counts": counts.model_copy(
+                        update={"in_progress": len(left), "completed": counts.completed + moved}
+                    )
+                }
+            )
+    for tracked in wanted:
+        learning = tracked.batch_id in learn
+        requests += 0 if learning else 1
         try:
             batch = service.retrieve_batch(tracked.store_id, tracked.batch_id)
+            if learning and not batch.is_terminal:
+                pages = _batch_running_pages(service, tracked)
+                running_files[tracked.batch_id] = _in_progress_ids(pages)
         except RateLimitError as error:
             rate_limited = True
             results[tracked.batch_id] = error
@@ -126,24 +222,18 @@ def poll(
         if batch.poll_after_ms is not None:
             suggested.append(batch.poll_after_ms)
         results[tracked.batch_id] = batch
-    stores: dict[str, VectorStore] = {}
-    for store_id in store_ids:
-        try:
-            stores[store_id] = _with_counts(service, service.retrieve_store(store_id))
-        except RateLimitError:
-            rate_limited = True
-        except APIError:
-            continue
-    scanned = None
+    scanned: list[VectorStore] | None = None
     if rescan:
         try:
-            scanned = [
-                _with_counts(service, s) if s.status == "in_progress" else s
-                for page in service.walk_stores_both_ends()
-                for s in page
-            ]
+            scanned = []
+            for page in service.walk_stores_both_ends():
+                requests += 1
+                scanned.extend(
+                    _with_counts(service, s) if s.status == "in_progress" else s for s in page
+                )
         except RateLimitError:
             rate_limited = True
+            scanned = None
         except APIError:
             scanned = None
     # 429s the service waited out still mean "poll less often".
@@ -154,6 +244,8 @@ def poll(
         scanned=scanned,
         poll_after_ms=min(suggested) if suggested else None,
         rate_limited=rate_limited,
+        requests=requests,
+        running_files=running_files,
     )
 
 
@@ -169,11 +261,17 @@ class Notice:
 
 @dataclass(frozen=True)
 class PollPlan:
-    """What the next poll fetches."""
+    """What the next poll fetches: ``batches`` always (learning the running files of
+    those in ``learn``); each of ``watched`` (a batch and the IDs of its files still
+    running) only when its store's read, compared with ``previous`` (store ID →
+    ``in_progress`` at its last read), says so (see :func:`poll`)."""
 
     batches: list[Tracked]
     store_ids: list[str]
     rescan: bool
+    watched: list[tuple[Tracked, frozenset[str]]] = field(default_factory=list)
+    previous: dict[str, int] = field(default_factory=dict)
+    learn: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -194,6 +292,13 @@ class Monitor:
         self.interval = DEFAULT_INTERVAL
         self.last_rescan: float | None = None
         self.polling = False
+        # One store is read per poll, the least recently read first, polls spread evenly
+        # over the interval; its batches are read only when its counts say they moved.
+        self.store_read_at: dict[str, float] = {}
+        self.store_running: dict[str, int] = {}  # in_progress at the store's last read
+        self.running_files: dict[str, frozenset[str]] = {}  # batch id → its files running
+        self.last_requests = 0
+        self._full = False
 
     # -- what is followed ------------------------------------------------------------------
 
@@ -207,6 +312,7 @@ class Monitor:
 
     def forget(self, batch_id: str) -> None:
         self.tracked.pop(batch_id, None)
+        self.running_files.pop(batch_id, None)
 
     def store_name(self, store_id: str) -> str:
         return self.names.get(store_id, store_id)
@@ -226,19 +332,61 @@ class Monitor:
 
     # -- polling ---------------------------------------------------------------------------
 
+    def units(self) -> list[str]:
+        """Stores to read: those with a running batch, and those ingesting."""
+        stores = {t.store_id: None for t in self.tracked.values() if not t.terminal}
+        stores.update(dict.fromkeys(self.ingesting))
+        return list(stores)
+
     def begin(self, now: float) -> PollPlan | None:
-        """Start a poll (None while one is running: polls never overlap)."""
+        """Start a poll (None while one is running: polls never overlap).
+
+        A poll reads one store, the one read least recently, and of its running batches:
+        those never read (or whose last read failed), those not read for
+        :data:`MAX_STALE`, a store's only batch, and the rest only if the store's read
+        says they may have moved or finished (see :func:`poll`)."""
         if self.polling:
             return None
         self.polling = True
         rescan = self.last_rescan is None or now - self.last_rescan >= self.rescan_every
         if rescan:
             self.last_rescan = now
+        units = self.units()
+        if not units:
+            return PollPlan(batches=[], store_ids=[], rescan=rescan)
+        full, self._full = self._full, False
+        chosen = min(units, key=lambda s: self.store_read_at.get(s, float("-inf")))
+        # Stores never read yet are all read at once (the monitor just opened), and all of
+        # them on "poll now"; after that, one store per poll.
+        store_ids = [s for s in units if full or s == chosen or s not in self.store_read_at]
+        running = [t for t in self.tracked.values() if not t.terminal and t.store_id in store_ids]
+        always: list[Tracked] = []
+        watched: list[tuple[Tracked, frozenset[str]]] = []
+        for tracked in running:
+            read_at = tracked.samples[-1][0] if tracked.samples else None
+            files = self.running_files.get(tracked.batch_id)
+            if (
+                full
+                or files is None
+                or tracked.error is not None
+                or read_at is None
+                or now - read_at >= MAX_STALE
+            ):
+                always.append(tracked)
+            else:
+                watched.append((tracked, files))
         return PollPlan(
-            batches=[t for t in self.tracked.values() if not t.terminal],
-            store_ids=list(self.ingesting),
+            batches=always,
+            store_ids=store_ids,
             rescan=rescan,
+            watched=watched,
+            previous={s: self.store_running[s] for s in store_ids if s in self.store_running},
+            learn=[t.batch_id for t in always if t.batch_id not in self.running_files],
         )
+
+    def poll_everything(self) -> None:
+        """Make the next poll read every store and every running batch ("poll now")."""
+        self._full = True
 
     def failed(self) -> float:
         """The poll failed as a whole: back off. Returns the delay to the next poll."""
@@ -247,12 +395,22 @@ class Monitor:
         return self.interval
 
     def next_delay(self) -> float:
-        return self.interval if self.busy else self.rescan_every
+        """Until the next poll: each store is read once an interval, the reads spread
+        evenly across it, and never more than :data:`MAX_RATE` requests a second."""
+        if not self.busy:
+            return self.rescan_every
+        spread = self.interval / max(1, len(self.units()))
+        return max(spread, self.last_requests / MAX_RATE)
 
     def apply(self, result: PollResult, now: float) -> Applied:
         """Take a poll's result: progress, finished batches and stores, the next interval."""
         self.polling = False
+        self.last_requests = result.requests
         applied = Applied()
+        for store_id, store in result.stores.items():
+            self.store_running[store_id] = store.file_counts.in_progress
+            self.store_read_at[store_id] = now
+        self.running_files.update(result.running_files)
         for batch_id, outcome in result.batches.items():
             tracked = self.tracked.get(batch_id)
             if tracked is None:  # forgotten while the poll ran

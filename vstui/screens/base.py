@@ -3,6 +3,7 @@ notifications, and a stale-result guard."""
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -312,6 +313,7 @@ class RowBuffer(Generic[T]):
         self._interval = interval
         self._pending: list[T] = []
         self._last: float | None = None
+        self._unfrozen = 0
         owner.set_interval(interval, self.flush)
 
     def push(self, rows: list[T]) -> None:
@@ -324,11 +326,28 @@ class RowBuffer(Generic[T]):
             rows, self._pending = self._pending, []
             self._last = time.monotonic()
             self._apply(rows)
+            # A full collection over 100,000 rows would stall a frame: every 1,000 rows
+            # the loaded ones are moved out of the collector's way.
+            self._unfrozen += len(rows)
+            if self._unfrozen >= FREEZE_EVERY:
+                self._unfrozen = 0
+                freeze_rows()
 
     def reset(self) -> None:
         """Forget rows not yet shown (a new fetch started)."""
         self._pending = []
         self._last = None
+
+
+FREEZE_EVERY = 1_000  # rows streamed between two freezes
+
+
+def freeze_rows() -> None:
+    """After a bulk load: move every object alive now (the rows just loaded) out of the
+    garbage collector's generations, so later collections do not walk 100,000 rows and
+    stall a frame. Frozen objects are still freed by reference counting (only cyclic
+    garbage alive at the moment of a freeze is kept: it is done rarely)."""
+    gc.freeze()
 
 
 class _Stale(Exception):

@@ -371,7 +371,7 @@ class BatchMonitorScreen(TableScreen):
             return
         self.run_io(
             "poll",
-            partial(poll, self.session.service, plan.batches, plan.store_ids, rescan=plan.rescan),
+            partial(poll, self.session.service, plan),
             self._polled,
             self._poll_failed,
         )
@@ -426,9 +426,11 @@ class BatchMonitorScreen(TableScreen):
             self._track(remembered.store_id, remembered.batch_id)
         if self.paused:
             self.paused = False
+            self.monitor.poll_everything()
             self._poll_now()
 
     def action_poll_now(self) -> None:
+        self.monitor.poll_everything()
         self._poll_now()
 
     # -- actions ---------------------------------------------------------------------------
@@ -537,4 +539,5 @@ class BatchMonitorScreen(TableScreen):
             tracked.record(batch, self.session.now())
             self.batches.refresh_rows()
         self.notify(f"Cancelling {batch.id}…", timeout=3)
+        self.monitor.poll_everything()
         self._poll_now()

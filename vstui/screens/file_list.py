@@ -17,11 +17,12 @@ from textual.widgets import Footer, Header, Static
 
 from .. import fmt
 from ..api import NotFoundError, VectorStore, VectorStoreFile, limits
-from ..api.models import FileContentPage
+from ..api.models import FileContentPage, ListPage
+from ..api.paging import Order
 from ..refresh import FILE_BUDGET, Polled, Rotation, changed, poll_store_files
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
-from .base import RowBuffer, StoreRef
+from .base import RowBuffer, StoreRef, freeze_rows
 from .dialogs import ConfirmScreen, PairsEditor, TextPager, format_pairs
 from .tables import TableScreen
 
@@ -329,19 +330,22 @@ class FileListScreen(TableScreen):
         return FILE_FILTERS[self.filter_index][1]
 
     def _fetch(self, emit: Callable[[list[VectorStoreFile]], None]) -> int:
+        """Every page, walked from both ends at once as stores are: the newest and the
+        oldest files arrive first, each page is shown as it arrives."""
         service = self.session.service
-        if self.batch_id:
-            pages = service.iter_pages(
-                lambda after: service.list_batch_files(
-                    self.store_id, self.batch_id or "", filter=self.status_filter, after=after
+        status, store_id, batch_id = self.status_filter, self.store_id, self.batch_id
+
+        def page(order: Order, after: str | None) -> ListPage[VectorStoreFile]:
+            if batch_id:
+                return service.list_batch_files(
+                    store_id, batch_id, filter=status, order=order, after=after
                 )
-            )
-        else:
-            pages = service.iter_store_file_pages(self.store_id, filter=self.status_filter)
+            return service.list_store_files(store_id, filter=status, order=order, after=after)
+
         total = 0
-        for page in pages:
-            total += len(page.data)
-            emit(page.data)
+        for files in service.walk_both_ends(page):
+            total += len(files)
+            emit(files)
         return total
 
     def action_reload(self) -> None:
@@ -389,6 +393,7 @@ class FileListScreen(TableScreen):
         self.mark_fresh()
         self._update_empty()
         self._update_status()
+        freeze_rows()
 
     def _files_failed(self, error: BaseException) -> None:
         self._buffer.flush()  # what did arrive is shown, even when a later page fails
@@ -405,7 +410,7 @@ class FileListScreen(TableScreen):
         self.run_io(
             "names",
             partial(self.session.files.load, self.session.service),
-            lambda _count: self.table.refresh_rows(),
+            lambda _count: self.table.resort(),  # names sort and filter the rows
             lambda error: self.notify_error(error, title="Loading file names failed"),
         )
 
@@ -427,7 +432,7 @@ class FileListScreen(TableScreen):
             parts[0] += " · loading more…" if self.table.row_count else " · loading…"
         label = FILE_FILTERS[self.filter_index][0]
         parts.append(f"status: {label}")
-        shown = len(self.table.view)
+        shown = self.table.shown_count
         if shown != self.table.row_count:
             parts.append(f"{shown:,} shown")
         if self.text_filter:

@@ -14,13 +14,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Static
 
-from .. import fmt
+from .. import fmt, prefetch
 from ..api import VectorStore
 from ..refresh import STORE_BUDGET, Polled, Rotation, changed, poll_stores
 from ..widgets import palette
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
-from .base import RowBuffer, StoreRef
+from .base import RowBuffer, StoreRef, freeze_rows
 from .tables import TableScreen
 
 STATUS_FILTERS: list[tuple[str, str | None]] = [
@@ -77,7 +77,7 @@ class StoreListScreen(TableScreen):
         self.load_error: str | None = None
         self._spin = 0
         self._seen: set[str] = set()
-        self.expired_count = 0
+        self._expired: set[str] = set()  # kept per row as rows arrive, never recounted
         # Stores the server answered 404 for since the last full listing: greyed, "gone".
         self.gone: set[str] = set()
         self._rotation = Rotation(STORE_BUDGET)
@@ -228,7 +228,9 @@ class StoreListScreen(TableScreen):
 
     def _fetch(self, emit: Callable[[list[VectorStore]], None]) -> int:
         total = 0
-        for page in self.session.service.walk_stores_both_ends():
+        service = self.session.service
+        pages = prefetch.take(service.settings) or service.walk_stores_both_ends()
+        for page in pages:
             total += len(page)
             emit(page)
         return total
@@ -250,7 +252,7 @@ class StoreListScreen(TableScreen):
     def _stores_arrived(self, stores: list[VectorStore]) -> None:
         self._seen.update(s.id for s in stores)
         self.table.add_rows(stores)
-        self._rows_changed()
+        self._count(stores)
         self._update_empty()
         self._update_status()
 
@@ -260,11 +262,12 @@ class StoreListScreen(TableScreen):
         gone = [s.id for s in self.table.rows if s.id not in self._seen]
         if gone:
             self.table.remove_rows(gone)
+            self._expired.difference_update(gone)
         self.gone.clear()
         self.mark_fresh()
-        self._rows_changed()
         self._update_empty()
         self._update_status()
+        freeze_rows()
 
     def _stores_failed(self, error: BaseException) -> None:
         self._buffer.flush()  # what did arrive is shown, even when a later page fails
@@ -319,11 +322,11 @@ class StoreListScreen(TableScreen):
         fresh = [s for s in fresh if changed(self.table.get(s.id), s)]
         if fresh:
             self.table.add_rows(fresh)
+            self._count(fresh)
         if gone - self.gone or revived:
             self.gone |= gone
             self.table.refresh_rows()
         self.refresh_finished(poll_after_ms=polled.poll_after_ms, rate_limited=polled.rate_limited)
-        self._rows_changed()
         self._update_empty()
         self._update_status()
 
@@ -344,11 +347,18 @@ class StoreListScreen(TableScreen):
             self._age = age
             self._update_status()
 
-    def _rows_changed(self) -> None:
-        """Counts that depend on every row: computed once per change, not per frame."""
-        self.expired_count = sum(
-            1 for s in self.table.rows if s.is_expired and s.id not in self.gone
-        )
+    @property
+    def expired_count(self) -> int:
+        """Expired stores still there (gone ones left out): kept per row, never recounted."""
+        return len(self._expired) - len(self._expired & self.gone)
+
+    def _count(self, stores: list[VectorStore]) -> None:
+        """Counts over every row, updated by the rows that changed (O(page), not O(n))."""
+        for store in stores:
+            if store.is_expired:
+                self._expired.add(store.id)
+            else:
+                self._expired.discard(store.id)
 
     def _update_empty(self) -> None:
         if self.fetching:
@@ -363,7 +373,7 @@ class StoreListScreen(TableScreen):
 
     def _update_status(self) -> None:
         table = self.table
-        shown, total = len(table.view), table.row_count
+        shown, total = table.shown_count, table.row_count
         parts = [fmt.plural(total, "store")]
         if self.fetching:
             parts[0] += f" {palette.SPINNER[self._spin]} loading{' more' if total else ''}…"
@@ -397,9 +407,10 @@ class StoreListScreen(TableScreen):
         updated = [store for store in changes.values() if store is not None]
         if removed:
             self.table.remove_rows(removed)
+            self._expired.difference_update(removed)
         if updated:
             self.table.add_rows(updated)
-        self._rows_changed()
+            self._count(updated)
         self._update_status()
 
     # -- filtering and sorting -------------------------------------------------------------
@@ -413,6 +424,9 @@ class StoreListScreen(TableScreen):
         if status is None:
             return None
         return lambda store: store.status == status
+
+    def extra_key(self) -> object:
+        return self.status_index
 
     def filters_changed(self) -> None:
         self._update_empty()
@@ -454,7 +468,7 @@ class StoreListScreen(TableScreen):
 
     def _created(self, store: VectorStore) -> None:
         self.table.add_rows([store])
-        self._rows_changed()
+        self._count([store])
         self._update_status()
         index = next((i for i, s in enumerate(self.table.view) if s.id == store.id), None)
         if index is not None:
@@ -479,7 +493,7 @@ class StoreListScreen(TableScreen):
 
     def _deleted_one(self, store_id: str) -> None:
         self.table.remove_rows([store_id])
-        self._rows_changed()
+        self._expired.discard(store_id)
         self._update_status()
 
     def action_cleanup_expired(self) -> None:

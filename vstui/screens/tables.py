@@ -79,10 +79,18 @@ class TableScreen(VstuiScreen):
     ]
 
     text_filter = ""
+    _applied: tuple[str, object] | None = None  # (text, extra_key) the table shows
+    _filter_pending = False
 
     @property
     def table(self) -> VirtualTable[Any]:
         raise NotImplementedError
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        if type(self).filter_fields is not TableScreen.filter_fields:
+            # Each row's search text is made once, as the row arrives, not per keystroke.
+            self.table.search_fields = self.filter_fields
 
     def filter_input(self) -> Input:
         return Input(placeholder=self.FILTER_PLACEHOLDER, id="filter")
@@ -190,13 +198,30 @@ class TableScreen(VstuiScreen):
         """Called after the table's filter changed: update status lines."""
 
     def apply_filter(self) -> None:
-        text = self.text_predicate()
+        """Filter the table by the text and the extra predicate. When only the text grew
+        (and does not invert), the table narrows the rows it shows instead of testing
+        every row again."""
         extra = self.extra_predicate()
-        if text and extra:
-            self.table.set_filter(lambda row: extra(row) and text(row))
-        else:
-            self.table.set_filter(text or extra)
+        needle = self.text_filter if self.text_filter != "!" else ""
+        previous = self._applied
+        narrower = (
+            previous is not None
+            and previous[1] == self.extra_key()
+            and not needle.startswith("!")
+            and not previous[0].startswith("!")
+            and previous[0].lower() in needle.lower()
+        )
+        self._applied = (needle, self.extra_key())
+        table = self.table
+        if table.search_fields is None:
+            table.search_fields = self.filter_fields
+        table.set_filter(extra, text=needle, narrower=narrower, cache_key=self._applied)
         self.filters_changed()
+
+    def extra_key(self) -> object:
+        """What identifies the extra predicate (the status filter chosen): a filter is
+        only narrowed when this did not change."""
+        return None
 
     def text_predicate(self) -> Callable[[Any], bool] | None:
         needle = self.text_filter
@@ -210,7 +235,15 @@ class TableScreen(VstuiScreen):
 
     @on(Input.Changed, "#filter")
     def _filter_typed(self, event: Input.Changed) -> None:
+        # Keystrokes that arrive together filter once: the filter runs after the
+        # messages already queued (the other keys) have been handled.
         self.text_filter = event.value.strip()
+        if not self._filter_pending:
+            self._filter_pending = True
+            self.call_later(self._filter_now)
+
+    def _filter_now(self) -> None:
+        self._filter_pending = False
         self.apply_filter()
 
     @on(Input.Submitted, "#filter")

@@ -262,6 +262,11 @@ def build_large(account: Account, stores: int = 10_000, files: int = 10_000) -> 
         account.attach(big, sim_file, ready_at=created + 10, outcome=outcome, created_at=created)
 
 
+def build_huge(account: Account) -> None:
+    """100,000 stores (the ``large`` shape, ten times over): for streaming benchmarks."""
+    build_large(account, stores=100_000, files=1_000)
+
+
 def build_empty(account: Account) -> None:
     """Nothing at all."""
 
@@ -270,6 +275,7 @@ SCENARIOS: dict[str, Callable[[Account], None]] = {
     "demo": build_demo,
     "empty": build_empty,
     "large": build_large,
+    "huge": build_huge,
 }
 
 

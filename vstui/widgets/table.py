@@ -8,16 +8,19 @@ filtering and sorting work on a list of row references.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from bisect import bisect_left, insort
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from sortedcontainers import SortedList
 from textual import events
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -123,6 +126,71 @@ def plan_layout(columns: Sequence[Column[Any]], available: int, gutter: int = 2)
     return ColumnLayout(tuple(shown), tuple(widths[i] for i in shown), hidden)
 
 
+ORDERS_KEPT = 3  # sort orders kept current as rows arrive: the one shown and two before
+BACKGROUND_SORT_ROWS = 20_000  # from this many rows a new sort order is built in a thread
+
+
+class _Order:
+    """Every row's entry for one sort column, in ascending order."""
+
+    __slots__ = ("column", "entries", "sorted")
+
+    def __init__(
+        self, column: str | None = None, entries: dict[str, tuple[Any, int, str]] | None = None
+    ) -> None:
+        self.column = column
+        self.entries = entries or {}
+        self.sorted = SortedList(self.entries.values())
+
+    def put(self, key: str, entry: tuple[Any, int, str]) -> None:
+        self.entries[key] = entry
+        self.sorted.add(entry)
+
+    def discard(self, key: str) -> None:
+        entry = self.entries.pop(key, None)
+        if entry is not None:
+            self.sorted.remove(entry)
+
+
+class TableView(Sequence[R]):
+    """The rows a :class:`VirtualTable` shows, in order: indexing and iteration read the
+    table's sorted entries directly (nothing is copied)."""
+
+    __slots__ = ("_table",)
+
+    def __init__(self, table: VirtualTable[R]) -> None:
+        self._table = table
+
+    def __len__(self) -> int:
+        return self._table.shown_count
+
+    @overload
+    def __getitem__(self, index: int) -> R: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[R]: ...
+
+    def __getitem__(self, index: int | slice) -> R | list[R]:
+        count = len(self)
+        if isinstance(index, slice):
+            return [self._table.row_at(i) for i in range(*index.indices(count))]
+        if index < 0:
+            index += count
+        if not 0 <= index < count:
+            raise IndexError("table view index out of range")
+        return self._table.row_at(index)
+
+    def __iter__(self) -> Iterator[R]:
+        table = self._table
+        rows = table._rows
+        entries = table._visible_entries()
+        ordered = reversed(entries) if table._backwards else iter(entries)
+        return (rows[entry[2]] for entry in ordered)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+
 class VirtualTable(ScrollView, Generic[R], can_focus=True):
     """Rows of any type ``R``, rendered line by line."""
 
@@ -208,14 +276,34 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self.columns = list(columns)
         self.row_key = row_key
         self.empty_text = empty_text
+        # The data, kept so that a page of rows costs O(page · log n), never O(n):
+        # ``_rows`` holds every row in arrival order; ``_orders`` for the sort column (and
+        # the last few used before it, so switching back costs nothing) every row's entry
+        # ``(sort key, arrival number, row key)`` in ascending order (a reversed sort is
+        # read backwards); ``_shown`` the entries of the current order that pass the
+        # filter (None: all do); ``_filtered`` earlier filter results for the same data
+        # and order (typing back over a filter costs nothing).
         self._rows: dict[str, R] = {}
-        self._view: list[R] = []
+        self._arrival: dict[str, int] = {}
+        self._order = _Order()
+        self._orders: dict[str | None, _Order] = {None: self._order}
+        self._shown: list[tuple[Any, int, str]] | None = None
+        self._filtered: dict[object, list[tuple[Any, int, str]]] = {}
+        self._arrivals = 0
         self._filter: Callable[[R], bool] | None = None
+        self._needle: tuple[str, bool] | None = None  # (lower-case text, inverted)
+        self._haystacks: dict[str, str] = {}
+        self.search_fields: Callable[[R], Iterable[str]] | None = None
         self.sort_column: str | None = None
         self.sort_reverse = False
+        self._backwards = False  # read the ascending entries from the end
+        # A sort being built in a worker: (column, reverse), the rows changed meanwhile.
+        self._pending_sort: tuple[str | None, bool] | None = None
+        self._journal: set[str] | None = None
+        self._sort_generation = 0
         self.marked: set[str] = set()
         # Rendered lines and theme styles, dropped whenever data, layout or theme change.
-        self._line_cache: dict[tuple[Any, ...], Strip] = {}
+        self._line_cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(4000)
         self._style_cache: dict[str, Style] = {}
         self._bar_styles: dict[str, Style] | None = None
         self._layout: tuple[int, ColumnLayout] | None = None
@@ -242,83 +330,341 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         """Every row, in arrival order."""
         return list(self._rows.values())
 
+    def iter_rows(self) -> Iterable[R]:
+        """Every row, in arrival order, without copying."""
+        return self._rows.values()
+
     @property
-    def view(self) -> list[R]:
-        """The rows shown, filtered and sorted."""
-        return self._view
+    def view(self) -> TableView[R]:
+        """The rows shown, filtered and sorted (a read-only sequence, not a copy)."""
+        return TableView(self)
+
+    @property
+    def shown_count(self) -> int:
+        return len(self._visible_entries())
 
     @property
     def row_count(self) -> int:
         return len(self._rows)
 
+    def _visible_entries(self) -> Sequence[tuple[Any, int, str]]:
+        return self._order.sorted if self._shown is None else self._shown
+
+    def row_at(self, index: int) -> R:
+        """The row shown at ``index`` (0 is the top)."""
+        entries = self._visible_entries()
+        if self._backwards:
+            index = len(entries) - 1 - index
+        return self._rows[entries[index][2]]
+
+    def _index_of(self, key: str) -> int | None:
+        entry = self._order.entries.get(key)
+        if entry is None:
+            return None
+        entries = self._visible_entries()
+        if self._shown is None:
+            index = int(self._order.sorted.index(entry))
+        else:
+            index = bisect_left(self._shown, entry)
+            if index >= len(self._shown) or self._shown[index] != entry:
+                return None
+        return len(entries) - 1 - index if self._backwards else index
+
     @property
     def current(self) -> R | None:
-        if 0 <= self.cursor < len(self._view):
-            return self._view[self.cursor]
+        if 0 <= self.cursor < self.shown_count:
+            return self.row_at(self.cursor)
         return None
 
     def get(self, key: str) -> R | None:
         return self._rows.get(key)
 
     def set_rows(self, rows: Iterable[R]) -> None:
-        keep = self.row_key(self.current) if self.current is not None else None
+        keep = self._keep()
         self._rows = {self.row_key(r): r for r in rows}
         self.marked &= set(self._rows)
+        self._arrival = {}
+        self._haystacks.clear()
         self._rebuild(keep)
 
     def add_rows(self, rows: Iterable[R]) -> None:
-        keep = self.row_key(self.current) if self.current is not None else None
+        """Add rows, or replace rows with the same key. Each row is inserted where the
+        sort puts it (a page of ``k`` rows costs O(k log n)); a cursor on the top row
+        stays on the top row, otherwise it stays on its row.
+
+        Adding no rows re-sorts everything (for rows whose objects changed in place).
+        """
+        rows = list(rows)
+        if not rows:
+            self.resort()
+            return
+        top = self.cursor == 0
+        keep = self._keep()
+        self._filtered.clear()
+        shown = self._shown
+        fields = self.search_fields
+        orders = [(order, self._column(column)) for column, order in self._orders.items()]
         for row in rows:
-            self._rows[self.row_key(row)] = row
-        self._rebuild(keep)
+            key = self.row_key(row)
+            arrival = self._arrival.get(key)
+            if arrival is None:
+                arrival = self._arrival[key] = self._arrivals
+                self._arrivals += 1
+            else:
+                self._drop(key)
+            self._rows[key] = row
+            if self._journal is not None:
+                self._journal.add(key)
+            if fields is not None:
+                self._haystacks[key] = "\0".join(fields(row)).lower()
+            for order, column in orders:
+                order.put(key, self._entry(row, key, arrival, column))
+            if shown is not None and self._passes(row, key):
+                insort(shown, self._order.entries[key])
+        self._changed(0 if top else None, keep)
+
+    def _drop(self, key: str) -> None:
+        """Take a row's entries out of every order and the shown list."""
+        shown = self._shown
+        if shown is not None:
+            entry = self._order.entries[key]
+            index = bisect_left(shown, entry)
+            if index < len(shown) and shown[index] == entry:
+                del shown[index]
+        for order in self._orders.values():
+            order.discard(key)
+        self._haystacks.pop(key, None)
 
     def remove_rows(self, keys: Iterable[str]) -> None:
-        keep = self.row_key(self.current) if self.current is not None else None
+        keep = self._keep()
+        self._filtered.clear()
         for key in keys:
-            self._rows.pop(key, None)
+            if key not in self._rows:
+                continue
+            self._drop(key)
+            if self._journal is not None:
+                self._journal.add(key)
+            del self._rows[key]
+            del self._arrival[key]
             self.marked.discard(key)
-        self._rebuild(keep)
+        self._changed(None, keep)
 
-    def set_filter(self, predicate: Callable[[R], bool] | None) -> None:
-        keep = self.row_key(self.current) if self.current is not None else None
+    def set_filter(
+        self,
+        predicate: Callable[[R], bool] | None,
+        *,
+        text: str = "",
+        narrower: bool = False,
+        cache_key: object = None,
+    ) -> None:
+        """Show rows for which ``predicate`` holds and whose :attr:`search_fields`
+        contain ``text`` (case-insensitive; ``!text`` keeps the rest). With
+        ``narrower`` the caller promises the new filter keeps a subset of what the
+        previous one kept: only the rows shown now are tested. A ``cache_key`` names
+        the filter: while the rows and the order stay the same, asking for it again
+        reuses its result (backspace over a filter typed a moment ago)."""
+        keep = self._keep()
+        source: Sequence[tuple[Any, int, str]] = (
+            self._visible_entries() if narrower else self._order.sorted
+        )
         self._filter = predicate
-        self._rebuild(keep)
+        invert = text.startswith("!")
+        wanted = (text[1:] if invert else text).lower()
+        self._needle = (wanted, invert) if wanted and self.search_fields is not None else None
+        cached = self._filtered.get(cache_key) if cache_key is not None else None
+        if self._filter is None and self._needle is None:
+            self._shown = None
+        elif cached is not None:
+            self._shown = list(cached)
+        else:
+            entries = list(source)
+            if self._needle is not None:
+                self._fill_haystacks()
+                hay = self._haystacks
+                entries = [e for e in entries if (wanted in hay[e[2]]) != invert]
+            if predicate is not None:
+                rows = self._rows
+                entries = [e for e in entries if predicate(rows[e[2]])]
+            self._shown = entries
+            if cache_key is not None:
+                if len(self._filtered) >= 16:
+                    self._filtered.clear()
+                self._filtered[cache_key] = list(entries)
+        self._changed(None, keep)
 
     def sort_by(self, column_key: str | None, reverse: bool = False) -> None:
-        keep = self.row_key(self.current) if self.current is not None else None
+        """Sort by a column. An order used recently is kept up to date as rows arrive,
+        so switching back to it (or reversing) sorts nothing. A new order for a big table
+        is built in a worker thread: the table keeps answering keys meanwhile, and shows
+        the new order (with rows that arrived in between) when it is ready."""
+        self._pending_sort = None
+        self._journal = None
+        column = self._column(column_key)
+        wanted = column.key if column is not None and column.sort_key is not None else None
+        if (
+            wanted not in self._orders
+            and len(self._rows) >= BACKGROUND_SORT_ROWS
+            and self.is_attached
+        ):
+            self._sort_in_background(column_key, reverse)
+            return
+        self._switch_order(column_key, reverse, self._orders.pop(wanted, None))
+
+    def _switch_order(self, column_key: str | None, reverse: bool, order: _Order | None) -> None:
+        keep = self._keep()
         self.sort_column = column_key
         self.sort_reverse = reverse
-        self._rebuild(keep)
+        column = self._sort_column()
+        self._backwards = reverse and column is not None
+        wanted = column.key if column is not None else None
+        if order is None and wanted == self._order.column and wanted in self._orders:
+            order = self._order
+        if order is None:
+            order = self._orders.pop(wanted, None) or self._build_order(column)
+        self._orders.pop(wanted, None)
+        self._orders[wanted] = order  # most recently used last
+        while len(self._orders) > ORDERS_KEPT:
+            del self._orders[next(iter(self._orders))]
+        if order is not self._order:
+            self._order = order
+            self._filtered.clear()
+            if self._shown is not None:
+                passing = {e[2] for e in self._shown}
+                self._shown = [e for e in order.sorted if e[2] in passing]
+        self._changed(None, keep)
+
+    def _sort_in_background(self, column_key: str | None, reverse: bool) -> None:
+        column = self._column(column_key)
+        rows = list(self._rows.items())
+        arrival = dict(self._arrival)
+        self._sort_generation += 1
+        generation = self._sort_generation
+        self._pending_sort = (column_key, reverse)
+        self._journal = set()
+
+        def build() -> None:
+            sort_key = column.sort_key if column is not None else None
+            if sort_key is None:
+                entries = {key: (arrival[key], arrival[key], key) for key, _ in rows}
+            else:
+                entries = {key: (sort_key(row), arrival[key], key) for key, row in rows}
+            order = _Order(column.key if column is not None and sort_key else None, entries)
+            self.app.call_from_thread(self._sorted, generation, order)
+
+        self.run_worker(build, thread=True, group="sort", exclusive=True, exit_on_error=False)
+        self.refresh()  # the header says the sort is on its way
+
+    def _sorted(self, generation: int, order: _Order) -> None:
+        """A background sort finished: catch up with rows changed meanwhile, then show."""
+        if generation != self._sort_generation or self._pending_sort is None:
+            return
+        column_key, reverse = self._pending_sort
+        column = self._column(order.column)
+        for key in self._journal or ():
+            order.discard(key)
+            row = self._rows.get(key)
+            if row is not None:
+                order.put(key, self._entry(row, key, self._arrival[key], column))
+        self._pending_sort = None
+        self._journal = None
+        self._switch_order(column_key, reverse, order)
+
+    def resort(self) -> None:
+        """Sort and filter everything again (after rows changed in place). A cursor on
+        the top row stays there; otherwise it stays on its row."""
+        self._haystacks.clear()
+        self._rebuild(self._keep(), 0 if self.cursor == 0 else None)
 
     def cycle_sort(self) -> str:
         """Sort by the next sortable column; returns its label."""
         sortable = [c for c in self.columns if c.sort_key is not None]
         keys = [c.key for c in sortable]
-        index = keys.index(self.sort_column) + 1 if self.sort_column in keys else 0
+        current = self._pending_sort[0] if self._pending_sort else self.sort_column
+        index = keys.index(current) + 1 if current in keys else 0
         column = sortable[index % len(sortable)]
         self.sort_by(column.key, False)
         return column.label
 
-    def _rebuild(self, keep: str | None) -> None:
-        rows: Iterable[R] = self._rows.values()
-        if self._filter is not None:
-            rows = [r for r in rows if self._filter(r)]
-        view = list(rows)
-        column = next((c for c in self.columns if c.key == self.sort_column), None)
-        if column is not None and column.sort_key is not None:
-            view.sort(key=column.sort_key, reverse=self.sort_reverse)
-        self._view = view
+    def _keep(self) -> str | None:
+        current = self.current
+        return self.row_key(current) if current is not None else None
+
+    def _column(self, key: str | None) -> Column[R] | None:
+        return next((c for c in self.columns if c.key == key), None) if key else None
+
+    def _sort_column(self) -> Column[R] | None:
+        column = self._column(self.sort_column)
+        return column if column is not None and column.sort_key is not None else None
+
+    @staticmethod
+    def _entry(row: R, key: str, arrival: int, column: Column[R] | None) -> tuple[Any, int, str]:
+        if column is None or column.sort_key is None:
+            return (arrival, arrival, key)
+        return (column.sort_key(row), arrival, key)
+
+    def _build_order(self, column: Column[R] | None) -> _Order:
+        arrival = self._arrival
+        for key in self._rows:
+            if key not in arrival:
+                arrival[key] = self._arrivals
+                self._arrivals += 1
+        rows = self._rows
+        sort_key = column.sort_key if column is not None else None
+        if sort_key is None:
+            entries = {key: (arrival[key], arrival[key], key) for key in rows}
+        else:
+            entries = {key: (sort_key(row), arrival[key], key) for key, row in rows.items()}
+        return _Order(column.key if column is not None else None, entries)
+
+    def _fill_haystacks(self) -> None:
+        fields = self.search_fields
+        if fields is None or len(self._haystacks) == len(self._rows):
+            return
+        hay = self._haystacks
+        for key, row in self._rows.items():
+            if key not in hay:
+                hay[key] = "\0".join(fields(row)).lower()
+
+    def _passes(self, row: R, key: str) -> bool:
+        if self._needle is not None:
+            wanted, invert = self._needle
+            self._fill_haystacks()
+            if (wanted in self._haystacks[key]) == invert:
+                return False
+        return self._filter is None or self._filter(row)
+
+    def _rebuild(self, keep: str | None, index: int | None = None) -> None:
+        if self._pending_sort is not None:  # everything is sorted again here and now
+            self.sort_column, self.sort_reverse = self._pending_sort
+            self._backwards = self.sort_reverse and self._sort_column() is not None
+            self._pending_sort = None
+            self._journal = None
+            self._sort_generation += 1
+        column = self._sort_column()
+        self._filtered.clear()
+        self._order = self._build_order(column)
+        self._orders = {self._order.column: self._order}
+        if self._filter is None and self._needle is None:
+            self._shown = None
+        else:
+            rows = self._rows
+            self._shown = [e for e in self._order.sorted if self._passes(rows[e[2]], e[2])]
+        self._changed(index, keep)
+
+    def _changed(self, index: int | None, keep: str | None) -> None:
+        """After the data changed: size, cursor (``index``, else the ``keep`` row's place,
+        else where it was, within bounds) and a repaint."""
+        count = self.shown_count
         self._line_cache.clear()
-        self.virtual_size = Size(self._content_width(), len(view) + 1)
-        index = 0
-        target = self._rows.get(keep) if keep is not None else None
-        if target is not None:
-            index = next((i for i, r in enumerate(view) if r is target), 0)
-        self.cursor = (
-            min(index, max(0, len(view) - 1))
-            if keep is not None
-            else min(self.cursor, max(0, len(view) - 1))
-        )
+
+        self.virtual_size = Size(self._content_width(), count + 1)
+        if index is None and keep is not None:
+            index = self._index_of(keep)
+            if index is None:
+                index = 0
+        if index is None:
+            index = self.cursor
+        self.cursor = min(index, max(0, count - 1))
         self.refresh()
 
     def status_style(self, status: str) -> Style:
@@ -347,7 +693,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         """The header and every row shown (filtered, sorted), every column, as raw values
         (a column's ``export``: ISO timestamps, integer bytes) or else the text shown."""
         out: list[list[Any]] = [[k for c in self.columns for k in c.export_keys or (c.key,)]]
-        for row in self._view:
+        for row in self.view:
             cells: list[Any] = []
             for column in self.columns:
                 if column.export is not None:
@@ -376,7 +722,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self.refresh_rows()
 
     def mark_all_visible(self) -> None:
-        self.marked |= {self.row_key(r) for r in self._view}
+        self.marked |= {self.row_key(r) for r in self.view}
         self.refresh_rows()
 
     def clear_marks(self) -> None:
@@ -390,7 +736,8 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     # -- cursor ----------------------------------------------------------------------------
 
     def validate_cursor(self, value: int) -> int:
-        return max(0, min(value, len(self._view) - 1)) if self._view else 0
+        count = self.shown_count
+        return max(0, min(value, count - 1)) if count else 0
 
     def watch_cursor(self, old: int, new: int) -> None:
         self._scroll_cursor_into_view()
@@ -412,7 +759,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self.cursor += direction * max(1, self.scrollable_content_region.height - 2)
 
     def action_jump(self, where: int) -> None:
-        self.cursor = 0 if where == 0 else len(self._view) - 1
+        self.cursor = 0 if where == 0 else self.shown_count - 1
 
     def action_select(self) -> None:
         if self.current is not None:
@@ -421,7 +768,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     def on_resize(self) -> None:
         self._line_cache.clear()
         self._layout = None
-        self.virtual_size = Size(self._content_width(), len(self._view) + 1)
+        self.virtual_size = Size(self._content_width(), self.shown_count + 1)
         self._scroll_cursor_into_view()
 
     async def on_click(self, event: events.Click) -> None:
@@ -435,7 +782,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
                 self.sort_by(column.key, reverse)
             return
         index = int(self.scroll_offset.y) + offset.y - 1
-        if 0 <= index < len(self._view):
+        if 0 <= index < self.shown_count:
             self.cursor = index
             if event.chain >= 2:
                 self.action_select()
@@ -512,8 +859,8 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         if offset is not None and offset.y > 0:
             index = int(self.scroll_offset.y) + offset.y - 1
             column = self._column_at(offset.x + int(self.scroll_offset.x))
-            if column is not None and 0 <= index < len(self._view):
-                row = self._view[index]
+            if column is not None and 0 <= index < self.shown_count:
+                row = self.row_at(index)
                 text = self.cell_text(row, column)
                 clipped = dict(self.clipped_cells(row))
                 if column.label in clipped:
@@ -586,7 +933,10 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             labels: list[Cell] = []
             for column in self.shown_columns:
                 label = column.label
-                if column.key == self.sort_column:
+                if self._pending_sort is not None and column.key == self._pending_sort[0]:
+                    label += " …"
+                    labels.append(Text(label, style=sorted_style))
+                elif column.key == self.sort_column:
                     label += " ▼" if self.sort_reverse else " ▲"
                     labels.append(Text(label, style=sorted_style))
                 else:
@@ -607,15 +957,16 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
                 head + self.muted_style() + Style(italic=True, bold=False),
             )
         index = int(self.scroll_offset.y) + y - 1
-        if not self._view:
+        count = self.shown_count
+        if not count:
             if y == 2:
                 empty = base + self.muted_style() + Style(italic=True)
                 line = [Segment("  " + self.empty_text, empty)]
                 return Strip(line).crop(0, width).extend_cell_length(width, base)
             return Strip.blank(width, base)
-        if index >= len(self._view):
+        if index >= count:
             return Strip.blank(width, base)
-        row = self._view[index]
+        row = self.row_at(index)
         key = self.row_key(row)
         is_cursor = index == self.cursor
         cache_key = (key, is_cursor, key in self.marked, width, int(self.scroll_offset.x))
@@ -634,7 +985,5 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             strip = Strip(
                 Segment.apply_style(list(strip), post_style=Style(bgcolor=cursor.bgcolor))
             )
-        if len(self._line_cache) > 4000:
-            self._line_cache.clear()
         self._line_cache[cache_key] = strip
         return strip
