@@ -149,7 +149,9 @@ def test_truncated_store_listing_refuses_the_whole_run(make_sim, llama):
     service, _ = proxied(server, lambda p: p.truncate_store_files(biggest.id, 10))
     for mode in MODES.values():
         code, out, err = run_cli(service, **mode)
-        assert code == 1 and out == ""
+        assert code == 1
+        answer = json.loads(out)  # --json: a script gets one object that says why
+        assert answer["ok"] is False and "refusing" in answer["error"]
         assert "refusing" in err and biggest.id in err
         assert f"listed 10 files but the store reports {len(biggest.files)}" in err
         assert "Nothing was deleted" in err
@@ -176,8 +178,8 @@ def test_garbage_200_is_an_error_naming_the_request(make_sim):
     server = make_sim("demo")
     service, _ = proxied(server, lambda p: p.garbage(FILES))
     code, out, err = run_cli(service, orphans=True)
-    assert code == 1 and out == ""
-    assert "GET /files" in err and "expected a ListPage" in err
+    assert code == 1 and json.loads(out)["ok"] is False
+    assert "GET /files" in err and "expected a list of file objects" in err
     assert server.simulator.count("DELETE", "") == 0
 
 

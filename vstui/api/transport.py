@@ -456,7 +456,7 @@ class Transport:
         except (ValueError, RecursionError, pydantic.ValidationError) as exc:
             what = "unexpected" if isinstance(exc, pydantic.ValidationError) else "not JSON"
             raise MalformedResponseError(
-                f"The server's answer was {what} (expected a {model.__name__})",
+                f"The server's answer was {what} (expected {_describe(model)})",
                 status=response.status_code,
                 request_id=request_id,
                 method=method,
@@ -470,3 +470,21 @@ class Transport:
             except ValueError:
                 obj._poll_after_ms = None
         return obj
+
+
+def _describe(model: type[Any]) -> str:
+    """What a model is, in words: 'a list of vector stores', 'a file'."""
+    name = getattr(model, "__name__", "object")
+    if name.startswith("ListPage[") and name.endswith("]"):
+        return f"a list of {_words(name[len('ListPage[') : -1])}s"
+    return f"a {_words(name)}"
+
+
+def _words(name: str) -> str:
+    """'VectorStoreFile' -> 'vector store file'."""
+    out: list[str] = []
+    for char in name:
+        if char.isupper() and out:
+            out.append(" ")
+        out.append(char.lower())
+    return "".join(out)

@@ -171,6 +171,16 @@ def run_with(
         return INTERRUPTED
 
 
+def _refused(args: argparse.Namespace, out: TextIO, err: TextIO, message: str, code: int) -> int:
+    """Say why nothing was planned: a sentence on stderr and, with ``--json``, one object on
+    stdout too (a script always gets an answer to parse)."""
+    print(f"vstui cleanup: {message}", file=err)
+    if args.json:
+        json.dump({"ok": False, "dry_run": bool(args.dry_run), "error": message}, out)
+        out.write("\n")
+    return code
+
+
 def _run(
     args: argparse.Namespace,
     service: VectorStoresService,
@@ -199,17 +209,12 @@ def _run(
             concurrency=concurrency,
         )
     except UnknownStores as error:
-        print(f"vstui cleanup: {error}. Nothing was deleted.", file=err)
-        return 2
+        return _refused(args, out, err, f"{error}. Nothing was deleted.", 2)
     except IncompleteListing as error:
-        print(
-            f"vstui cleanup: refusing to plan file deletions: {error}. Nothing was deleted.",
-            file=err,
-        )
-        return 1
+        message = f"refusing to plan file deletions: {error}. Nothing was deleted."
+        return _refused(args, out, err, message, 1)
     except APIError as error:
-        print(f"vstui cleanup: could not build the plan: {error.summary}", file=err)
-        return 1
+        return _refused(args, out, err, f"could not build the plan: {error.summary}", 1)
     total = len(plan.stores) + len(plan.files)
     if args.dry_run or total == 0:
         if args.json:

@@ -395,10 +395,13 @@ class CleanupScreen(VstuiScreen):
         if plan is None:
             return
         checkbox = self.query_one("#with-files", Checkbox)
-        checkbox.label = (
-            f"Also delete the {fmt.plural(len(plan.files), 'file')} "
-            f"({fmt.human_bytes(plan.file_bytes)}) left attached to no store"
-        )
+        if plan.include_files:
+            checkbox.label = (
+                f"Also delete the {fmt.plural(len(plan.files), 'file')} "
+                f"({fmt.human_bytes(plan.file_bytes)}) left attached to no store"
+            )
+        else:  # stores alone need no scan: the files are counted only when asked for
+            checkbox.label = "Also delete the files left attached to no store (not scanned yet)"
         lines = []
         if plan.files_refused:
             checkbox.value = False

@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 from .. import fmt
 from ..api import NotFoundError, VectorStore, limits
 from ..refresh import Polled, changed, poll_stores
+from ..text import clean
 from ..widgets import palette
 from ..widgets.bars import StackedBar
 from ..widgets.safe import SafeDataTable, SafeStatic
@@ -306,7 +307,7 @@ class StoreDetailScreen(VstuiScreen):
         active = fmt.relative(store.last_active_at, now)
         caps = self.session.service.capabilities
         rows: list[tuple[str, str | Text]] = [
-            ("Name", Text(store.display_name, style="bold")),
+            ("Name", Text(clean(store.display_name), style="bold")),  # one line, always
             ("ID", store.id),
             ("Description", store.description or "—"),
             ("Status", status),
