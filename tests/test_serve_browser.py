@@ -220,7 +220,7 @@ def test_the_demo_in_a_browser_lists_stores_opens_one_and_quits(
     page.bring_to_front()
     assert download.suggested_filename.startswith("vstui-stores-")
     rows = Path(download.path()).read_text("utf-8").splitlines()
-    assert rows[0].startswith("Name,ID,Status") and len(rows) == 33
+    assert rows[0].startswith("name,id,status,files_completed") and len(rows) == 33
 
     first = next(line for line in screen if "vs_" in line)
     store_id = next(word for word in first.split() if word.startswith("vs_"))

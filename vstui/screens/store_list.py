@@ -144,7 +144,7 @@ class StoreListScreen(TableScreen):
                 lambda s: s.id,
                 min_width=14,
                 max_width=40,
-                priority=2,
+                priority=5,  # narrow terminals keep the name readable; the detail line has it
                 grow=True,
                 export=lambda s: s.id,
             ),
