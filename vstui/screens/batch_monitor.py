@@ -24,7 +24,7 @@ from ..widgets.bars import stacked
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
 from .dialogs import ConfirmScreen, PromptScreen
-from .tables import TableScreen
+from .tables import STATUS_FILTERS, TableScreen
 
 R = TypeVar("R")
 
@@ -70,15 +70,6 @@ def parse_batch_reference(text: str, default_store: str | None) -> tuple[str, st
     if len(parts) == 1:
         return "The API needs the store too: paste 'STORE_ID BATCH_ID'."
     return "Paste a batch ID, or 'STORE_ID BATCH_ID'."
-
-
-BATCH_FILTERS: list[tuple[str, str | None]] = [
-    ("all", None),
-    ("in progress", "in_progress"),
-    ("completed", "completed"),
-    ("failed", "failed"),
-    ("cancelled", "cancelled"),
-]
 
 
 class BatchMonitorScreen(TableScreen):
@@ -174,7 +165,7 @@ class BatchMonitorScreen(TableScreen):
         return (row.id, row.display_name, row.status)
 
     def extra_predicate(self) -> Callable[[Any], bool] | None:
-        _, status = BATCH_FILTERS[self.status_index]
+        _, status = STATUS_FILTERS[self.status_index]
         if status is None:
             return None
         return lambda row: row.status == status
@@ -194,9 +185,9 @@ class BatchMonitorScreen(TableScreen):
         self.filters_changed()
 
     def action_status_filter(self) -> None:
-        self.status_index = (self.status_index + 1) % len(BATCH_FILTERS)
+        self.status_index = (self.status_index + 1) % len(STATUS_FILTERS)
         self.apply_filter()
-        self.notify(f"Status: {BATCH_FILTERS[self.status_index][0]}", timeout=1.5)
+        self.notify(f"Status: {STATUS_FILTERS[self.status_index][0]}", timeout=1.5)
 
     def action_delete(self) -> None:
         """ctrl+d on a batch cancels it (batches cannot be deleted)."""

@@ -22,7 +22,7 @@ from ..api import FileObject, VectorStore
 from ..cleanup import Outcome, Plan, Report, Tally, build_plan, execute, retry_failed
 from ..listing import IncompleteListing
 from ..widgets.safe import SafeStatic
-from ..widgets.table import Column, VirtualTable
+from ..widgets.table import Column, VirtualTable, id_column
 from .base import VstuiScreen
 from .dialogs import ConfirmScreen
 
@@ -198,17 +198,7 @@ class CleanupScreen(VstuiScreen):
                 priority=1,
                 grow=True,
             ),
-            Column(
-                "id",
-                "ID",
-                28,
-                lambda i: Text(i.id, style=self.table.muted_style()),
-                lambda i: i.id,
-                min_width=14,
-                max_width=40,
-                priority=3,
-                grow=True,
-            ),
+            id_column(lambda: self.table, width=28),
             Column(
                 "size",
                 "Size",

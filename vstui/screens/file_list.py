@@ -21,18 +21,10 @@ from ..api.models import FileContentPage, ListPage
 from ..api.paging import Order
 from ..refresh import FILE_BUDGET, Polled, Rotation, changed, poll_store_files
 from ..widgets.safe import SafeStatic
-from ..widgets.table import Column, VirtualTable
+from ..widgets.table import Column, VirtualTable, id_column
 from .base import RowBuffer, StoreRef, freeze_rows
 from .dialogs import ConfirmScreen, PairsEditor, TextPager, format_pairs
-from .tables import TableScreen
-
-FILE_FILTERS: list[tuple[str, str | None]] = [
-    ("all", None),
-    ("in progress", "in_progress"),
-    ("completed", "completed"),
-    ("failed", "failed"),
-    ("cancelled", "cancelled"),
-]
+from .tables import STATUS_FILTERS, TableScreen
 
 
 class FileListScreen(TableScreen):
@@ -81,7 +73,7 @@ class FileListScreen(TableScreen):
         self.store = store
         self.batch_id = batch_id
         self.filter_index = next(
-            (i for i, (_, value) in enumerate(FILE_FILTERS) if value == status), 0
+            (i for i, (_, value) in enumerate(STATUS_FILTERS) if value == status), 0
         )
         # Pages are still arriving (not Textual's ``loading``, which hides the screen).
         self.fetching = False
@@ -211,17 +203,7 @@ class FileListScreen(TableScreen):
                 priority=5,
                 grow=True,
             ),
-            Column(
-                "id",
-                "File ID",
-                27,
-                lambda f: Text(f.id, style=self.table.muted_style()),
-                lambda f: f.id,
-                min_width=14,
-                max_width=40,
-                priority=3,
-                grow=True,
-            ),
+            id_column(lambda: self.table, "File ID"),
             Column(
                 "chunking",
                 "Chunking",
@@ -327,7 +309,7 @@ class FileListScreen(TableScreen):
 
     @property
     def status_filter(self) -> str | None:
-        return FILE_FILTERS[self.filter_index][1]
+        return STATUS_FILTERS[self.filter_index][1]
 
     def _fetch(self, emit: Callable[[list[VectorStoreFile]], None]) -> int:
         """Every page, walked from both ends at once as stores are: the newest and the
@@ -415,7 +397,7 @@ class FileListScreen(TableScreen):
         )
 
     def _update_empty(self) -> None:
-        label = FILE_FILTERS[self.filter_index][0]
+        label = STATUS_FILTERS[self.filter_index][0]
         if self.fetching:
             self.table.empty_text = "Loading…"
         elif self.load_failed:
@@ -430,7 +412,7 @@ class FileListScreen(TableScreen):
         parts = [fmt.plural(self.table.row_count, "file")]
         if self.fetching:
             parts[0] += " · loading more…" if self.table.row_count else " · loading…"
-        label = FILE_FILTERS[self.filter_index][0]
+        label = STATUS_FILTERS[self.filter_index][0]
         parts.append(f"status: {label}")
         shown = self.table.shown_count
         if shown != self.table.row_count:
@@ -463,7 +445,7 @@ class FileListScreen(TableScreen):
         self._update_status()
 
     def action_status_filter(self) -> None:
-        self.filter_index = (self.filter_index + 1) % len(FILE_FILTERS)
+        self.filter_index = (self.filter_index + 1) % len(STATUS_FILTERS)
         self.action_refresh(keep_rows=False)
 
     # -- content ---------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from ..api import VectorStore
 from ..refresh import STORE_BUDGET, Polled, Rotation, changed, poll_stores
 from ..widgets import palette
 from ..widgets.safe import SafeStatic
-from ..widgets.table import Column, VirtualTable
+from ..widgets.table import Column, VirtualTable, id_column
 from .base import RowBuffer, StoreRef, freeze_rows
 from .tables import TableScreen
 
@@ -136,18 +136,8 @@ class StoreListScreen(TableScreen):
                 grow=True,
                 export=lambda s: s.name or "",
             ),
-            Column(
-                "id",
-                "ID",
-                27,
-                lambda s: Text(s.id, style=self.table.muted_style()),
-                lambda s: s.id,
-                min_width=14,
-                max_width=40,
-                priority=5,  # narrow terminals keep the name readable; the detail line has it
-                grow=True,
-                export=lambda s: s.id,
-            ),
+            # narrow terminals keep the name readable; the detail line has the ID
+            id_column(lambda: self.table, priority=5),
             Column("status", "Status", 11, status, lambda s: s.status, priority=1),
             Column(
                 "files",

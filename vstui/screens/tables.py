@@ -32,6 +32,16 @@ def text_predicate(needle: str, fields: Callable[[Any], Iterable[str]]) -> Calla
     return keep
 
 
+# The status filter every table of files or batches cycles through with `f` (label, API value).
+STATUS_FILTERS: list[tuple[str, str | None]] = [
+    ("all", None),
+    ("in progress", "in_progress"),
+    ("completed", "completed"),
+    ("failed", "failed"),
+    ("cancelled", "cancelled"),
+]
+
+
 class TableScreen(VstuiScreen):
     """A screen around one :class:`VirtualTable` (``self.table``) with a filter input."""
 

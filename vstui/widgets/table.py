@@ -78,6 +78,29 @@ class ColumnLayout:
         return f"{self.hidden} column{'s' if self.hidden != 1 else ''} hidden"
 
 
+def id_column(
+    table: Callable[[], VirtualTable[Any]],
+    label: str = "ID",
+    *,
+    width: int = 27,
+    priority: int = 3,
+) -> Column[Any]:
+    """An object's ID: muted, never the first to grow past 40 cells, exported as it is.
+    ``table`` gives the table (its theme's muted style) when a cell is drawn."""
+    return Column(
+        "id",
+        label,
+        width,
+        lambda row: Text(row.id, style=table().muted_style()),
+        lambda row: row.id,
+        min_width=14,
+        max_width=40,
+        priority=priority,
+        grow=True,
+        export=lambda row: row.id,
+    )
+
+
 def plan_layout(columns: Sequence[Column[Any]], available: int, gutter: int = 2) -> ColumnLayout:
     """Fit ``columns`` into ``available`` cells (one space between columns).
 
