@@ -18,7 +18,7 @@ import pytest
 
 from vstui.api import ClientSettings, VectorStoresService
 from vstui.commands import sync as sync_command
-from vstui.sim import SimServer
+from vstui.sim import Fault, SimServer
 from vstui.sync import Options, SyncError, build_plan, execute, find_store
 
 from .conftest import KEY
@@ -285,4 +285,20 @@ def test_find_store_refuses_when_the_listing_cannot_be_shown_complete(sim, clock
     code, _, _, err = cli(service, clock, tmp_path, "no-such-store", "--create")
     assert code == 2 and len(sim.account.stores) == before  # nothing was created
     assert err.startswith("vstui sync: Could not list every store") and err.count("\n") == 1
+    service.close()
+
+
+def test_a_delete_that_fails_is_kept_and_says_so(sim, clock, tmp_path):
+    service, _ = proxied(sim, lambda p: p.ignore_order())
+    write(tmp_path, "a.txt", "alpha\n")
+    store = service.create_store(name="storeA")
+    execute(service, build_plan(service, tmp_path, store.id, Options()), sleep=advancing(clock))
+    clock.advance(60)
+    (tmp_path / "a.txt").unlink()
+    plan = build_plan(service, tmp_path, store.id, Options(delete=True))
+    sim.simulator.inject(Fault(path="^(/v1)?/files/[^/]+$", method="DELETE", status=500, times=50))
+    report = execute(service, plan, sleep=advancing(clock))
+    (file_id,) = report.detached
+    assert not report.deleted and report.kept[file_id].startswith("delete failed: ")
+    assert file_id in sim.account.files
     service.close()

@@ -658,8 +658,10 @@ def _delete_unheld(
             report.deleted.append(outcome.id)
         elif outcome.result == "skipped":
             report.kept[outcome.id] = "a store held it again when checked right before deleting"
+        elif outcome.reason.startswith("not deleted"):  # the re-check could not be completed
+            report.kept[outcome.id] = outcome.reason
         else:
-            report.kept[outcome.id] = outcome.reason or "not deleted"
+            report.kept[outcome.id] = f"delete failed: {outcome.reason}"
 
 
 def execute(
