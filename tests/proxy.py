@@ -2,9 +2,10 @@
 
 It is an httpx transport (``VectorStoresService(settings, transport=Proxy(...))``): every
 request still goes over real HTTP to the simulator; the proxy can rewrite the request
-(smaller pages) and the JSON answer (null ``file_counts``, whole-list ``last_id``, a page
-cut short, a 200 that is not a list), and can run a hook when a request goes out (a race:
-attach a file to a store once the first file DELETE is sent).
+(smaller pages, an ``order`` the server ignores) and the JSON answer (null ``file_counts``,
+whole-list ``last_id``, a page cut short, a 200 that is not a list), and can run a hook
+when a request goes out (a race: attach a file to a store once the first file DELETE is
+sent).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class Proxy(httpx.BaseTransport):
         self.server = server
         self.inner = httpx.HTTPTransport()
         self.page_limit: int | None = None  # force every listing to pages of this size
+        self.forced_order: str | None = None  # answer every listing in this order
+        self.listings: list[str] = []  # the path of every GET that asked for a page
         self.rewrites: list[Rewrite] = []
         self.before: list[Callable[[httpx.Request], None]] = []
 
@@ -39,8 +42,14 @@ class Proxy(httpx.BaseTransport):
         for hook in self.before:
             hook(request)
         limited = request.method == "GET" and "limit" in request.url.params
+        if limited:
+            self.listings.append(request.url.path)
+        url = request.url
         if self.page_limit is not None and limited:
-            url = request.url.copy_set_param("limit", str(self.page_limit))
+            url = url.copy_set_param("limit", str(self.page_limit))
+        if self.forced_order is not None and limited:
+            url = url.copy_set_param("order", self.forced_order)
+        if url != request.url:
             request = httpx.Request(request.method, url, headers=request.headers)
         response = self.inner.handle_request(request)
         if request.method != "GET" or response.status_code != 200 or not self.rewrites:
@@ -76,6 +85,12 @@ class Proxy(httpx.BaseTransport):
             return body
 
         self.rewrites.append(rewrite)
+        return self
+
+    def ignore_order(self, answer: str = "desc") -> Proxy:
+        """Every listing answered in one order whatever ``order`` asks (many compatible
+        servers always answer newest first)."""
+        self.forced_order = answer
         return self
 
     def whole_list_last_id(self) -> Proxy:

@@ -31,15 +31,16 @@ from typing import Any, Literal
 
 import pathspec
 
+from . import listing
 from .api import (
     APIError,
-    IncompleteListingError,
     NotFoundError,
     VectorStore,
     VectorStoreFile,
     VectorStoresService,
     limits,
 )
+from .cleanup import Tally, Task, delete_files
 
 HASH_CHUNK = 1024 * 1024
 DEFAULT_PREFIX = ""
@@ -389,13 +390,24 @@ def _hash_all(files: list[LocalFile], concurrency: int) -> None:
 
 
 def find_store(service: VectorStoresService, ref: str) -> VectorStore | None:
-    """A store by ID, or by exact name (more than one store with the name is an error)."""
+    """A store by ID, or by exact name (more than one store with the name is an error).
+
+    By name, the store listing must be complete (:func:`vstui.listing.all_stores`): a
+    store missed on the way would read as "no such store" and ``--create`` would make a
+    second one, so a listing that cannot be shown whole is refused with a sentence.
+    """
     if ref.startswith("vs_"):
         try:
             return service.retrieve_store(ref)
         except NotFoundError:
             pass
-    every = [s for page in service.walk_stores_both_ends() for s in page]
+    try:
+        every = listing.all_stores(service)
+    except listing.IncompleteListing as error:
+        raise SyncError(
+            f"Could not list every store to find the one named {ref!r} ({error.reason}); "
+            "give the store's ID instead."
+        ) from None
     matches = [s for s in every if s.name == ref]
     if not matches:  # some servers' IDs have no vs_ prefix (llama-stack: the name is the ID)
         matches = [s for s in every if s.id == ref]
@@ -598,22 +610,58 @@ def _gone(service: VectorStoresService, error: APIError, retrieve: Callable[[], 
 
 
 def held_elsewhere(
-    service: VectorStoresService, store_id: str, file_ids: Iterable[str]
-) -> set[str] | None:
-    """Which of ``file_ids`` another store holds, from complete listings; None if unknown."""
-    wanted = set(file_ids)
-    held: set[str] = set()
+    service: VectorStoresService, store_id: str, file_ids: Iterable[str], holdings: listing.Holdings
+) -> dict[str, str]:
+    """Why each of ``file_ids`` that must be kept is kept: a store holds it, or the
+    listings could not be shown complete (:mod:`vstui.listing`, the rule the clean-up
+    uses). A file not in the answer is held by no store right now. ``holdings`` is
+    refreshed here and can be refreshed again cheaply right before the delete."""
+    wanted = list(dict.fromkeys(file_ids))
     try:
-        for page in service.walk_stores_both_ends():
-            for store in page:
-                if store.id == store_id:
-                    continue
-                if store.counts_reported and store.file_counts.total == 0:
-                    continue  # a store whose counts are null is listed: it may hold it
-                held |= {f.id for f in service.iter_store_files(store.id, strict=True)} & wanted
-    except (APIError, IncompleteListingError):
-        return None
-    return held
+        holdings.refresh(service)
+    except (APIError, listing.IncompleteListing) as error:
+        detail = error.summary if isinstance(error, APIError) else str(error)
+        why = f"could not list every store to prove no other store holds it ({detail})"
+        return dict.fromkeys(wanted, why)
+    kept: dict[str, str] = {}
+    for file_id in wanted:
+        holders = [sid for sid, held in holdings.held.items() if file_id in held]
+        if any(sid != store_id for sid in holders):
+            kept[file_id] = "another store holds it"
+        elif holders:
+            kept[file_id] = "the store still lists it after it was detached"
+    return kept
+
+
+def _delete_unheld(
+    service: VectorStoresService, store_id: str, detached: Sequence[str], report: Report
+) -> None:
+    """Delete the detached files no store holds; every other one is kept, with why.
+
+    What every store holds is read completely first; the deletion itself goes through
+    :func:`vstui.cleanup.delete_files`, which reads it again right before deleting."""
+    holdings = listing.Holdings()
+    kept = held_elsewhere(service, store_id, detached, holdings)
+    report.kept.update(kept)
+    tasks: list[Task] = [("file", fid, fid) for fid in dict.fromkeys(detached) if fid not in kept]
+    if not tasks:
+        return
+    outcomes = delete_files(
+        service,
+        tasks,
+        holdings,
+        concurrency=8,
+        tally=Tally(total=len(tasks)),
+    )
+    for outcome in outcomes:
+        if outcome.result in ("deleted", "already gone"):
+            report.deleted.append(outcome.id)
+        elif outcome.result == "skipped":
+            report.kept[outcome.id] = "a store held it again when checked right before deleting"
+        elif outcome.reason.startswith("not deleted"):  # the re-check could not be completed
+            report.kept[outcome.id] = outcome.reason
+        else:
+            report.kept[outcome.id] = f"delete failed: {outcome.reason}"
 
 
 def execute(
@@ -927,18 +975,4 @@ def _replace(
     if not detached:
         return
     emit("delete", f"checking whether other stores hold {len(detached)} file(s)")
-    held = held_elsewhere(service, store_id, detached)
-    for file_id in detached:
-        if held is None:
-            report.kept[file_id] = "could not list every store to prove no other store holds it"
-            continue
-        if file_id in held:
-            report.kept[file_id] = "another store holds it"
-            continue
-        try:
-            service.delete_file(file_id)
-        except APIError as error:
-            if not _gone(service, error, functools.partial(service.retrieve_file, file_id)):
-                report.kept[file_id] = f"delete failed: {error}"
-                continue
-        report.deleted.append(file_id)
+    _delete_unheld(service, store_id, detached, report)

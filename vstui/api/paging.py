@@ -11,7 +11,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from .errors import IncompleteListingError
 
@@ -131,49 +131,131 @@ def _check_whole(page: Page[Identified], ids: set[str], what: str) -> None:
     ids |= fresh
 
 
-def walk_both_ends(fetch: Callable[[Order, str | None], Page[I]]) -> Iterator[list[I]]:
-    """Walk a list from both ends at once (asc and desc concurrently).
+def _created(item: Identified) -> int | None:
+    """``item.created_at`` when it is a number of seconds, else None (ordering unprovable)."""
+    value = getattr(item, "created_at", None)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)
 
-    Yields batches of items as pages arrive and stops where the two walks meet; every
-    item is yielded exactly once.
+
+class _TwoEnds:
+    """What the two walks of :func:`walk_both_ends` have proven so far (guarded by ``lock``).
+
+    The asc walk has seen every item created before ``edge["asc"]`` (the last it saw) and
+    the desc walk every item created after ``edge["desc"]``, *if* the server really sorts
+    each walk by ``created_at`` in the order asked. So the list is whole once
+    ``edge["asc"] > edge["desc"]``, and only while that proof holds (``proven``): both first
+    pages differ, every page keeps its walk's order, every item has a ``created_at``.
+    Otherwise the asc walk alone goes on to ``has_more: false``.
     """
-    results: queue.Queue[list[I] | BaseException | None] = queue.Queue()
-    seen: set[str] = set()
-    lock = threading.Lock()
-    met = threading.Event()
+
+    def __init__(self, results: queue.Queue[list[Any] | BaseException | None]) -> None:
+        self.lock = threading.Lock()
+        self.results = results
+        self.seen: dict[str, Order] = {}
+        self.first: dict[Order, tuple[list[str], bool]] = {}
+        self.edge: dict[Order, int] = {}
+        self.proven = True
+        self.desc_active = True
+        self.finished = False  # the consumer was given its last word (None or an error)
+
+    def needed(self, order: Order) -> bool:
+        return not self.finished and (order == "asc" or self.desc_active)
+
+    def unproven(self, why: str) -> None:
+        if self.proven:
+            log.info("walking from both ends is not safe here (%s): one walk to the end", why)
+        self.proven = False
+        self.desc_active = False
+
+    def take(self, order: Order, page: Page[I]) -> None:
+        """Record one page of ``order``'s walk and hand its new items to the consumer."""
+        if not self.needed(order):
+            return
+        if order not in self.first:
+            self.first[order] = ([item.id for item in page.data], page.has_more)
+            self._compare_first_pages()
+        fresh: list[I] = []
+        touched = False
+        for item in page.data:
+            created = _created(item)
+            if created is None:
+                self.unproven("an item has no created_at")
+            else:
+                last = self.edge.get(order)
+                wrong = last is not None and (created < last if order == "asc" else created > last)
+                if wrong:
+                    self.unproven(f"the {order} walk is not in {order} order")
+                self.edge[order] = created
+            who = self.seen.get(item.id)
+            if who is None:
+                self.seen[item.id] = order
+                fresh.append(item)
+            elif who != order:
+                touched = True
+        if fresh:
+            self.results.put(fresh)
+        if touched:
+            # the walks overlap; if they meet inside a group created in the same second,
+            # the asc walk alone goes past it (the two orders may break ties differently)
+            self.desc_active = False
+        asc, desc = self.edge.get("asc"), self.edge.get("desc")
+        if self.proven and asc is not None and desc is not None and asc > desc:
+            self.finish(None)
+
+    def _compare_first_pages(self) -> None:
+        if len(self.first) < 2:
+            return
+        (asc, more), (desc, _) = self.first["asc"], self.first["desc"]
+        if more and asc == desc:
+            self.unproven("the server answers both orders with the same page")
+
+    def finish(self, last: BaseException | None) -> None:
+        if not self.finished:
+            self.finished = True
+            self.results.put(last)
+
+
+def walk_both_ends(
+    fetch: Callable[[Order, str | None], Page[I]], *, what: str = ""
+) -> Iterator[list[I]]:
+    """Walk a list from both ends at once (asc and desc concurrently); every item once.
+
+    Yields batches of items as pages arrive. The walks stop where they are *proven* to
+    meet (see :class:`_TwoEnds`): a server that ignores ``order`` (answers the same page to
+    both) or sends items out of order falls back to one strict walk to the end, so the
+    listing is never cut short. Each walk is strict (:func:`iter_pages`): a repeated cursor
+    or id raises :class:`IncompleteListingError` naming ``what``.
+    """
+    results: queue.Queue[list[Any] | BaseException | None] = queue.Queue()
+    state = _TwoEnds(results)
 
     def walk(order: Order) -> None:
         try:
-            for page in iter_pages(lambda after: fetch(order, after)):
-                fresh: list[I] = []
-                with lock:
-                    for item in page.data:
-                        if item.id in seen:
-                            met.set()
-                            continue
-                        seen.add(item.id)
-                        fresh.append(item)
-                if fresh:
-                    results.put(fresh)
-                if met.is_set():
-                    break
-            results.put(None)
+            pages = iter_pages(lambda after: fetch(order, after), strict=True, what=what)
+            for page in pages:
+                with state.lock:
+                    state.take(order, page)
+                    if not state.needed(order):
+                        return
+            with state.lock:  # this walk reached has_more: false on its own: the list is whole
+                state.finish(None)
         except BaseException as exc:  # handed to the consumer thread
-            met.set()
-            results.put(exc)
+            with state.lock:
+                if state.needed(order):
+                    state.finish(exc)
 
     for order in ("asc", "desc"):
         threading.Thread(target=walk, args=(order,), daemon=True, name=f"walk-{order}").start()
-    done = 0
-    error: BaseException | None = None
-    while done < 2:
-        item = results.get()
-        if item is None:
-            done += 1
-        elif isinstance(item, BaseException):
-            done += 1
-            error = error or item
-        elif error is None:
+    try:
+        while True:
+            item = results.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
             yield item
-    if error is not None:
-        raise error
+    finally:
+        with state.lock:  # an abandoned walk stops fetching
+            state.finished = True
