@@ -14,7 +14,7 @@ from vstui import sync
 from vstui.api import ClientSettings, VectorStoresService
 from vstui.commands import sync as sync_command
 from vstui.sim import Fault
-from vstui.sync import Options, Progress, build_plan, execute
+from vstui.sync import Options, Progress, SyncError, build_plan, execute
 
 from .conftest import KEY
 
@@ -413,3 +413,13 @@ def test_command_line_on_the_demo_account(tmp_path, capsys):
     assert plan["store"] == {"id": "(new)", "name": "Fresh store", "create": True}
     assert main(["--demo", "watch", "vsfb_x"]) == 2
     assert "--store" in capsys.readouterr().err
+
+
+def test_an_expired_store_is_refused_before_anything_is_uploaded(svc, sim, tmp_path):
+    store = svc.create_store(name="old", expires_after={"anchor": "last_active_at", "days": 1})
+    sim.account.stores[store.id].expired = True
+    write(tmp_path, "a.md", "# A\n")
+    before = len(sim.account.files)
+    with pytest.raises(SyncError, match="has expired"):
+        build_plan(svc, tmp_path, store.id, Options())
+    assert len(sim.account.files) == before

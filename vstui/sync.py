@@ -41,6 +41,7 @@ from .api import (
     limits,
 )
 from .cleanup import Tally, Task, delete_files
+from .text import clean
 
 HASH_CHUNK = 1024 * 1024
 DEFAULT_PREFIX = ""
@@ -438,6 +439,11 @@ def build_plan(
         if not create:
             raise SyncError(f"There is no store {store_ref!r}. Add --create to make it.")
         store = VectorStore(id="(new)", name=store_ref)
+    elif store.is_expired:
+        raise SyncError(
+            f"Store {clean(store.display_name)!r} ({clean(store.id)}) has expired: the API no "
+            "longer accepts files for it, so nothing was uploaded. Sync into another store."
+        )
     local = list(walk(root, options))
     if progress is not None:
         progress(f"hashing {len(local):,} files")
