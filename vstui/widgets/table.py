@@ -11,6 +11,8 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import compress, repeat
+from operator import contains, itemgetter, not_
 from typing import Any, Generic, TypeVar, overload
 
 from rich.cells import cell_len, set_cell_size
@@ -500,11 +502,17 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         elif cached is not None:
             self._shown = list(cached)
         else:
-            entries = list(source)
             if self._needle is not None:
                 self._fill_haystacks()
-                hay = self._haystacks
-                entries = [e for e in entries if (wanted in hay[e[2]]) != invert]
+                # One pass in C iterators (no Python frame per row): each entry's
+                # search text, whether it holds the needle, and the entries kept.
+                texts = map(self._haystacks.__getitem__, map(itemgetter(2), source))
+                found: Iterable[bool] = map(contains, texts, repeat(wanted))
+                if invert:
+                    found = map(not_, found)
+                entries = list(compress(source, found))
+            else:
+                entries = list(source)
             if predicate is not None:
                 rows = self._rows
                 entries = [e for e in entries if predicate(rows[e[2]])]
