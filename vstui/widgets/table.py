@@ -8,9 +8,12 @@ filtering and sorting work on a list of row references.
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import compress, repeat
+from operator import contains, itemgetter, not_
 from typing import Any, Generic, TypeVar, overload
 
 from rich.cells import cell_len, set_cell_size
@@ -151,6 +154,7 @@ def plan_layout(columns: Sequence[Column[Any]], available: int, gutter: int = 2)
 
 ORDERS_KEPT = 3  # sort orders kept current as rows arrive: the one shown and two before
 BACKGROUND_SORT_ROWS = 20_000  # from this many rows a new sort order is built in a thread
+SORT_CHUNK = 4_096  # rows sorted at once in that thread (each sort holds the interpreter lock)
 
 
 class _Order:
@@ -159,11 +163,16 @@ class _Order:
     __slots__ = ("column", "entries", "sorted")
 
     def __init__(
-        self, column: str | None = None, entries: dict[str, tuple[Any, int, str]] | None = None
+        self,
+        column: str | None = None,
+        entries: dict[str, tuple[Any, int, str]] | None = None,
+        ordered: list[tuple[Any, int, str]] | None = None,
     ) -> None:
+        """``ordered``: the entries already in ascending order (sorting them again is a
+        linear pass)."""
         self.column = column
         self.entries = entries or {}
-        self.sorted = SortedList(self.entries.values())
+        self.sorted = SortedList(self.entries.values() if ordered is None else ordered)
 
     def put(self, key: str, entry: tuple[Any, int, str]) -> None:
         self.entries[key] = entry
@@ -500,11 +509,17 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         elif cached is not None:
             self._shown = list(cached)
         else:
-            entries = list(source)
             if self._needle is not None:
                 self._fill_haystacks()
-                hay = self._haystacks
-                entries = [e for e in entries if (wanted in hay[e[2]]) != invert]
+                # One pass in C iterators (no Python frame per row): each entry's
+                # search text, whether it holds the needle, and the entries kept.
+                texts = map(self._haystacks.__getitem__, map(itemgetter(2), source))
+                found: Iterable[bool] = map(contains, texts, repeat(wanted))
+                if invert:
+                    found = map(not_, found)
+                entries = list(compress(source, found))
+            else:
+                entries = list(source)
             if predicate is not None:
                 rows = self._rows
                 entries = [e for e in entries if predicate(rows[e[2]])]
@@ -558,8 +573,9 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
 
     def _sort_in_background(self, column_key: str | None, reverse: bool) -> None:
         column = self._column(column_key)
-        rows = list(self._rows.items())
-        arrival = dict(self._arrival)
+        keys = list(self._rows)  # only the keys: rows changed meanwhile are in the journal
+        rows = self._rows
+        arrival = self._arrival
         self._sort_generation += 1
         generation = self._sort_generation
         self._pending_sort = (column_key, reverse)
@@ -567,11 +583,19 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
 
         def build() -> None:
             sort_key = column.sort_key if column is not None else None
-            if sort_key is None:
-                entries = {key: (arrival[key], arrival[key], key) for key, _ in rows}
-            else:
-                entries = {key: (sort_key(row), arrival[key], key) for key, row in rows}
-            order = _Order(column.key if column is not None and sort_key else None, entries)
+            entries: dict[str, tuple[Any, int, str]] = {}
+            for key in keys:
+                row = rows.get(key)
+                number = arrival.get(key)
+                if row is None or number is None:
+                    continue  # removed meanwhile
+                entries[key] = (sort_key(row) if sort_key else number, number, key)
+            # Sorted in chunks and merged (Python code, so the interpreter lock passes to
+            # the UI thread between steps): one sort of every row would hold it throughout.
+            values = list(entries.values())
+            chunks = [sorted(values[i : i + SORT_CHUNK]) for i in range(0, len(values), SORT_CHUNK)]
+            merged = list(heapq.merge(*chunks))
+            order = _Order(column.key if column is not None and sort_key else None, entries, merged)
             self.app.call_from_thread(self._sorted, generation, order)
 
         self.run_worker(build, thread=True, group="sort", exclusive=True, exit_on_error=False)
