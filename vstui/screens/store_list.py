@@ -173,7 +173,7 @@ class StoreListScreen(TableScreen):
                 "Created",
                 9,
                 lambda s: fmt.short_relative(s.created_at, now()),
-                lambda s: s.created_at,
+                lambda s: (s.created_at, s.id),  # ties: by ID, whatever order pages came in
                 min_width=7,
                 priority=4,
                 export=lambda s: fmt.iso(s.created_at),
