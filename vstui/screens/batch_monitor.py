@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.markup import escape
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Label, Static
+from textual.widgets import Header, Label, Static
 
 from .. import fmt
 from ..api import FileBatch, FileCounts, VectorStore
@@ -21,6 +21,7 @@ from ..monitor import Monitor, PollResult, Tracked, poll
 from ..session import RememberedBatch
 from ..widgets import palette
 from ..widgets.bars import stacked
+from ..widgets.footer import FitFooter
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
 from .dialogs import ConfirmScreen, PromptScreen
@@ -144,7 +145,7 @@ class BatchMonitorScreen(TableScreen):
         )
         yield self.detail_line()
         yield SafeStatic("", id="poll-status")
-        yield Footer(show_command_palette=False)
+        yield FitFooter(show_command_palette=False)
 
     @property
     def batches(self) -> VirtualTable[Tracked]:

@@ -15,12 +15,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Button, Checkbox, Footer, Header, ProgressBar, Static
+from textual.widgets import Button, Checkbox, Header, ProgressBar, Static
 
 from .. import fmt
 from ..api import FileObject, VectorStore
 from ..cleanup import Outcome, Plan, Report, Tally, build_plan, execute, retry_failed
 from ..listing import IncompleteListing
+from ..widgets.footer import FitFooter
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable, id_column
 from .base import VstuiScreen
@@ -162,7 +163,7 @@ class CleanupScreen(VstuiScreen):
             yield Button("Retry failed", id="retry", variant="primary")
             yield Button("Delete…", id="go", variant="error")
             yield Button("Close", id="close")
-        yield Footer(show_command_palette=False)
+        yield FitFooter(show_command_palette=False)
 
     @property
     def table(self) -> VirtualTable[Item]:
