@@ -11,7 +11,7 @@ from vstui.screens.file_list import FileListScreen
 from vstui.screens.store_list import StoreListScreen
 from vstui.widgets.table import Column, plan_layout
 
-from .conftest import screen_lines, screen_text, settle
+from .conftest import notes, screen_lines, screen_text, settle
 
 
 def _col(key: str, width: int, **kw) -> Column[str]:
@@ -435,3 +435,51 @@ async def test_every_footer_fits_at_80x24(make_app):
         await settle(pilot)
         assert "Batches" in screen_lines(app)[-1]
         assert len(seen) == 6
+
+
+async def test_ctrl_d_cancels_every_marked_running_batch(make_app, clock):
+    from vstui.screens.batch_monitor import BatchMonitorScreen
+
+    app, server = make_app("demo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        monitor = app.screen
+        assert isinstance(monitor, BatchMonitorScreen)
+        table = monitor.batches
+        table.cursor = 0
+        await pilot.pause()
+        await pilot.press("space", "space")
+        marked = [t.batch_id for t in table.marked_rows]
+        unmarked = [t.batch_id for t in table.rows if t.batch_id not in marked]
+        assert len(marked) == 2 and len(unmarked) == 1
+        table.cursor = 2  # the cursor is on the unmarked one: the marks win
+        await pilot.pause()
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        text = screen_text(app)
+        assert "Cancel 2 running batches?" in text
+        await pilot.press("n")  # no: nothing is cancelled
+        await settle(pilot)
+        assert all(server.account.batches[b].cancel_requested_at is None for b in marked)
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert all(server.account.batches[b].cancel_requested_at is not None for b in marked)
+        assert server.account.batches[unmarked[0]].cancel_requested_at is None
+        assert not table.marked and "marked" not in screen_text(app)
+        assert "Cancelling 2 batches…" in notes(app)
+        clock.advance(900)
+        await pilot.press("r")
+        await settle(pilot)
+        assert {table.get(b).status for b in marked} == {"cancelled"}
+        assert table.get(unmarked[0]).status == "completed"
+        assert sum("cancelled" in line for line in screen_lines(app)) >= 2
+        # with only finished batches marked, nothing is sent and the screen says why
+        await pilot.press("a", "ctrl+d")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert "None of the marked batches is running." in notes(app)

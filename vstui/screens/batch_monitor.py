@@ -494,6 +494,9 @@ class BatchMonitorScreen(TableScreen):
             self._update_status()
 
     def action_cancel_batch(self) -> None:
+        if self._selected_batch() is not None and self.batches.marked:
+            self._cancel_marked()
+            return
         tracked = self._selected_batch()
         if tracked is None:
             self.notify("Select a batch first.", severity="warning")
@@ -524,6 +527,69 @@ class BatchMonitorScreen(TableScreen):
             ),
             done,
         )
+
+    def _cancel_marked(self) -> None:
+        """x or ctrl+d with marked batches: one confirm, then every marked running batch."""
+        marked: list[Tracked] = self.batches.marked_rows
+        running = [t for t in marked if not t.terminal]
+        if not running:
+            self.notify("None of the marked batches is running.", severity="warning")
+            return
+        finished = len(marked) - len(running)
+        files = sum(t.batch.file_counts.in_progress for t in running if t.batch is not None)
+        count = fmt.plural(len(running), "running batch", "running batches")
+        skipped = (
+            f"\n\n{finished} marked already finished and stay as they are." if finished else ""
+        )
+
+        service = self.session.service
+
+        def cancel_all() -> tuple[list[FileBatch], list[tuple[str, BaseException]]]:
+            done: list[FileBatch] = []
+            failed: list[tuple[str, BaseException]] = []
+            for tracked in running:
+                try:
+                    done.append(service.cancel_batch(tracked.store_id, tracked.batch_id))
+                except Exception as error:  # reported per batch; the others still go
+                    failed.append((tracked.batch_id, error))
+            return done, failed
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_io(
+                    "cancelled",
+                    cancel_all,
+                    self._cancelled_many,
+                    lambda error: self.notify_error(error, title="Cancel failed"),
+                )
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Cancel {count}?",
+                f"Stop processing {count} ({fmt.plural(files, 'file')} still in progress)? "
+                f"Files already processed stay.{skipped}",
+                confirm_label=f"Cancel {count}",
+                cancel_label="Keep running",
+            ),
+            confirmed,
+        )
+
+    def _cancelled_many(
+        self, outcome: tuple[list[FileBatch], list[tuple[str, BaseException]]]
+    ) -> None:
+        done, failed = outcome
+        for batch in done:
+            tracked = self.batches.get(batch.id)
+            if tracked is not None:
+                tracked.record(batch, self.session.now())
+        self.batches.clear_marks()
+        self.batches.refresh_rows()
+        self.marks_changed()
+        if done:
+            self.notify(f"Cancelling {fmt.plural(len(done), 'batch', 'batches')}…", timeout=3)
+        for batch_id, error in failed:
+            self.notify_error(error, title=f"Cancel {batch_id} failed")
+        self.monitor.poll_everything()
 
     def _cancelled(self, batch: FileBatch) -> None:
         tracked = self.batches.get(batch.id)
