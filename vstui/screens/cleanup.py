@@ -106,6 +106,8 @@ class CleanupScreen(VstuiScreen):
         Binding("ctrl+d", "delete", "Delete…"),
         Binding("R", "retry", "Retry failed"),
         Binding("o", "toggle_files", "Orphaned files"),
+        Binding("s", "sort", "Sort", show=False),
+        Binding("S", "reverse", "Reverse sort", show=False),
         Binding("y", "raw_json", "Raw JSON", show=False),
         Binding("q", "back", "Back", show=False),
     ]
@@ -374,6 +376,17 @@ class CleanupScreen(VstuiScreen):
         self.table.refresh_rows()
         self.table.action_cursor(1)
         self._summarise()
+
+    # Sorting only reorders the review list (the keys and the table's sort as on every
+    # table screen); what is deleted is still every row not left out with space.
+    def action_sort(self) -> None:
+        self.notify(f"Sorted by {self.table.cycle_sort()}", timeout=1.5)
+
+    def action_reverse(self) -> None:
+        table = self.table
+        if table.sort_column is None:
+            table.cycle_sort()
+        table.sort_by(table.sort_column, not table.sort_reverse)
 
     def action_toggle_files(self) -> None:
         refused = self.plan is not None and bool(self.plan.files_refused)
