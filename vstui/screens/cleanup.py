@@ -15,7 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Button, Checkbox, Header, ProgressBar, Static
+from textual.widgets import Button, Checkbox, Header, Input, ProgressBar, Static
 
 from .. import fmt
 from ..api import FileObject, VectorStore
@@ -26,6 +26,7 @@ from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable, id_column
 from .base import VstuiScreen
 from .dialogs import ConfirmScreen
+from .tables import TableScreen, text_predicate
 
 # A deletion's progress, sent from the worker: (done, failed, remaining, total, rate), outcome.
 Progress = tuple[tuple[int, int, int, int, float], Outcome]
@@ -59,6 +60,14 @@ class CleanupScreen(VstuiScreen):
     CleanupScreen #summary {
         height: auto;
         padding: 1 2 0 2;
+    }
+    CleanupScreen #filter {
+        display: none;
+        height: 3;
+        border: tall $accent;
+    }
+    CleanupScreen.filtering #filter {
+        display: block;
     }
     CleanupScreen #with-files {
         margin: 0 2;
@@ -103,6 +112,7 @@ class CleanupScreen(VstuiScreen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("space", "exclude", "Exclude/include"),
+        Binding("slash", "filter", "Filter", show=False),
         Binding("ctrl+d", "delete", "Delete…"),
         Binding("R", "retry", "Retry failed"),
         Binding("o", "toggle_files", "Orphaned files"),
@@ -156,6 +166,7 @@ class CleanupScreen(VstuiScreen):
         yield Header()
         yield SafeStatic("Scanning the account…", id="summary")
         yield Checkbox("Also delete the files left attached to no store", id="with-files")
+        yield Input(placeholder=TableScreen.FILTER_PLACEHOLDER, id="filter")
         yield VirtualTable(self._columns(), row_key=lambda i: i.id, id="plan", empty_text="")
         with Horizontal(id="progress-row"):
             yield ProgressBar(id="progress", show_eta=False)
@@ -322,9 +333,50 @@ class CleanupScreen(VstuiScreen):
         return self.orphans_only or self.query_one("#with-files", Checkbox).value
 
     def _apply_file_choice(self) -> None:
+        """What the list shows: files only when they are chosen, and the `/` text filter.
+        Showing is all it does: what is deleted is every planned row not left out."""
         with_files = self.with_files
-        self.table.set_filter(None if with_files else (lambda i: i.kind == "store"))
+        text = text_predicate(self.text_filter, self._filter_fields) if self.text_filter else None
+        if with_files and text is None:
+            self.table.set_filter(None)
+        else:
+            self.table.set_filter(
+                lambda i: (with_files or i.kind == "store") and (text is None or text(i))
+            )
         self._summarise()
+
+    @staticmethod
+    def _filter_fields(item: Item) -> list[str]:
+        return [item.kind, item.name, item.id, item.detail, item.outcome, item.reason]
+
+    # `/` as on every table screen: it narrows what is shown, never what is deleted.
+    text_filter = ""
+
+    def action_filter(self) -> None:
+        self.add_class("filtering")
+        self.query_one("#filter", Input).focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        self.text_filter = event.value.strip()
+        self._apply_file_choice()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_kept(self) -> None:
+        if not self.text_filter:
+            self.remove_class("filtering")
+        self.table.focus()
+
+    def _clear_filter(self) -> bool:
+        """Escape first clears the filter (True), as on every table screen."""
+        if not (self.text_filter or self.has_class("filtering")):
+            return False
+        self.query_one("#filter", Input).value = ""
+        self.text_filter = ""
+        self.remove_class("filtering")
+        self._apply_file_choice()
+        self.table.focus()
+        return True
 
     @on(Checkbox.Changed, "#with-files")
     def _files_toggled(self) -> None:
@@ -450,7 +502,20 @@ class CleanupScreen(VstuiScreen):
             )
         if not self._count():
             lines.append("Nothing to delete.")
+        if hidden := self._hidden_by_filter():
+            lines.append(
+                f"[b]{fmt.plural(hidden, 'row')} hidden by the filter will be deleted too[/b] "
+                "(space on a row leaves it out; escape clears the filter)."
+            )
         self.query_one("#summary", Static).update("\n".join(lines))
+
+    def _hidden_by_filter(self) -> int:
+        """Rows that will be deleted but that the `/` filter does not show."""
+        if not self.text_filter:
+            return 0
+        keep = text_predicate(self.text_filter, self._filter_fields)
+        going = {s.id for s in self.included_stores()} | {f.id for f in self.included_files()}
+        return sum(1 for i in self.table.rows if i.id in going and not keep(i))
 
     def _count(self) -> int:
         return len(self.included_stores()) + len(self.included_files())
@@ -479,6 +544,8 @@ class CleanupScreen(VstuiScreen):
         )
         typed = str(stores) if stores else str(files)
         body = f"This deletes {what}. It cannot be undone."
+        if hidden := self._hidden_by_filter():
+            body += f"\n\n{fmt.plural(hidden, 'of them is', 'of them are')} hidden by the filter."
 
         def done(confirmed: bool | None) -> None:
             if confirmed:
@@ -609,6 +676,8 @@ class CleanupScreen(VstuiScreen):
 
     @on(Button.Pressed, "#close")
     def action_back(self) -> None:
+        if self._clear_filter():
+            return
         if self.running:
             self.notify(
                 "Deletion in progress: wait for the report, or press Stop.", severity="warning"
