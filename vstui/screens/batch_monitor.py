@@ -109,8 +109,8 @@ class BatchMonitorScreen(TableScreen):
     BINDINGS = [
         Binding("o", "open_batch", "Open batch ID"),
         Binding("x", "cancel_batch", "Cancel batch"),
-        Binding("F", "failed_files", "Failed files"),
         Binding("delete,backspace", "forget", "Forget"),
+        Binding("F", "failed_files", "Failed files"),
         Binding("r", "poll_now", "Poll now"),
         Binding("c", "copy_id", "Copy ID", show=False),
         Binding("tab", "app.focus_next", "Next table", show=False),
@@ -189,10 +189,6 @@ class BatchMonitorScreen(TableScreen):
         self.status_index = (self.status_index + 1) % len(STATUS_FILTERS)
         self.apply_filter()
         self.notify(f"Status: {STATUS_FILTERS[self.status_index][0]}", timeout=1.5)
-
-    def action_delete(self) -> None:
-        """ctrl+d on a batch cancels it (batches cannot be deleted)."""
-        self.action_cancel_batch()
 
     def row_json(self, row: Any) -> Any:
         if isinstance(row, Tracked):
@@ -493,11 +489,19 @@ class BatchMonitorScreen(TableScreen):
             self.session.state.forget_batch(self.session.account_key, tracked.batch_id)
             self._update_status()
 
-    def action_cancel_batch(self) -> None:
-        if self._selected_batch() is not None and self.batches.marked:
+    def action_delete(self) -> None:
+        """ctrl+d cancels (batches cannot be deleted): every marked running batch, or else
+        the one under the cursor. (x cancels the one under the cursor.)"""
+        marked = self.batches.marked_rows if self._selected_batch() is not None else []
+        if len(marked) > 1:
             self._cancel_marked()
-            return
-        tracked = self._selected_batch()
+        else:
+            self._cancel_one(marked[0] if marked else self._selected_batch())
+
+    def action_cancel_batch(self) -> None:
+        self._cancel_one(self._selected_batch())
+
+    def _cancel_one(self, tracked: Tracked | None) -> None:
         if tracked is None:
             self.notify("Select a batch first.", severity="warning")
             return
@@ -529,7 +533,7 @@ class BatchMonitorScreen(TableScreen):
         )
 
     def _cancel_marked(self) -> None:
-        """x or ctrl+d with marked batches: one confirm, then every marked running batch."""
+        """ctrl+d with marked batches: one confirm, then every marked running batch."""
         marked: list[Tracked] = self.batches.marked_rows
         running = [t for t in marked if not t.terminal]
         if not running:
