@@ -18,7 +18,7 @@ from vstui.screens.dialogs import ConfirmScreen
 from vstui.screens.store_list import StoreListScreen
 from vstui.sim import Fault
 
-from .conftest import KEY, settle
+from .conftest import KEY, screen_text, settle
 
 pytestmark = pytest.mark.flavored  # every simulator test runs on both server flavours
 
@@ -272,3 +272,75 @@ async def test_marked_stores_delete_and_failures_retry(demo_app):
         await pilot.press("R")
         await settle(pilot, rounds=6)
         assert screen.report.ok and not marked & set(server.account.stores)
+
+
+async def test_review_list_sorts_and_space_still_leaves_out_the_row_under_the_cursor(demo_app):
+    app, server = demo_app
+    expired, _, _ = snapshot(server.account)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("X")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CleanupScreen)
+        table = screen.table
+        while table.sort_column != "name":
+            await pilot.press("s")
+            await settle(pilot)
+        await pilot.press("S")
+        await settle(pilot)
+        names = [i.name.lower() for i in table.view]
+        assert table.sort_reverse and names == sorted(names, reverse=True)
+        assert "Name ▼" in screen_text(app)
+        table.cursor = 0
+        await pilot.pause()
+        kept = table.current
+        await pilot.press("space")  # the first row in the sorted view is left out
+        assert screen.excluded == {kept.id}
+        await pilot.press("ctrl+d")
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen) and dialog.require_text == str(len(expired) - 1)
+        await pilot.press(*str(len(expired) - 1), "enter")
+        await settle(pilot, rounds=6)
+        assert screen.report is not None and screen.report.ok
+        assert kept.id in server.account.stores
+        assert not (expired - {kept.id}) & set(server.account.stores)
+
+
+async def test_review_list_filter_narrows_the_view_and_says_what_it_hides(demo_app):
+    app, server = demo_app
+    expired, _, _ = snapshot(server.account)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("X")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CleanupScreen)
+        table = screen.table
+        target = table.view[0]
+        await pilot.press("slash", *target.id, "enter")
+        await settle(pilot)
+        assert [i.id for i in table.view] == [target.id]
+        hidden = len(expired) - 1
+        assert f"{hidden} rows hidden by the filter will be deleted too" in screen_text(app)
+        await pilot.press("ctrl+d")  # the confirm says so too, and nothing goes on "no"
+        await settle(pilot, rounds=8)
+        await pilot.wait_for_scheduled_animations()
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen) and dialog.require_text == str(len(expired))
+        assert f"{hidden} of them are hidden by the filter" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert set(server.account.stores) >= expired
+        # `/!` keeps the rest; escape clears the filter before it leaves the screen
+        await pilot.press("slash", *f"!{target.id}", "enter")
+        await settle(pilot)
+        assert {i.id for i in table.view} == expired - {target.id}
+        assert "1 row hidden by the filter" in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen and {i.id for i in table.view} == expired
+        assert "hidden by the filter" not in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, StoreListScreen)

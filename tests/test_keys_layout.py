@@ -11,7 +11,7 @@ from vstui.screens.file_list import FileListScreen
 from vstui.screens.store_list import StoreListScreen
 from vstui.widgets.table import Column, plan_layout
 
-from .conftest import screen_text, settle
+from .conftest import notes, screen_lines, screen_text, settle
 
 
 def _col(key: str, width: int, **kw) -> Column[str]:
@@ -365,3 +365,121 @@ async def test_go_to_files_names_the_store(make_app):
         store = app.screen.table.current
         commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
         assert commands["Go to: files"] == f"Files of {store.display_name}"
+
+
+def test_footer_fit_drops_whole_keys_from_the_end_but_keeps_quit():
+    from vstui.widgets.footer import fit_keys
+
+    assert fit_keys([7, 9, 9, 8], [True, False, False, True], 40) == [True] * 4
+    assert fit_keys([7, 9, 9, 8], [True, False, False, True], 25) == [True, True, False, True]
+    assert fit_keys([7, 9, 9, 8], [True, False, False, True], 10) == [True, False, False, True]
+
+
+def _footer_is_whole(app, width: int) -> None:
+    from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
+
+    footer = app.screen.query_one(Footer)
+    keys = list(footer.query(FooterKey))
+    assert keys and footer.virtual_size.width <= width
+    assert all(k.region.right <= width for k in keys)
+    line = screen_lines(app)[-1].rstrip()
+    last = keys[-1]
+    # the last visible key is whole: the footer line ends with its full label
+    assert line.endswith(f"{last.key_display} {last.description}"), line
+    assert line.endswith("^q Quit"), line
+
+
+async def test_every_footer_fits_at_80x24(make_app):
+    from vstui.screens.cleanup import CleanupScreen
+    from vstui.screens.store_detail import StoreDetailScreen
+
+    app, _ = make_app("demo")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        seen = []
+
+        async def check(kind) -> None:
+            await settle(pilot)
+            assert isinstance(app.screen, kind)
+            _footer_is_whole(app, 80)
+            seen.append(kind.__name__)
+
+        await check(StoreListScreen)
+        await pilot.press("enter")
+        await check(StoreDetailScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        await _to_files(pilot)
+        await check(FileListScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        from vstui.screens.batch_monitor import BatchMonitorScreen
+
+        await pilot.press("b")
+        await check(BatchMonitorScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("X")
+        await check(CleanupScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("O")
+        await check(CleanupScreen)
+        # widening the terminal brings the dropped keys back
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.resize_terminal(200, 50)
+        await settle(pilot)
+        assert "Batches" in screen_lines(app)[-1]
+        assert len(seen) == 6
+
+
+async def test_ctrl_d_cancels_every_marked_running_batch(make_app, clock):
+    from vstui.screens.batch_monitor import BatchMonitorScreen
+
+    app, server = make_app("demo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        monitor = app.screen
+        assert isinstance(monitor, BatchMonitorScreen)
+        table = monitor.batches
+        table.cursor = 0
+        await pilot.pause()
+        await pilot.press("space", "space")
+        marked = [t.batch_id for t in table.marked_rows]
+        unmarked = [t.batch_id for t in table.rows if t.batch_id not in marked]
+        assert len(marked) == 2 and len(unmarked) == 1
+        table.cursor = 2  # the cursor is on the unmarked one: the marks win
+        await pilot.pause()
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        text = screen_text(app)
+        assert "Cancel 2 running batches?" in text
+        await pilot.press("n")  # no: nothing is cancelled
+        await settle(pilot)
+        assert all(server.account.batches[b].cancel_requested_at is None for b in marked)
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert all(server.account.batches[b].cancel_requested_at is not None for b in marked)
+        assert server.account.batches[unmarked[0]].cancel_requested_at is None
+        assert not table.marked and "marked" not in screen_text(app)
+        assert "Cancelling 2 batches…" in notes(app)
+        clock.advance(900)
+        await pilot.press("r")
+        await settle(pilot)
+        assert {table.get(b).status for b in marked} == {"cancelled"}
+        assert table.get(unmarked[0]).status == "completed"
+        assert sum("cancelled" in line for line in screen_lines(app)) >= 2
+        # with only finished batches marked, nothing is sent and the screen says why
+        await pilot.press("a", "ctrl+d")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        assert "None of the marked batches is running." in notes(app)

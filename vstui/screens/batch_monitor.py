@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.markup import escape
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Label, Static
+from textual.widgets import Header, Label, Static
 
 from .. import fmt
 from ..api import FileBatch, FileCounts, VectorStore
@@ -21,6 +21,7 @@ from ..monitor import Monitor, PollResult, Tracked, poll
 from ..session import RememberedBatch
 from ..widgets import palette
 from ..widgets.bars import stacked
+from ..widgets.footer import FitFooter
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
 from .dialogs import ConfirmScreen, PromptScreen
@@ -108,8 +109,8 @@ class BatchMonitorScreen(TableScreen):
     BINDINGS = [
         Binding("o", "open_batch", "Open batch ID"),
         Binding("x", "cancel_batch", "Cancel batch"),
-        Binding("F", "failed_files", "Failed files"),
         Binding("delete,backspace", "forget", "Forget"),
+        Binding("F", "failed_files", "Failed files"),
         Binding("r", "poll_now", "Poll now"),
         Binding("c", "copy_id", "Copy ID", show=False),
         Binding("tab", "app.focus_next", "Next table", show=False),
@@ -144,7 +145,7 @@ class BatchMonitorScreen(TableScreen):
         )
         yield self.detail_line()
         yield SafeStatic("", id="poll-status")
-        yield Footer(show_command_palette=False)
+        yield FitFooter(show_command_palette=False)
 
     @property
     def batches(self) -> VirtualTable[Tracked]:
@@ -188,10 +189,6 @@ class BatchMonitorScreen(TableScreen):
         self.status_index = (self.status_index + 1) % len(STATUS_FILTERS)
         self.apply_filter()
         self.notify(f"Status: {STATUS_FILTERS[self.status_index][0]}", timeout=1.5)
-
-    def action_delete(self) -> None:
-        """ctrl+d on a batch cancels it (batches cannot be deleted)."""
-        self.action_cancel_batch()
 
     def row_json(self, row: Any) -> Any:
         if isinstance(row, Tracked):
@@ -492,8 +489,19 @@ class BatchMonitorScreen(TableScreen):
             self.session.state.forget_batch(self.session.account_key, tracked.batch_id)
             self._update_status()
 
+    def action_delete(self) -> None:
+        """ctrl+d cancels (batches cannot be deleted): every marked running batch, or else
+        the one under the cursor. (x cancels the one under the cursor.)"""
+        marked = self.batches.marked_rows if self._selected_batch() is not None else []
+        if len(marked) > 1:
+            self._cancel_marked()
+        else:
+            self._cancel_one(marked[0] if marked else self._selected_batch())
+
     def action_cancel_batch(self) -> None:
-        tracked = self._selected_batch()
+        self._cancel_one(self._selected_batch())
+
+    def _cancel_one(self, tracked: Tracked | None) -> None:
         if tracked is None:
             self.notify("Select a batch first.", severity="warning")
             return
@@ -523,6 +531,69 @@ class BatchMonitorScreen(TableScreen):
             ),
             done,
         )
+
+    def _cancel_marked(self) -> None:
+        """ctrl+d with marked batches: one confirm, then every marked running batch."""
+        marked: list[Tracked] = self.batches.marked_rows
+        running = [t for t in marked if not t.terminal]
+        if not running:
+            self.notify("None of the marked batches is running.", severity="warning")
+            return
+        finished = len(marked) - len(running)
+        files = sum(t.batch.file_counts.in_progress for t in running if t.batch is not None)
+        count = fmt.plural(len(running), "running batch", "running batches")
+        skipped = (
+            f"\n\n{finished} marked already finished and stay as they are." if finished else ""
+        )
+
+        service = self.session.service
+
+        def cancel_all() -> tuple[list[FileBatch], list[tuple[str, BaseException]]]:
+            done: list[FileBatch] = []
+            failed: list[tuple[str, BaseException]] = []
+            for tracked in running:
+                try:
+                    done.append(service.cancel_batch(tracked.store_id, tracked.batch_id))
+                except Exception as error:  # reported per batch; the others still go
+                    failed.append((tracked.batch_id, error))
+            return done, failed
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_io(
+                    "cancelled",
+                    cancel_all,
+                    self._cancelled_many,
+                    lambda error: self.notify_error(error, title="Cancel failed"),
+                )
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Cancel {count}?",
+                f"Stop processing {count} ({fmt.plural(files, 'file')} still in progress)? "
+                f"Files already processed stay.{skipped}",
+                confirm_label=f"Cancel {count}",
+                cancel_label="Keep running",
+            ),
+            confirmed,
+        )
+
+    def _cancelled_many(
+        self, outcome: tuple[list[FileBatch], list[tuple[str, BaseException]]]
+    ) -> None:
+        done, failed = outcome
+        for batch in done:
+            tracked = self.batches.get(batch.id)
+            if tracked is not None:
+                tracked.record(batch, self.session.now())
+        self.batches.clear_marks()
+        self.batches.refresh_rows()
+        self.marks_changed()
+        if done:
+            self.notify(f"Cancelling {fmt.plural(len(done), 'batch', 'batches')}…", timeout=3)
+        for batch_id, error in failed:
+            self.notify_error(error, title=f"Cancel {batch_id} failed")
+        self.monitor.poll_everything()
 
     def _cancelled(self, batch: FileBatch) -> None:
         tracked = self.batches.get(batch.id)

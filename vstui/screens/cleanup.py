@@ -15,16 +15,18 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Button, Checkbox, Footer, Header, ProgressBar, Static
+from textual.widgets import Button, Checkbox, Header, Input, ProgressBar, Static
 
 from .. import fmt
 from ..api import FileObject, VectorStore
 from ..cleanup import Outcome, Plan, Report, Tally, build_plan, execute, retry_failed
 from ..listing import IncompleteListing
+from ..widgets.footer import FitFooter
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable, id_column
 from .base import VstuiScreen
 from .dialogs import ConfirmScreen
+from .tables import TableScreen, text_predicate
 
 # A deletion's progress, sent from the worker: (done, failed, remaining, total, rate), outcome.
 Progress = tuple[tuple[int, int, int, int, float], Outcome]
@@ -58,6 +60,14 @@ class CleanupScreen(VstuiScreen):
     CleanupScreen #summary {
         height: auto;
         padding: 1 2 0 2;
+    }
+    CleanupScreen #filter {
+        display: none;
+        height: 3;
+        border: tall $accent;
+    }
+    CleanupScreen.filtering #filter {
+        display: block;
     }
     CleanupScreen #with-files {
         margin: 0 2;
@@ -102,9 +112,12 @@ class CleanupScreen(VstuiScreen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("space", "exclude", "Exclude/include"),
+        Binding("slash", "filter", "Filter", show=False),
         Binding("ctrl+d", "delete", "Delete…"),
         Binding("R", "retry", "Retry failed"),
         Binding("o", "toggle_files", "Orphaned files"),
+        Binding("s", "sort", "Sort", show=False),
+        Binding("S", "reverse", "Reverse sort", show=False),
         Binding("y", "raw_json", "Raw JSON", show=False),
         Binding("q", "back", "Back", show=False),
     ]
@@ -153,6 +166,7 @@ class CleanupScreen(VstuiScreen):
         yield Header()
         yield SafeStatic("Scanning the account…", id="summary")
         yield Checkbox("Also delete the files left attached to no store", id="with-files")
+        yield Input(placeholder=TableScreen.FILTER_PLACEHOLDER, id="filter")
         yield VirtualTable(self._columns(), row_key=lambda i: i.id, id="plan", empty_text="")
         with Horizontal(id="progress-row"):
             yield ProgressBar(id="progress", show_eta=False)
@@ -162,7 +176,7 @@ class CleanupScreen(VstuiScreen):
             yield Button("Retry failed", id="retry", variant="primary")
             yield Button("Delete…", id="go", variant="error")
             yield Button("Close", id="close")
-        yield Footer(show_command_palette=False)
+        yield FitFooter(show_command_palette=False)
 
     @property
     def table(self) -> VirtualTable[Item]:
@@ -319,9 +333,50 @@ class CleanupScreen(VstuiScreen):
         return self.orphans_only or self.query_one("#with-files", Checkbox).value
 
     def _apply_file_choice(self) -> None:
+        """What the list shows: files only when they are chosen, and the `/` text filter.
+        Showing is all it does: what is deleted is every planned row not left out."""
         with_files = self.with_files
-        self.table.set_filter(None if with_files else (lambda i: i.kind == "store"))
+        text = text_predicate(self.text_filter, self._filter_fields) if self.text_filter else None
+        if with_files and text is None:
+            self.table.set_filter(None)
+        else:
+            self.table.set_filter(
+                lambda i: (with_files or i.kind == "store") and (text is None or text(i))
+            )
         self._summarise()
+
+    @staticmethod
+    def _filter_fields(item: Item) -> list[str]:
+        return [item.kind, item.name, item.id, item.detail, item.outcome, item.reason]
+
+    # `/` as on every table screen: it narrows what is shown, never what is deleted.
+    text_filter = ""
+
+    def action_filter(self) -> None:
+        self.add_class("filtering")
+        self.query_one("#filter", Input).focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        self.text_filter = event.value.strip()
+        self._apply_file_choice()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_kept(self) -> None:
+        if not self.text_filter:
+            self.remove_class("filtering")
+        self.table.focus()
+
+    def _clear_filter(self) -> bool:
+        """Escape first clears the filter (True), as on every table screen."""
+        if not (self.text_filter or self.has_class("filtering")):
+            return False
+        self.query_one("#filter", Input).value = ""
+        self.text_filter = ""
+        self.remove_class("filtering")
+        self._apply_file_choice()
+        self.table.focus()
+        return True
 
     @on(Checkbox.Changed, "#with-files")
     def _files_toggled(self) -> None:
@@ -373,6 +428,17 @@ class CleanupScreen(VstuiScreen):
         self.table.refresh_rows()
         self.table.action_cursor(1)
         self._summarise()
+
+    # Sorting only reorders the review list (the keys and the table's sort as on every
+    # table screen); what is deleted is still every row not left out with space.
+    def action_sort(self) -> None:
+        self.notify(f"Sorted by {self.table.cycle_sort()}", timeout=1.5)
+
+    def action_reverse(self) -> None:
+        table = self.table
+        if table.sort_column is None:
+            table.cycle_sort()
+        table.sort_by(table.sort_column, not table.sort_reverse)
 
     def action_toggle_files(self) -> None:
         refused = self.plan is not None and bool(self.plan.files_refused)
@@ -436,7 +502,20 @@ class CleanupScreen(VstuiScreen):
             )
         if not self._count():
             lines.append("Nothing to delete.")
+        if hidden := self._hidden_by_filter():
+            lines.append(
+                f"[b]{fmt.plural(hidden, 'row')} hidden by the filter will be deleted too[/b] "
+                "(space on a row leaves it out; escape clears the filter)."
+            )
         self.query_one("#summary", Static).update("\n".join(lines))
+
+    def _hidden_by_filter(self) -> int:
+        """Rows that will be deleted but that the `/` filter does not show."""
+        if not self.text_filter:
+            return 0
+        keep = text_predicate(self.text_filter, self._filter_fields)
+        going = {s.id for s in self.included_stores()} | {f.id for f in self.included_files()}
+        return sum(1 for i in self.table.rows if i.id in going and not keep(i))
 
     def _count(self) -> int:
         return len(self.included_stores()) + len(self.included_files())
@@ -465,6 +544,8 @@ class CleanupScreen(VstuiScreen):
         )
         typed = str(stores) if stores else str(files)
         body = f"This deletes {what}. It cannot be undone."
+        if hidden := self._hidden_by_filter():
+            body += f"\n\n{fmt.plural(hidden, 'of them is', 'of them are')} hidden by the filter."
 
         def done(confirmed: bool | None) -> None:
             if confirmed:
@@ -595,6 +676,8 @@ class CleanupScreen(VstuiScreen):
 
     @on(Button.Pressed, "#close")
     def action_back(self) -> None:
+        if self._clear_filter():
+            return
         if self.running:
             self.notify(
                 "Deletion in progress: wait for the report, or press Stop.", severity="warning"

@@ -690,14 +690,16 @@ class TextPager(Screen[None]):
         self.match_index = -1
 
     def compose(self) -> ComposeResult:
-        from textual.widgets import Footer, Header
+        from textual.widgets import Header
+
+        from ..widgets.footer import FitFooter
 
         yield Header()
         yield Label(clean(self.title_text), id="pager-title", markup=False)
         yield Input(placeholder="search — Enter finds, n/N next/previous", id="pager-search")
         yield SafeTextArea(self.text, read_only=True, soft_wrap=True, show_line_numbers=True)
         yield Label("", id="pager-status", markup=False)
-        yield Footer(show_command_palette=False)
+        yield FitFooter(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.title = "vstui · Content"

@@ -13,13 +13,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.markup import escape
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from .. import fmt
 from ..api import NotFoundError, VectorStore, VectorStoreFile, limits
 from ..api.models import FileContentPage, ListPage
 from ..api.paging import Order
 from ..refresh import FILE_BUDGET, Polled, Rotation, changed, poll_store_files
+from ..widgets.footer import FitFooter
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable, id_column
 from .base import RowBuffer, StoreRef, freeze_rows
@@ -94,7 +95,7 @@ class FileListScreen(TableScreen):
         yield self.filter_input()
         yield VirtualTable(self._columns(), row_key=lambda f: f.id, id="files", empty_text="")
         yield self.detail_line()
-        yield Footer(show_command_palette=False)
+        yield FitFooter(show_command_palette=False)
 
     @property
     def table(self) -> VirtualTable[VectorStoreFile]:

@@ -10,11 +10,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Checkbox, Footer, Header, Input, Static
+from textual.widgets import Checkbox, Header, Input, Static
 
 from ..api import SearchResultsPage, VectorStore, limits
 from ..api.models import SearchResult
 from ..filters import parse_filter
+from ..widgets.footer import FitFooter
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
 from .base import StoreRef, VstuiScreen
@@ -102,7 +103,7 @@ class SearchScreen(VstuiScreen):
         )
         with VerticalScroll(id="chunk-box"):
             yield SafeStatic("", id="chunk", markup=False)
-        yield Footer(show_command_palette=False)
+        yield FitFooter(show_command_palette=False)
 
     @property
     def results(self) -> VirtualTable[tuple[str, SearchResult]]:

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.markup import escape
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Header, Input, Label, Static
 
 from .. import fmt
 from ..api import NotFoundError, VectorStore, limits
@@ -22,6 +22,7 @@ from ..refresh import Polled, changed, poll_stores
 from ..text import clean
 from ..widgets import palette
 from ..widgets.bars import StackedBar
+from ..widgets.footer import FitFooter
 from ..widgets.safe import SafeDataTable, SafeStatic
 from .base import StoreRef, VstuiScreen, describe_error
 from .dialogs import ConfirmScreen, PairsEditor, PromptScreen, whole_number
@@ -209,7 +210,7 @@ class StoreDetailScreen(VstuiScreen):
             yield SafeDataTable(cursor_type="row", zebra_stripes=True, id="metadata")
             yield SafeStatic("", id="notice")
             yield SyncedFrom(self.store_id, id="synced")
-        yield Footer(show_command_palette=False)
+        yield FitFooter(show_command_palette=False)
 
     def store_in_view(self) -> StoreRef:
         return StoreRef(self.store_id, self.store)

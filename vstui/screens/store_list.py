@@ -12,12 +12,13 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from .. import fmt, prefetch
 from ..api import VectorStore
 from ..refresh import STORE_BUDGET, Polled, Rotation, changed, poll_stores
 from ..widgets import palette
+from ..widgets.footer import FitFooter
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable, id_column
 from .base import RowBuffer, StoreRef, freeze_rows
@@ -92,7 +93,7 @@ class StoreListScreen(TableScreen):
         yield self.filter_input()
         yield VirtualTable(self._columns(), row_key=lambda s: s.id, id="stores", empty_text="")
         yield self.detail_line()
-        yield Footer(show_command_palette=False)
+        yield FitFooter(show_command_palette=False)
 
     @property
     def table(self) -> VirtualTable[VectorStore]:

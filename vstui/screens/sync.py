@@ -27,7 +27,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.markup import escape
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, ProgressBar, Static
+from textual.widgets import Button, Checkbox, Header, Input, Label, ProgressBar, Static
 from textual_autocomplete import PathAutoComplete, TargetState
 from textual_autocomplete._autocomplete import AutoCompleteList
 
@@ -37,6 +37,7 @@ from ..session import RememberedBatch
 from ..sync import KINDS, Item, Options, Plan, Report, SyncError
 from ..synced import SyncedSummary, scan
 from ..text import clean
+from ..widgets.footer import FitFooter
 from ..widgets.safe import SafeInput, SafeLines, SafeStatic
 from ..widgets.table import Column, VirtualTable
 from .base import VstuiScreen, describe_error
@@ -424,7 +425,7 @@ class SyncScreen(TableScreen):
             yield Button("Batch monitor", id="monitor", compact=True)
             yield Button("Apply…", id="apply", variant="primary", compact=True)
             yield Button("Close", id="close", compact=True)
-        yield Footer(show_command_palette=False)
+        yield FitFooter(show_command_palette=False)
 
     @property
     def table(self) -> VirtualTable[Row]:
