@@ -24,7 +24,7 @@ from vstui.text import forget_secrets, register_secret
 from .conftest import settle, watch_notifications
 from .test_untrusted import painted
 
-SECRET = "sk-proj-fake-but-secret-key-0042wxyz"
+SECRET = "sk-proj-fake-secret-0042wxyz"
 MASKED = "sk-…wxyz"
 
 

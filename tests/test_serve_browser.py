@@ -54,7 +54,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "t0ken-for-the-browser-test"
 # Recognisable, and never anywhere a browser could read it.
-CANARY_KEY = "sk-canary-NEVER-IN-THE-BROWSER-7f3a9c2e51d04b8a"
+CANARY_KEY = "sk-canary-NEVER-IN-BROWSER-7f3a"
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",

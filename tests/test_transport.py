@@ -126,7 +126,7 @@ def test_a_401_that_echoes_the_key_is_scrubbed(fake, sleeps):
 
 
 def test_any_bearer_token_or_key_shaped_text_is_masked():
-    other = "sk-proj-Abcdefghijklmnopqrstuvwxyz0123"
+    other = "sk-proj-Abcdefghijk-fake-0123"  # key-shaped (16+ characters), obviously fake
     text = scrub_key(f"got Bearer {other}, and {KEY} and bearer tok_secret_value_9876", KEY)
     assert other not in text and KEY not in text and "tok_secret_value_9876" not in text
     assert mask_key(other) in text and mask_key(KEY) in text
