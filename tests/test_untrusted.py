@@ -241,7 +241,7 @@ def test_logs_never_carry_the_key():
     from vstui.text import install_log_scrubber
 
     install_log_scrubber()
-    secret = "sk-proj-log-secret-000011112222zz99"
+    secret = "sk-proj-log-fake-zz99"
     register_secret(secret)
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
