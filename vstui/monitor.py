@@ -124,10 +124,8 @@ def _batch_running_pages(
 def _with_counts(service: VectorStoresService, store: VectorStore) -> VectorStore:
     """``store`` with file counts: a server that reports none has its files listed instead
     (the monitor then follows the store's files, as it would a batch)."""
-    if store.counts_reported:
-        return store
-    counts, _ = service.store_counts(store)
-    return store.model_copy(update={"file_counts": counts})
+    counts, listed = service.store_counts(store)
+    return store.model_copy(update={"file_counts": counts}) if listed else store
 
 
 def poll(

@@ -861,8 +861,8 @@ def _wait_batches(
             batch = service.retrieve_batch(store_id, batch_id)
             if batch.status != "in_progress":
                 left.remove(batch_id)
-            elif batch._poll_after_ms is not None:
-                poll_ms = min(poll_ms, batch._poll_after_ms)
+            elif batch.poll_after_ms is not None:
+                poll_ms = min(poll_ms, batch.poll_after_ms)
         if left:
             emit("wait", f"waiting for {len(left)} batch(es) to finish processing")
             sleep(max(0.05, poll_ms / 1000))
@@ -890,8 +890,8 @@ def _wait_files(
                 left.discard(file_id)
                 if f.status == "completed":
                     completed.add(file_id)
-            elif f._poll_after_ms is not None:
-                poll_ms = min(poll_ms, f._poll_after_ms)
+            elif f.poll_after_ms is not None:
+                poll_ms = min(poll_ms, f.poll_after_ms)
         if left:
             emit("wait", f"waiting for {len(left)} file(s) to finish processing")
             sleep(max(0.05, poll_ms / 1000))

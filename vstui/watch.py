@@ -89,11 +89,11 @@ def watch(
         polls += 1
         if batch_id is not None:
             batch = service.retrieve_batch(store_id, batch_id)
-            counts, status, poll_ms = batch.file_counts, batch.status, batch._poll_after_ms
+            counts, status, poll_ms = batch.file_counts, batch.status, batch.poll_after_ms
             busy = status in ("in_progress", "cancelling") or counts.in_progress > 0
         else:
             store = service.retrieve_store(store_id)
-            status, poll_ms = store.status, store._poll_after_ms
+            status, poll_ms = store.status, store.poll_after_ms
             # a server without file counts: follow the store's files instead
             counts, counted = service.store_counts(store)
             busy = counts.in_progress > 0
