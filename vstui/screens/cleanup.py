@@ -21,6 +21,7 @@ from .. import fmt
 from ..api import FileObject, VectorStore
 from ..cleanup import Outcome, Plan, Report, Tally, build_plan, execute, retry_failed
 from ..listing import IncompleteListing
+from ..widgets.filter_input import FilterInput
 from ..widgets.footer import FitFooter
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable, id_column
@@ -166,7 +167,7 @@ class CleanupScreen(VstuiScreen):
         yield Header()
         yield SafeStatic("Scanning the account…", id="summary")
         yield Checkbox("Also delete the files left attached to no store", id="with-files")
-        yield Input(placeholder=TableScreen.FILTER_PLACEHOLDER, id="filter")
+        yield FilterInput(placeholder=TableScreen.FILTER_PLACEHOLDER, id="filter")
         yield VirtualTable(self._columns(), row_key=lambda i: i.id, id="plan", empty_text="")
         with Horizontal(id="progress-row"):
             yield ProgressBar(id="progress", show_eta=False)

@@ -407,7 +407,6 @@ class FileListScreen(TableScreen):
             self.table.empty_text = "No files in this store. Attach some with the API or SDK."
         else:
             self.table.empty_text = f"No {label} files. Press f to change the status filter."
-        self.table.refresh_rows()
 
     def _update_status(self) -> None:
         parts = [fmt.plural(self.table.row_count, "file")]
@@ -416,7 +415,9 @@ class FileListScreen(TableScreen):
         label = STATUS_FILTERS[self.filter_index][0]
         parts.append(f"status: {label}")
         shown = self.table.shown_count
-        if shown != self.table.row_count:
+        if self.table.filtering:
+            parts.append(f"{shown:,} shown so far, filtering…")
+        elif shown != self.table.row_count:
             parts.append(f"{shown:,} shown")
         if self.text_filter:
             parts.append(f"filter: {self.text_filter!r}")

@@ -360,7 +360,6 @@ class StoreListScreen(TableScreen):
             self.table.empty_text = "This account has no vector stores yet."
         else:
             self.table.empty_text = "No store matches the filter. Escape clears it."
-        self.table.refresh_rows()
 
     def _update_status(self) -> None:
         table = self.table
@@ -368,7 +367,9 @@ class StoreListScreen(TableScreen):
         parts = [fmt.plural(total, "store")]
         if self.fetching:
             parts[0] += f" {palette.SPINNER[self._spin]} loading{' more' if total else ''}…"
-        if shown != total:
+        if table.filtering:
+            parts.append(f"{shown:,} shown so far, filtering…")
+        elif shown != total:
             parts.append(f"{shown:,} shown")
         label, _ = STATUS_FILTERS[self.status_index]
         if label != "all":

@@ -15,6 +15,7 @@ from textual import events, on
 from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
+from ..widgets.filter_input import FilterInput
 from ..widgets.safe import SafeStatic
 from ..widgets.table import VirtualTable
 from .base import VstuiScreen
@@ -103,7 +104,7 @@ class TableScreen(VstuiScreen):
             self.table.search_fields = self.filter_fields
 
     def filter_input(self) -> Input:
-        return Input(placeholder=self.FILTER_PLACEHOLDER, id="filter")
+        return FilterInput(placeholder=self.FILTER_PLACEHOLDER, id="filter")
 
     def detail_line(self) -> SafeStatic:
         """The full values of the cursor row's cells that are cut short or hidden."""
@@ -187,6 +188,10 @@ class TableScreen(VstuiScreen):
             self.app.pop_screen()
         else:
             self.app.exit()
+
+    @on(VirtualTable.Filtered)
+    def _filtered(self, event: VirtualTable.Filtered) -> None:
+        self.filters_changed()  # the count is final
 
     @on(VirtualTable.Highlighted)
     def _show_detail(self, event: VirtualTable.Highlighted) -> None:

@@ -87,10 +87,49 @@ class SafeStatic(SafeLines, Static):
 
     def __init__(self, content: Any = "", *, block: bool = True, **kwargs: Any) -> None:
         self._block = block
+        self._shown: Any = _NOTHING
         super().__init__(clean_content(content, block=block), **kwargs)
 
-    def update(self, content: Any = "", *, layout: bool = True) -> None:
-        super().update(clean_content(content, block=self._block), layout=layout)
+    def update(self, content: Any = "", *, layout: bool | None = None) -> None:
+        """Show ``content``. By default (``layout=None``) the same content again costs
+        nothing, and the screen is laid out again only when the widget's size would
+        change: a status line updated on every key repaints one line, not the screen."""
+        cleaned = clean_content(content, block=self._block)
+        if layout is not None:
+            self._shown = cleaned
+            super().update(cleaned, layout=layout)
+            return
+        if _same(cleaned, self._shown):
+            return
+        self._shown = cleaned
+        before = self._measure()
+        super().update(cleaned, layout=False)
+        if before is None or self._measure() != before:
+            self.refresh(layout=True)
+
+    def _measure(self) -> tuple[int, int] | None:
+        """The content size this widget would ask for now (None: not laid out yet)."""
+        if not self.is_mounted or not self.size:
+            return None
+        width = self.content_size.width
+        container, viewport = self.container_size, self.app.size
+        styles = self.styles
+        auto_width = styles.width is not None and styles.width.is_auto
+        auto_height = styles.height is None or styles.height.is_auto
+        return (
+            self.get_content_width(container, viewport) if auto_width else 0,
+            self.get_content_height(container, viewport, width) if auto_height else 0,
+        )
+
+
+_NOTHING = object()
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two contents would paint the same (strings, ``Text`` and ``Content``)."""
+    if type(a) is not type(b) or not isinstance(a, str | Text | Content):
+        return False
+    return bool(a == b)
 
 
 class SafeLabel(SafeLines, Label):

@@ -8,7 +8,9 @@ filtering and sorting work on a list of row references.
 
 from __future__ import annotations
 
+import asyncio
 import heapq
+import time
 from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ from sortedcontainers import SortedList
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -36,6 +38,10 @@ from .safe import clean_rich
 
 R = TypeVar("R")
 Cell = str | Text
+# A row's place in one sort order: (sort key, arrival number, row key, search text). The
+# first three make every entry unique and ordered; the search text rides along so a
+# filter scans entries in C without looking rows up.
+Entry = tuple[Any, int, str, str]
 
 
 @dataclass
@@ -165,8 +171,8 @@ class _Order:
     def __init__(
         self,
         column: str | None = None,
-        entries: dict[str, tuple[Any, int, str]] | None = None,
-        ordered: list[tuple[Any, int, str]] | None = None,
+        entries: dict[str, Entry] | None = None,
+        ordered: list[Entry] | None = None,
     ) -> None:
         """``ordered``: the entries already in ascending order (sorting them again is a
         linear pass)."""
@@ -174,7 +180,7 @@ class _Order:
         self.entries = entries or {}
         self.sorted = SortedList(self.entries.values() if ordered is None else ordered)
 
-    def put(self, key: str, entry: tuple[Any, int, str]) -> None:
+    def put(self, key: str, entry: Entry) -> None:
         self.entries[key] = entry
         self.sorted.add(entry)
 
@@ -182,6 +188,28 @@ class _Order:
         entry = self.entries.pop(key, None)
         if entry is not None:
             self.sorted.remove(entry)
+
+
+SCAN_CHUNK = 8_192  # entries a filter tests at once (in C; about a millisecond)
+SCAN_BUDGET = 0.004  # seconds a filter scans before a frame gets its turn
+
+
+class _Scan:
+    """A filter still looking at rows: ``source`` (entries in ascending order) up to
+    ``position`` has been looked at (counted from the end when the sort is reversed).
+    ``keep`` is the row the cursor was on and ``cursor`` where the cursor was put: when
+    the scan ends with the cursor untouched, it goes back to that row if it passes."""
+
+    __slots__ = ("cache_key", "cursor", "keep", "position", "source")
+
+    def __init__(
+        self, source: list[Entry], position: int, cache_key: object, keep: str | None
+    ) -> None:
+        self.source = source
+        self.position = position
+        self.cache_key = cache_key
+        self.keep = keep
+        self.cursor = 0
 
 
 class TableView(Sequence[R]):
@@ -214,6 +242,7 @@ class TableView(Sequence[R]):
 
     def __iter__(self) -> Iterator[R]:
         table = self._table
+        table._finish_scan()
         rows = table._rows
         entries = table._visible_entries()
         ordered = reversed(entries) if table._backwards else iter(entries)
@@ -294,6 +323,17 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     class Highlighted(RowMessage):
         """The cursor moved to another row (or the rows changed under it)."""
 
+    class Filtered(Message):
+        """A filter finished: :attr:`VirtualTable.shown_count` is final."""
+
+        def __init__(self, table: VirtualTable[Any]) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> VirtualTable[Any]:
+            return self.table
+
     def __init__(
         self,
         columns: Sequence[Column[R]],
@@ -307,7 +347,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self.columns = list(columns)
         self.row_key = row_key
-        self.empty_text = empty_text
+        self._empty_text = empty_text
         # The data, kept so that a page of rows costs O(page · log n), never O(n):
         # ``_rows`` holds every row in arrival order; ``_orders`` for the sort column (and
         # the last few used before it, so switching back costs nothing) every row's entry
@@ -319,13 +359,14 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._arrival: dict[str, int] = {}
         self._order = _Order()
         self._orders: dict[str | None, _Order] = {None: self._order}
-        self._shown: list[tuple[Any, int, str]] | None = None
-        self._filtered: dict[object, list[tuple[Any, int, str]]] = {}
+        self._shown: list[Entry] | None = None
+        self._scan: _Scan | None = None  # a filter still looking at rows (see set_filter)
+        self._filtered: dict[object, list[Entry]] = {}
         self._arrivals = 0
         self._filter: Callable[[R], bool] | None = None
         self._needle: tuple[str, bool] | None = None  # (lower-case text, inverted)
         self._haystacks: dict[str, str] = {}
-        self.search_fields: Callable[[R], Iterable[str]] | None = None
+        self._search_fields: Callable[[R], Iterable[str]] | None = None
         self.sort_column: str | None = None
         self.sort_reverse = False
         self._backwards = False  # read the ascending entries from the end
@@ -338,7 +379,31 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._line_cache: LRUCache[tuple[Any, ...], Strip] = LRUCache(4000)
         self._style_cache: dict[str, Style] = {}
         self._bar_styles: dict[str, Style] | None = None
-        self._layout: tuple[int, ColumnLayout] | None = None
+        self._layout: tuple[int, ColumnLayout, list[Column[R]]] | None = None
+
+    @property
+    def empty_text(self) -> str:
+        """What the table says when no row is shown."""
+        return self._empty_text
+
+    @empty_text.setter
+    def empty_text(self, text: str) -> None:
+        if text != self._empty_text:
+            self._empty_text = text
+            if not self.shown_count:
+                self.refresh()
+
+    @property
+    def search_fields(self) -> Callable[[R], Iterable[str]] | None:
+        """The texts a text filter searches in a row (made once per row, as it arrives)."""
+        return self._search_fields
+
+    @search_fields.setter
+    def search_fields(self, fields: Callable[[R], Iterable[str]] | None) -> None:
+        self._search_fields = fields
+        self._haystacks.clear()
+        if self._rows:
+            self._rebuild(self._keep())
 
     def on_mount(self) -> None:
         # Relative times ("3m ago") age: re-render now and then even when nothing changed.
@@ -379,7 +444,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     def row_count(self) -> int:
         return len(self._rows)
 
-    def _visible_entries(self) -> Sequence[tuple[Any, int, str]]:
+    def _visible_entries(self) -> Sequence[Entry]:
         return self._order.sorted if self._shown is None else self._shown
 
     def row_at(self, index: int) -> R:
@@ -427,6 +492,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         Adding no rows re-sorts everything (for rows whose objects changed in place).
         """
         rows = list(rows)
+        self._finish_scan()
         if not rows:
             self.resort()
             return
@@ -436,6 +502,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         shown = self._shown
         fields = self.search_fields
         orders = [(order, self._column(column)) for column, order in self._orders.items()]
+        replaced = False
         for row in rows:
             key = self.row_key(row)
             arrival = self._arrival.get(key)
@@ -444,15 +511,19 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
                 self._arrivals += 1
             else:
                 self._drop(key)
+                replaced = True
             self._rows[key] = row
             if self._journal is not None:
                 self._journal.add(key)
+            hay = ""
             if fields is not None:
-                self._haystacks[key] = "\0".join(fields(row)).lower()
+                hay = self._haystacks[key] = "\0".join(fields(row)).lower()
             for order, column in orders:
-                order.put(key, self._entry(row, key, arrival, column))
+                order.put(key, self._entry(row, key, arrival, column, hay))
             if shown is not None and self._passes(row, key):
                 insort(shown, self._order.entries[key])
+        if replaced:
+            self._line_cache.clear()  # rows drawn before may have changed
         self._changed(0 if top else None, keep)
 
     def _drop(self, key: str) -> None:
@@ -468,6 +539,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._haystacks.pop(key, None)
 
     def remove_rows(self, keys: Iterable[str]) -> None:
+        self._finish_scan()
         keep = self._keep()
         self._filtered.clear()
         for key in keys:
@@ -494,47 +566,135 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         ``narrower`` the caller promises the new filter keeps a subset of what the
         previous one kept: only the rows shown now are tested. A ``cache_key`` names
         the filter: while the rows and the order stay the same, asking for it again
-        reuses its result (backspace over a filter typed a moment ago)."""
+        reuses its result (backspace over a filter typed a moment ago).
+
+        A big table is filtered in slices, top of the screen first: the rows that
+        fill the screen are found at once and painted, the rest follow between
+        frames (:attr:`filtering` is true meanwhile; :class:`Filtered` is posted when
+        the count is final). The next filter takes over a scan still running."""
         keep = self._keep()
-        source: Sequence[tuple[Any, int, str]] = (
-            self._visible_entries() if narrower else self._order.sorted
-        )
         self._filter = predicate
         invert = text.startswith("!")
         wanted = (text[1:] if invert else text).lower()
         self._needle = (wanted, invert) if wanted and self.search_fields is not None else None
         cached = self._filtered.get(cache_key) if cache_key is not None else None
+        scan = self._scan
+        self._scan = None
         if self._filter is None and self._needle is None:
             self._shown = None
         elif cached is not None:
             self._shown = list(cached)
         else:
-            if self._needle is not None:
-                self._fill_haystacks()
-                # One pass in C iterators (no Python frame per row): each entry's
-                # search text, whether it holds the needle, and the entries kept.
-                texts = map(self._haystacks.__getitem__, map(itemgetter(2), source))
-                found: Iterable[bool] = map(contains, texts, repeat(wanted))
-                if invert:
-                    found = map(not_, found)
-                entries = list(compress(source, found))
+            if narrower and scan is not None:
+                # Narrow what was found so far; the rows not looked at yet are looked
+                # at with the new filter only.
+                found = self._matching(self._shown or [])
+                source, position = scan.source, scan.position
             else:
-                entries = list(source)
-            if predicate is not None:
-                rows = self._rows
-                entries = [e for e in entries if predicate(rows[e[2]])]
-            self._shown = entries
-            if cache_key is not None:
-                if len(self._filtered) >= 16:
-                    self._filtered.clear()
-                self._filtered[cache_key] = list(entries)
+                found = []
+                source = list(self._visible_entries() if narrower else self._order.sorted)
+                position = 0
+            self._shown = found
+            self._scan = _Scan(source, position, cache_key, keep)
+            self._scan_for(SCAN_BUDGET)
         self._changed(None, keep)
+        if self._scan is not None:
+            self._scan.cursor = self.cursor
+            self.run_worker(self._scan_rest(), group="filter", exclusive=True)
+        else:
+            self.post_message(self.Filtered(self))
+
+    @property
+    def filtering(self) -> bool:
+        """A filter is still looking at rows (the rows shown so far are its first)."""
+        return self._scan is not None
+
+    def _matching(self, entries: Sequence[Entry]) -> list[Entry]:
+        """The entries that pass the text filter and the predicate."""
+        if self._needle is not None:
+            wanted, invert = self._needle
+            # One pass in C iterators (no Python frame per row): each entry's search
+            # text, whether it holds the needle, and the entries kept.
+            found: Iterable[bool] = map(contains, map(itemgetter(3), entries), repeat(wanted))
+            if invert:
+                found = map(not_, found)
+            kept = list(compress(entries, found))
+        else:
+            kept = list(entries)
+        predicate = self._filter
+        if predicate is not None:
+            rows = self._rows
+            kept = [e for e in kept if predicate(rows[e[2]])]
+        return kept
+
+    def _scan_for(self, budget: float) -> None:
+        """Look at the next slices of the scan for about ``budget`` seconds (at least one
+        slice); finish it when the source is exhausted. Slices go from the top of the
+        screen down (from the end of the ascending order when the sort is reversed)."""
+        scan = self._scan
+        shown = self._shown
+        if scan is None or shown is None:
+            return
+        source = scan.source
+        deadline = time.perf_counter() + budget
+        while scan.position < len(source):
+            end = min(len(source), scan.position + SCAN_CHUNK)
+            if self._backwards:
+                # Position counts from the end of the ascending source.
+                lo, hi = len(source) - end, len(source) - scan.position
+                shown[:0] = self._matching(source[lo:hi])
+            else:
+                shown.extend(self._matching(source[scan.position : end]))
+            scan.position = end
+            if time.perf_counter() >= deadline:
+                return
+        self._scan = None
+        if scan.cache_key is not None:
+            if len(self._filtered) >= 16:
+                self._filtered.clear()
+            self._filtered[scan.cache_key] = list(shown)
+
+    async def _scan_rest(self) -> None:
+        """The rest of a scan, a slice per turn of the event loop (keys and frames get
+        their turn in between)."""
+        while self._scan is not None:
+            await asyncio.sleep(0)
+            scan = self._scan
+            if scan is None:
+                return
+            before = self.shown_count
+            self._scan_for(SCAN_BUDGET)
+            if self._scan is None:
+                self._scan_done(scan)
+                return
+            self._resize_virtual(Size(self._content_width(), self.shown_count + 1))
+            top = int(self.scroll_offset.y)
+            if before <= top + self.size.height:  # new rows on screen
+                self.refresh()
+
+    def _finish_scan(self) -> None:
+        """Finish a filter still scanning, now (before the rows or the order change, or
+        before all the rows shown are read)."""
+        if self._scan is not None:
+            scan = self._scan
+            self._scan_for(float("inf"))
+            self._scan_done(scan)
+
+    def _scan_done(self, scan: _Scan) -> None:
+        """A scan ended: the cursor goes back to the row it was on (when that row passes
+        and the cursor was not moved meanwhile); the count is final."""
+        index = None
+        if scan.keep is not None and self.cursor == scan.cursor:
+            index = self._index_of(scan.keep)
+        self._changed(index, None)
+        self.post_message(self.Filtered(self))
 
     def sort_by(self, column_key: str | None, reverse: bool = False) -> None:
         """Sort by a column. An order used recently is kept up to date as rows arrive,
         so switching back to it (or reversing) sorts nothing. A new order for a big table
         is built in a worker thread: the table keeps answering keys meanwhile, and shows
         the new order (with rows that arrived in between) when it is ready."""
+        self._finish_scan()
         self._pending_sort = None
         self._journal = None
         column = self._column(column_key)
@@ -549,6 +709,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._switch_order(column_key, reverse, self._orders.pop(wanted, None))
 
     def _switch_order(self, column_key: str | None, reverse: bool, order: _Order | None) -> None:
+        self._finish_scan()
         keep = self._keep()
         self.sort_column = column_key
         self.sort_reverse = reverse
@@ -576,6 +737,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         keys = list(self._rows)  # only the keys: rows changed meanwhile are in the journal
         rows = self._rows
         arrival = self._arrival
+        hays = self._haystacks
         self._sort_generation += 1
         generation = self._sort_generation
         self._pending_sort = (column_key, reverse)
@@ -583,13 +745,14 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
 
         def build() -> None:
             sort_key = column.sort_key if column is not None else None
-            entries: dict[str, tuple[Any, int, str]] = {}
+            entries: dict[str, Entry] = {}
             for key in keys:
                 row = rows.get(key)
                 number = arrival.get(key)
                 if row is None or number is None:
                     continue  # removed meanwhile
-                entries[key] = (sort_key(row) if sort_key else number, number, key)
+                hay = hays.get(key, "")
+                entries[key] = (sort_key(row) if sort_key else number, number, key, hay)
             # Sorted in chunks and merged (Python code, so the interpreter lock passes to
             # the UI thread between steps): one sort of every row would hold it throughout.
             values = list(entries.values())
@@ -611,7 +774,8 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             order.discard(key)
             row = self._rows.get(key)
             if row is not None:
-                order.put(key, self._entry(row, key, self._arrival[key], column))
+                hay = self._haystacks.get(key, "")
+                order.put(key, self._entry(row, key, self._arrival[key], column, hay))
         self._pending_sort = None
         self._journal = None
         self._switch_order(column_key, reverse, order)
@@ -644,10 +808,10 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         return column if column is not None and column.sort_key is not None else None
 
     @staticmethod
-    def _entry(row: R, key: str, arrival: int, column: Column[R] | None) -> tuple[Any, int, str]:
+    def _entry(row: R, key: str, arrival: int, column: Column[R] | None, hay: str) -> Entry:
         if column is None or column.sort_key is None:
-            return (arrival, arrival, key)
-        return (column.sort_key(row), arrival, key)
+            return (arrival, arrival, key, hay)
+        return (column.sort_key(row), arrival, key, hay)
 
     def _build_order(self, column: Column[R] | None) -> _Order:
         arrival = self._arrival
@@ -656,11 +820,15 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
                 arrival[key] = self._arrivals
                 self._arrivals += 1
         rows = self._rows
+        self._fill_haystacks()
+        hay = self._haystacks.get
         sort_key = column.sort_key if column is not None else None
         if sort_key is None:
-            entries = {key: (arrival[key], arrival[key], key) for key in rows}
+            entries = {key: (arrival[key], arrival[key], key, hay(key, "")) for key in rows}
         else:
-            entries = {key: (sort_key(row), arrival[key], key) for key, row in rows.items()}
+            entries = {
+                key: (sort_key(row), arrival[key], key, hay(key, "")) for key, row in rows.items()
+            }
         return _Order(column.key if column is not None else None, entries)
 
     def _fill_haystacks(self) -> None:
@@ -675,7 +843,6 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     def _passes(self, row: R, key: str) -> bool:
         if self._needle is not None:
             wanted, invert = self._needle
-            self._fill_haystacks()
             if (wanted in self._haystacks[key]) == invert:
                 return False
         return self._filter is None or self._filter(row)
@@ -689,22 +856,23 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             self._sort_generation += 1
         column = self._sort_column()
         self._filtered.clear()
+        self._line_cache.clear()  # rows may have changed in place
         self._order = self._build_order(column)
         self._orders = {self._order.column: self._order}
+        self._scan = None
         if self._filter is None and self._needle is None:
             self._shown = None
         else:
-            rows = self._rows
-            self._shown = [e for e in self._order.sorted if self._passes(rows[e[2]], e[2])]
+            self._shown = self._matching(self._order.sorted)
         self._changed(index, keep)
 
     def _changed(self, index: int | None, keep: str | None) -> None:
         """After the data changed: size, cursor (``index``, else the ``keep`` row's place,
         else where it was, within bounds) and a repaint."""
         count = self.shown_count
-        self._line_cache.clear()
-
-        self.virtual_size = Size(self._content_width(), count + 1)
+        # (A row's line does not depend on where it is: filtering, sorting and new rows
+        # keep the lines drawn so far.)
+        self._resize_virtual(Size(self._content_width(), count + 1))
         if index is None and keep is not None:
             index = self._index_of(keep)
             if index is None:
@@ -714,12 +882,37 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self.cursor = min(index, max(0, count - 1))
         self.refresh()
 
+    def _resize_virtual(self, size: Size) -> None:
+        """Set the scrollable size without laying out the whole screen.
+
+        Setting ``virtual_size`` lays out every widget on the screen (the table's own
+        size does not depend on it: its height is ``1fr``). Here only the scrollbars
+        follow; when one of them appears or goes, Textual lays out as usual.
+        """
+        if size == self.virtual_size:
+            return
+        if not self.is_mounted or not self.size:
+            self.virtual_size = size
+            return
+        self.set_reactive(VirtualTable.virtual_size, size)
+        # Textual's own step after a resize (pinned textual): scrollbar visibility,
+        # their thumb, and the scroll offset kept within the new bounds.
+        self._scroll_update(size)
+
     def status_style(self, status: str) -> Style:
         """The theme's style for a status (see :mod:`vstui.widgets.palette`)."""
         cached = self._style_cache.get(status)
         if cached is None:
             cached = palette.status_style(self.app.get_css_variables(), status)
             self._style_cache[status] = cached
+        return cached
+
+    def _base_style(self) -> Style:
+        """The table's own style (Textual computes it from every ancestor, so once per
+        style change, not once per line)."""
+        cached = self._style_cache.get(" base")
+        if cached is None:
+            cached = self._style_cache[" base"] = self.rich_style
         return cached
 
     def muted_style(self) -> Style:
@@ -787,8 +980,14 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         return max(0, min(value, count - 1)) if count else 0
 
     def watch_cursor(self, old: int, new: int) -> None:
+        top = int(self.scroll_offset.y)
         self._scroll_cursor_into_view()
-        self.refresh()
+        if int(self.scroll_offset.y) == top:
+            # Only the two rows whose highlight changed are painted again (a scroll
+            # repaints everything by itself).
+            for index in {old, new}:
+                if 0 <= index - top < self.size.height:
+                    self.refresh(Region(0, index - top + 1, self.size.width, 1))
         self.post_message(self.Highlighted(self, self.current))
 
     def _scroll_cursor_into_view(self) -> None:
@@ -844,13 +1043,22 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         available = self.scrollable_content_region.width
         cached = self._layout
         if cached is None or cached[0] != available:
-            cached = (available, plan_layout(self.columns, available, self.GUTTER))
+            layout = plan_layout(self.columns, available, self.GUTTER)
+            cached = (available, layout, [self.columns[i] for i in layout.shown])
             self._layout = cached
         return cached[1]
 
     @property
     def shown_columns(self) -> list[Column[R]]:
-        return [self.columns[i] for i in self.column_layout.shown]
+        self.column_layout  # noqa: B018 (brings the cache up to date)
+        assert self._layout is not None
+        return list(self._layout[2])
+
+    def _drawn_columns(self) -> tuple[list[Column[R]], tuple[int, ...]]:
+        """The columns shown and their widths (no copies: drawn once per line)."""
+        layout = self.column_layout
+        assert self._layout is not None
+        return self._layout[2], layout.widths
 
     @property
     def hidden_columns(self) -> list[Column[R]]:
@@ -960,9 +1168,8 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     ) -> Strip:
         segments = [gutter]
         space = Segment(" ", base)
-        for i, (value, cell_width, column) in enumerate(
-            zip(cells, self._widths(), self.shown_columns, strict=True)
-        ):
+        columns, widths = self._drawn_columns()
+        for i, (value, cell_width, column) in enumerate(zip(cells, widths, columns, strict=True)):
             if i:
                 segments.append(space)
             segments.extend(self._cell_segments(value, cell_width, column.justify, base))
@@ -973,7 +1180,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._base_style()
         if y == 0:
             header = self.get_component_rich_style("virtual-table--header")
             sorted_style = self.get_component_rich_style("virtual-table--sorted")
@@ -1020,7 +1227,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         cached = self._line_cache.get(cache_key)
         if cached is not None:
             return cached
-        cells = [column.render(row) for column in self.shown_columns]
+        cells = [column.render(row) for column in self._drawn_columns()[0]]
         if key in self.marked:
             marked = self.get_component_rich_style("virtual-table--marked")
             gutter = Segment("● ", base + marked)
