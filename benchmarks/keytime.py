@@ -15,8 +15,10 @@ that version):
 :meth:`KeyProbe.press` sends a key the way a terminal driver does (``driver.send_message``)
 and, instead of Pilot's polling, sleeps until the app has settled: no worker running, no
 message queued, no repaint or ``call_after_refresh`` pending, no one-shot timer waiting, and
-nothing painted for :data:`QUIET` seconds. Deferred work (``call_later``, a timer, a worker
-finishing through ``call_from_thread``) is thus waited for and its repaint counted.
+nothing painted for :data:`QUIET` seconds; repaints in the :data:`GAP` before the next key
+are counted as :attr:`KeyProbe.stray` (they would mean a key's work was cut short).
+Deferred work (``call_later``, a timer, a worker finishing through ``call_from_thread``) is
+thus waited for and its repaint counted.
 
 Per key it reports the **latency** (wall time from the key's handling to the end of the last
 repaint it caused), the UI thread's **CPU** time in that window (``time.thread_time``, less
@@ -35,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 QUIET = 0.1  # seconds without a repaint before a key's work counts as finished
+GAP = 0.05  # seconds between a key settling and the next (a late repaint shows up there)
 POLL = 0.02  # how often the probe looks whether the app has settled
 TIMEOUT = 20.0
 
@@ -106,6 +109,7 @@ class KeyProbe:
         self.serialize = serialize
         self.harness = 0.0  # the UI thread's CPU spent by the probe itself (subtracted)
         self.paints = 0  # every repaint since install (to check that an idle app is idle)
+        self.stray = 0  # repaints outside any key's window (a key's work finished too late)
         self._window: _Window | None = None
         self._console: Any = None
 
@@ -153,6 +157,8 @@ class KeyProbe:
             window = probe._window
             if window is not None and window.started:
                 window.paints.append((time.perf_counter(), time.thread_time(), probe.harness))
+            else:
+                probe.stray += 1
 
         async def timed_dispatch(self: MessagePump, message: Any) -> None:
             await dispatch(self, message)
@@ -186,6 +192,7 @@ class KeyProbe:
         await self._settle(app, window)
         self._window = None
         stall = self.ticker.worst()
+        await asyncio.sleep(GAP)
         first: float | None = None
         latency: float | None = None
         if window.paints:
