@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import io
 import time
+import unicodedata
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -177,8 +178,6 @@ class KeyProbe:
 
         key = _character_to_key(name) if len(name) == 1 and not name.isalnum() else name
         try:
-            import unicodedata
-
             char: str | None = unicodedata.lookup(
                 _get_unicode_name_from_key(REPLACED_KEYS.get(key, key))
             )
