@@ -237,3 +237,77 @@ async def test_a_filter_typed_back_reuses_its_result_until_the_rows_change():
         table.set_filter(None, text="name12", cache_key="name12")
         table.set_filter(None, text="name1", cache_key="name1")
         assert [r.id for r in table.view] == [*first, "new"]
+
+
+class CountingApp(TableApp):
+    def __init__(self) -> None:
+        super().__init__()
+        self.filtered = 0
+
+    def on_virtual_table_filtered(self) -> None:
+        self.filtered += 1
+
+
+async def test_a_sliced_filter_shows_the_top_rows_first_and_ends_where_a_full_one_does(
+    monkeypatch,
+):
+    """A big table is filtered a slice at a time (here forced: 50 rows a slice, no time
+    budget): what is shown meanwhile is always the top of the final result, a filter
+    typed on top of a running one narrows it, and a change to the rows finishes it."""
+    from vstui.widgets import table as table_module
+
+    monkeypatch.setattr(table_module, "SCAN_CHUNK", 50)
+    monkeypatch.setattr(table_module, "SCAN_BUDGET", 0.0)
+    app = CountingApp()
+    async with app.run_test(size=(40, 20)) as pilot:
+        table: VirtualTable[Item] = app.query_one("#t", VirtualTable)
+        rows = {f"id{i:04d}": Item(f"id{i:04d}", f"name{i % 37}", i % 91) for i in range(3000)}
+        table.add_rows(list(rows.values()))
+        for column, reverse in [(None, False), ("size", True), ("name", False)]:
+            table.sort_by(column, reverse)
+            await pilot.pause()
+            before = app.filtered
+            table.set_filter(None, text="")  # done at once
+            table.set_filter(None, text="name1")
+            assert table.filtering
+            want = expected(rows, column, reverse, "name1", False)
+            so_far = [table.row_at(i).id for i in range(table.shown_count)]
+            assert len(so_far) < len(want) and so_far == want[: len(so_far)]
+            table.set_filter(None, text="name12", narrower=True)  # typed on top of it
+            while table.filtering:
+                await pilot.pause()
+            await pilot.pause()
+            assert app.filtered == before + 2  # "" and "name12" (the one taken over: not)
+            assert [r.id for r in table.view] == expected(rows, column, reverse, "name12", False)
+        table.set_filter(None, text="name3")
+        assert table.filtering
+        table.add_rows([Item("new", "name3-new", 1)])  # finishes the scan, then adds
+        rows["new"] = Item("new", "name3-new", 1)
+        assert not table.filtering
+        assert [r.id for r in table.view] == expected(rows, "name", False, "name3", False)
+
+
+async def test_the_store_list_paints_a_filters_first_rows_then_its_final_count(
+    make_app, monkeypatch
+):
+    from vstui.widgets import table as table_module
+
+    monkeypatch.setattr(table_module, "SCAN_CHUNK", 100)
+    monkeypatch.setattr(table_module, "SCAN_BUDGET", 0.0)
+    app, server = make_app("empty")
+    for i in range(950):
+        server.account.create_store(name=f"store-{i:03d}", created_at=1_700_000_000 + i)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, StoreListScreen)
+        screen.text_filter = "store-9"
+        screen.apply_filter()
+        painted = screen_lines(app)  # the frame right after the key
+        assert any("shown so far, filtering…" in line for line in painted)
+        rows = [line.strip() for line in painted if line.strip().startswith("store-")]
+        assert rows and rows[0].startswith("store-949")  # newest match first, at once
+        await settle(pilot)
+        painted = screen_lines(app)
+        assert not any("filtering" in line for line in painted)
+        assert any("50 shown" in line for line in painted)  # store-900…949

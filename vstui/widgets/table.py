@@ -600,7 +600,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._changed(None, keep)
         if self._scan is not None:
             self._scan.cursor = self.cursor
-            self.run_worker(self._scan_rest(), group="filter", exclusive=True)
+            self.run_worker(self._scan_rest, group="filter", exclusive=True)
         else:
             self.post_message(self.Filtered(self))
 
