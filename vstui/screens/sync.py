@@ -601,7 +601,9 @@ class SyncScreen(TableScreen):
         self.notify(f"Showing {KIND_FILTERS[self.kind_index] or 'every kind'}", timeout=1.5)
 
     def action_sort(self) -> None:
-        self.notify(f"Sorted by {self.table.cycle_sort()}", timeout=1.5)
+        said = self.table.sort_announcement(self.table.cycle_sort())
+        if said:  # the header shows a column it is sorted by
+            self.notify(said, timeout=1.5)
 
     # -- applying --------------------------------------------------------------------------
 

@@ -141,7 +141,10 @@ class TableScreen(VstuiScreen):
     # -- shared actions ---------------------------------------------------------------------
 
     def action_sort(self) -> None:
-        self.notify(f"Sorted by {self.table.cycle_sort()}", timeout=1.5)
+        table = self.table
+        said = table.sort_announcement(table.cycle_sort())
+        if said:  # the header shows a column it is sorted by (a toast would cost a frame)
+            self.notify(said, timeout=1.5)
 
     def action_reverse(self) -> None:
         table = self.table

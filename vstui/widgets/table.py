@@ -600,7 +600,10 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._changed(None, keep)
         if self._scan is not None:
             self._scan.cursor = self.cursor
-            self.run_worker(self._scan_rest, group="filter", exclusive=True)
+            # (The function, not a coroutine: a worker cancelled before it starts leaves
+            # no coroutine never awaited. Textual's WorkType cannot infer None here.)
+            work: Any = self._scan_rest
+            self.run_worker(work, group="filter", exclusive=True)
         else:
             self.post_message(self.Filtered(self))
 
@@ -785,6 +788,14 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         the top row stays there; otherwise it stays on its row."""
         self._haystacks.clear()
         self._rebuild(self._keep(), 0 if self.cursor == 0 else None)
+
+    def sort_announcement(self, label: str) -> str | None:
+        """What to tell the user after sorting by the column ``label``: nothing when the
+        header shows it (its ▲/▼, or … while a big sort is built), else a sentence."""
+        key = self._pending_sort[0] if self._pending_sort else self.sort_column
+        if any(column.key == key for column in self._drawn_columns()[0]):
+            return None
+        return f"Sorted by {label} (a column hidden at this width)"
 
     def cycle_sort(self) -> str:
         """Sort by the next sortable column; returns its label."""
