@@ -356,7 +356,6 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         # filter (None: all do); ``_filtered`` earlier filter results for the same data
         # and order (typing back over a filter costs nothing).
         self._rows: dict[str, R] = {}
-        self._arrival: dict[str, int] = {}
         self._order = _Order()
         self._orders: dict[str | None, _Order] = {None: self._order}
         self._shown: list[Entry] | None = None
@@ -365,7 +364,6 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._arrivals = 0
         self._filter: Callable[[R], bool] | None = None
         self._needle: tuple[str, bool] | None = None  # (lower-case text, inverted)
-        self._haystacks: dict[str, str] = {}
         self._search_fields: Callable[[R], Iterable[str]] | None = None
         self.sort_column: str | None = None
         self.sort_reverse = False
@@ -401,7 +399,6 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     @search_fields.setter
     def search_fields(self, fields: Callable[[R], Iterable[str]] | None) -> None:
         self._search_fields = fields
-        self._haystacks.clear()
         if self._rows:
             self._rebuild(self._keep())
 
@@ -480,8 +477,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         keep = self._keep()
         self._rows = {self.row_key(r): r for r in rows}
         self.marked &= set(self._rows)
-        self._arrival = {}
-        self._haystacks.clear()
+        self._order = _Order()  # new rows: numbered afresh
         self._rebuild(keep)
 
     def add_rows(self, rows: Iterable[R]) -> None:
@@ -503,25 +499,25 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         fields = self.search_fields
         orders = [(order, self._column(column)) for column, order in self._orders.items()]
         replaced = False
+        current = self._order.entries  # every row's entry: its arrival number
         for row in rows:
             key = self.row_key(row)
-            arrival = self._arrival.get(key)
-            if arrival is None:
-                arrival = self._arrival[key] = self._arrivals
+            old = current.get(key)
+            if old is None:
+                arrival = self._arrivals
                 self._arrivals += 1
             else:
+                arrival = old[1]
                 self._drop(key)
                 replaced = True
             self._rows[key] = row
             if self._journal is not None:
                 self._journal.add(key)
-            hay = ""
-            if fields is not None:
-                hay = self._haystacks[key] = "\0".join(fields(row)).lower()
+            hay = "\0".join(fields(row)).lower() if fields is not None else ""
             for order, column in orders:
                 order.put(key, self._entry(row, key, arrival, column, hay))
-            if shown is not None and self._passes(row, key):
-                insort(shown, self._order.entries[key])
+            if shown is not None and self._passes(row, hay):
+                insort(shown, current[key])
         if replaced:
             self._line_cache.clear()  # rows drawn before may have changed
         self._changed(0 if top else None, keep)
@@ -536,7 +532,6 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
                 del shown[index]
         for order in self._orders.values():
             order.discard(key)
-        self._haystacks.pop(key, None)
 
     def remove_rows(self, keys: Iterable[str]) -> None:
         self._finish_scan()
@@ -549,7 +544,6 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             if self._journal is not None:
                 self._journal.add(key)
             del self._rows[key]
-            del self._arrival[key]
             self.marked.discard(key)
         self._changed(None, keep)
 
@@ -739,8 +733,9 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         column = self._column(column_key)
         keys = list(self._rows)  # only the keys: rows changed meanwhile are in the journal
         rows = self._rows
-        arrival = self._arrival
-        hays = self._haystacks
+        # Arrival numbers and search texts from the order shown (it stays the same while
+        # this sort is pending: anything that changes the order cancels it).
+        current = self._order.entries
         self._sort_generation += 1
         generation = self._sort_generation
         self._pending_sort = (column_key, reverse)
@@ -751,10 +746,10 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             entries: dict[str, Entry] = {}
             for key in keys:
                 row = rows.get(key)
-                number = arrival.get(key)
-                if row is None or number is None:
+                known = current.get(key)
+                if row is None or known is None:
                     continue  # removed meanwhile
-                hay = hays.get(key, "")
+                number, hay = known[1], known[3]
                 entries[key] = (sort_key(row) if sort_key else number, number, key, hay)
             # Sorted in chunks and merged (Python code, so the interpreter lock passes to
             # the UI thread between steps): one sort of every row would hold it throughout.
@@ -777,8 +772,8 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             order.discard(key)
             row = self._rows.get(key)
             if row is not None:
-                hay = self._haystacks.get(key, "")
-                order.put(key, self._entry(row, key, self._arrival[key], column, hay))
+                _, number, _, hay = self._order.entries[key]
+                order.put(key, self._entry(row, key, number, column, hay))
         self._pending_sort = None
         self._journal = None
         self._switch_order(column_key, reverse, order)
@@ -786,7 +781,6 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     def resort(self) -> None:
         """Sort and filter everything again (after rows changed in place). A cursor on
         the top row stays there; otherwise it stays on its row."""
-        self._haystacks.clear()
         self._rebuild(self._keep(), 0 if self.cursor == 0 else None)
 
     def sort_announcement(self, label: str) -> str | None:
@@ -824,37 +818,32 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             return (arrival, arrival, key, hay)
         return (column.sort_key(row), arrival, key, hay)
 
-    def _build_order(self, column: Column[R] | None) -> _Order:
-        arrival = self._arrival
-        for key in self._rows:
-            if key not in arrival:
-                arrival[key] = self._arrivals
-                self._arrivals += 1
+    def _build_order(self, column: Column[R] | None, fresh: bool = False) -> _Order:
+        """Every row's entry for ``column``: arrival numbers and search texts from the
+        current order (``fresh``: search texts made again, new rows numbered)."""
         rows = self._rows
-        self._fill_haystacks()
-        hay = self._haystacks.get
-        sort_key = column.sort_key if column is not None else None
-        if sort_key is None:
-            entries = {key: (arrival[key], arrival[key], key, hay(key, "")) for key in rows}
-        else:
-            entries = {
-                key: (sort_key(row), arrival[key], key, hay(key, "")) for key, row in rows.items()
-            }
-        return _Order(column.key if column is not None else None, entries)
-
-    def _fill_haystacks(self) -> None:
+        current = self._order.entries
         fields = self.search_fields
-        if fields is None or len(self._haystacks) == len(self._rows):
-            return
-        hay = self._haystacks
-        for key, row in self._rows.items():
-            if key not in hay:
-                hay[key] = "\0".join(fields(row)).lower()
+        sort_key = column.sort_key if column is not None else None
+        entries: dict[str, Entry] = {}
+        for key, row in rows.items():
+            old = current.get(key)
+            if old is None:
+                number = self._arrivals
+                self._arrivals += 1
+            else:
+                number = old[1]
+            if fresh or old is None:
+                hay = "\0".join(fields(row)).lower() if fields is not None else ""
+            else:
+                hay = old[3]
+            entries[key] = (sort_key(row) if sort_key else number, number, key, hay)
+        return _Order(column.key if column is not None and sort_key else None, entries)
 
-    def _passes(self, row: R, key: str) -> bool:
+    def _passes(self, row: R, hay: str) -> bool:
         if self._needle is not None:
             wanted, invert = self._needle
-            if (wanted in self._haystacks[key]) == invert:
+            if (wanted in hay) == invert:
                 return False
         return self._filter is None or self._filter(row)
 
@@ -868,7 +857,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         column = self._sort_column()
         self._filtered.clear()
         self._line_cache.clear()  # rows may have changed in place
-        self._order = self._build_order(column)
+        self._order = self._build_order(column, fresh=True)
         self._orders = {self._order.column: self._order}
         self._scan = None
         if self._filter is None and self._needle is None:
