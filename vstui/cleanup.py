@@ -39,9 +39,9 @@ def describe_unverified(stores: Sequence[VectorStore], shown: int = 3) -> str:
         ids += f" and {len(stores) - shown:,} more"
     verb = "reports" if len(stores) == 1 else "report"
     return (
-        f"{fmt.plural(len(stores), 'store')} ({ids}) {verb} no file counts, so no count can "
-        "show their file listings complete: a server that leaves an item out of a page would "
-        "make a file they hold look orphaned"
+        f"{fmt.plural(len(stores), 'store')} ({ids}) {verb} no file counts, so nothing "
+        "shows their file listings are complete: a file a server left out of a page would "
+        "look orphaned"
     )
 
 

@@ -216,9 +216,7 @@ def _refused(
 def _unverified_refusal(args: argparse.Namespace, plan: Plan) -> str:
     """Why files are not deleted without ``--trust-unverified-listings``, and what to do."""
     what = describe_unverified(plan.unverified())
-    stores_alone = (
-        "; or leave out --delete-files to delete the stores alone" if plan.stores else ""
-    )
+    stores_alone = "; or leave out --delete-files to delete the stores alone" if plan.stores else ""
     return (
         f"refusing to delete {fmt.plural(len(plan.files), 'file')}: {what}. Nothing was "
         "deleted. To delete them anyway, accepting that risk, add --trust-unverified-listings"
