@@ -584,6 +584,11 @@ class CleanupScreen(VstuiScreen):
         )
         typed = str(stores) if stores else str(files)
         body = f"This deletes {what}. It cannot be undone."
+        if unverified:
+            body += (
+                f"\n\nYou accepted that the listings of {fmt.plural(len(unverified), 'store')} "
+                "cannot be verified."
+            )
         if hidden := self._hidden_by_filter():
             body += f"\n\n{fmt.plural(hidden, 'of them is', 'of them are')} hidden by the filter."
 
