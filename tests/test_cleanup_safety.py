@@ -506,7 +506,7 @@ async def test_cleanup_screen_needs_trust_typed_for_unverified_listings(make_app
         assert held in planned
         shown = " ".join(screen_text(app).split())  # the summary wraps
         assert "Files are not deleted on unverified listings:" in shown
-        assert "report no file counts" in shown and "type trust" in shown
+        assert "report no file counts" in shown and "ctrl+d asks you to type trust" in shown
         await pilot.press("ctrl+d")
         await settle(pilot)
         dialog = app.screen

@@ -40,8 +40,7 @@ def describe_unverified(stores: Sequence[VectorStore], shown: int = 3) -> str:
     verb = "reports" if len(stores) == 1 else "report"
     return (
         f"{fmt.plural(len(stores), 'store')} ({ids}) {verb} no file counts, so nothing "
-        "shows their file listings are complete: a file a server left out of a page would "
-        "look orphaned"
+        "proves their file listings complete: a file a page left out would look orphaned"
     )
 
 

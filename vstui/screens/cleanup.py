@@ -515,8 +515,7 @@ class CleanupScreen(VstuiScreen):
             accepted = (
                 "You accepted that risk: the files will be deleted."
                 if self.trusted
-                else "ctrl+d asks you to accept that risk (type trust) before the usual "
-                "confirmation; space leaves files out."
+                else "To accept that risk, ctrl+d asks you to type trust."
             )
             lines.append(
                 "[b]Files are not deleted on unverified listings[/b]: "
@@ -609,7 +608,7 @@ class CleanupScreen(VstuiScreen):
             f"The {fmt.plural(files, 'file')} planned here look attached to no store only "
             "because those listings did not show them. Nothing else confirms it.\n\n"
             + (
-                "Leave the files out (space) to delete the stores alone, or accept the risk."
+                "Cancel and press o to delete the stores alone, or accept the risk."
                 if self.included_stores()
                 else "Cancel to keep them, or accept the risk."
             )
