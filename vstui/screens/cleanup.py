@@ -604,7 +604,7 @@ class CleanupScreen(VstuiScreen):
         """Deleting files on listings no count can verify: a deliberate word, never a y."""
         files = len(self.included_files())
         body = (
-            f"{describe_unverified(unverified)}.\n\n"
+            f"{escape(describe_unverified(unverified))}.\n\n"  # IDs are server text
             f"The {fmt.plural(files, 'file')} planned here look attached to no store only "
             "because those listings did not show them. Nothing else confirms it.\n\n"
             + (
