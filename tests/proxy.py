@@ -3,7 +3,8 @@
 It is an httpx transport (``VectorStoresService(settings, transport=Proxy(...))``): every
 request still goes over real HTTP to the simulator; the proxy can rewrite the request
 (smaller pages, an ``order`` the server ignores) and the JSON answer (null ``file_counts``,
-whole-list ``last_id``, a page cut short, a 200 that is not a list), and can run a hook
+whole-list ``last_id``, a page cut short or missing one item, a 200 that is not a list),
+and can run a hook
 when a request goes out (a race: attach a file to a store once the first file DELETE is
 sent).
 """
@@ -29,8 +30,8 @@ Rewrite = Callable[[httpx.Request, Any], Any]
 
 
 class Proxy(httpx.BaseTransport):
-    def __init__(self, server: SimServer) -> None:
-        self.server = server
+    def __init__(self, server: SimServer | None = None) -> None:
+        self._server = server  # needed only by the deviations that read the account
         self.inner = httpx.HTTPTransport()
         self.page_limit: int | None = None  # force every listing to pages of this size
         self.forced_order: str | None = None  # answer every listing in this order
@@ -70,6 +71,11 @@ class Proxy(httpx.BaseTransport):
 
     def close(self) -> None:
         self.inner.close()
+
+    @property
+    def server(self) -> SimServer:
+        assert self._server is not None, "this deviation needs Proxy(server)"
+        return self._server
 
     # -- the ways other servers differ ---------------------------------------------------------
 
@@ -122,6 +128,21 @@ class Proxy(httpx.BaseTransport):
                 body["data"] = body["data"][:keep]
                 body["has_more"] = False
                 body["last_id"] = body["data"][-1]["id"] if body["data"] else None
+            return body
+
+        self.rewrites.append(rewrite)
+        return self
+
+    def drop_store_file(self, store_id: str, file_id: str) -> Proxy:
+        """The store's file listing silently leaves ``file_id`` out of its page (the rest,
+        ``has_more`` and the paging as before): only a file count can show it."""
+
+        def rewrite(request: httpx.Request, body: Any) -> Any:
+            m = STORE_FILES.match(request.url.path)
+            if m and m.group(1) == store_id and any(i["id"] == file_id for i in body["data"]):
+                body["data"] = [i for i in body["data"] if i["id"] != file_id]
+                if body.get("last_id") == file_id:
+                    body["last_id"] = body["data"][-1]["id"] if body["data"] else None
             return body
 
         self.rewrites.append(rewrite)

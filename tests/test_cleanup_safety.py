@@ -59,6 +59,7 @@ def cli_args(**kw) -> argparse.Namespace:
         yes=True,
         concurrency=None,
         json=True,
+        trust_unverified_listings=False,
     )
     values.update(kw)
     return argparse.Namespace(**values)
@@ -92,14 +93,21 @@ VARIANTS: dict[str, Callable[[Proxy], object]] = {
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_headless_deletes_nothing_a_live_store_holds(make_sim, variant, mode):
+def test_headless_deletes_nothing_a_live_store_holds(make_sim, variant, mode, llama):
     server = make_sim("demo")
     held = live_holdings(server)
     files_before = set(server.account.files)
     service, _ = proxied(server, VARIANTS[variant])
+    uncounted = llama or "null" in variant
     code, out, err = run_cli(service, **MODES[mode])
+    if uncounted:  # no count verifies the listings: refused until the risk is accepted
+        assert code == 2 and "--trust-unverified-listings" in err, err
+        assert json.loads(out)["unverified_stores"]
+        assert server.simulator.count("DELETE", "") == 0
+        code, out, err = run_cli(service, trust_unverified_listings=True, **MODES[mode])
     result = json.loads(out)
     assert code == 0, err
+    assert bool(result["result"]["unverified_stores"]) == uncounted
     assert held <= set(server.account.files)  # every live store's file survived
     deleted = set(result["result"]["deleted"])
     assert deleted and not deleted & held
@@ -109,7 +117,7 @@ def test_headless_deletes_nothing_a_live_store_holds(make_sim, variant, mode):
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_execute_with_the_plan_and_without_it(make_sim, variant):
+def test_execute_with_the_plan_and_without_it(make_sim, variant, llama):
     server = make_sim("demo")
     held = live_holdings(server)
     service, _ = proxied(server, VARIANTS[variant])
@@ -117,8 +125,10 @@ def test_execute_with_the_plan_and_without_it(make_sim, variant):
     assert plan.files and not {f.id for f in plan.files} & held
     if "null" in variant:
         assert not any(s.counts_reported for s in plan.stores)  # the proxy did its job
-    report = execute(service, plan.stores, plan.files[:5])  # re-reads everything
-    report2 = execute(service, [], plan.files[5:], holdings=plan.holdings)
+    trust = bool(plan.unverified())  # accepted here; refusing is tested below
+    assert trust == (llama or "null" in variant)
+    report = execute(service, plan.stores, plan.files[:5], trust_unverified=trust)  # reads all
+    report2 = execute(service, [], plan.files[5:], holdings=plan.holdings, trust_unverified=trust)
     assert report.ok and report2.ok
     assert held <= set(server.account.files)
 
@@ -162,15 +172,19 @@ def test_truncated_store_listing_refuses_the_whole_run(make_sim, llama):
 
 def _truncation_without_counts_is_said(server: SimServer) -> None:
     """A server that reports no file counts gives nothing to check a listing against: the
-    listing is trusted to ``has_more: false``, and the plan says so in a sentence."""
+    plan says so, and deleting files is refused until the risk is accepted."""
     biggest = max(server.account.stores.values(), key=lambda s: len(s.files))
-    service, _ = proxied(server)
+    service, _ = proxied(server, lambda p: p.truncate_store_files(biggest.id, 10))
     plan = build_plan(service, orphans_only=True)
     assert not any(s.counts_reported for s in listing.all_stores(service))
-    assert any("report no file counts" in note for note in plan.notes)
+    assert biggest.id in {s.id for s in plan.unverified()}
     code, out, _err = run_cli(service, orphans=True, dry_run=True, json=False)
-    assert code == 0 and "trusted to their end (has_more: false)" in out
-    assert biggest.id in {s.id for s in listing.all_stores(service)}
+    assert code == 0 and "report no file counts" in out
+    assert "Deleting the files needs --trust-unverified-listings." in out
+    for mode in MODES.values():
+        code, out, err = run_cli(service, **mode)
+        assert code == 2 and "refusing to delete" in err and "Nothing was deleted" in err
+        assert biggest.id in json.loads(out)["unverified_stores"]
     assert server.simulator.count("DELETE", "") == 0
 
 
@@ -214,7 +228,11 @@ def test_race_headless_keeps_the_file_attached_meanwhile(make_sim, mode):
     _plan, target, survivor = _race(server, mode)
     service, _ = proxied(server, lambda p: (p.race(survivor, target), p.null_counts()))
     code, out, err = run_cli(
-        service, concurrency=1 if mode == "orphans" else None, json=False, **MODES[mode]
+        service,
+        concurrency=1 if mode == "orphans" else None,
+        json=False,
+        trust_unverified_listings=True,  # null counts: accepted here, the race is the point
+        **MODES[mode],
     )
     assert code == 0, err
     assert target in server.account.files and target in server.account.stores[survivor].files
@@ -227,7 +245,10 @@ def test_race_execute_and_retry_failed_re_check(make_sim):
     server = make_sim("demo")
     plan, target, survivor = _race(server, "expired")
     service, _ = proxied(server, lambda p: p.race(survivor, target))
-    report = execute(service, plan.stores, plan.files, holdings=plan.holdings)
+    trust = bool(plan.unverified())  # llama-stack: accepted here, the race is the point
+    report = execute(
+        service, plan.stores, plan.files, holdings=plan.holdings, trust_unverified=trust
+    )
     assert [o.id for o in report.of("skipped")] == [target]
     assert target in server.account.files
 
@@ -238,10 +259,12 @@ def test_race_execute_and_retry_failed_re_check(make_sim):
     from vstui.sim import Fault
 
     server2.simulator.inject(Fault(path=f"/files/{target2}$", method="DELETE", status=500, times=9))
-    first = execute(service2, plan2.stores, plan2.files, holdings=plan2.holdings)
+    first = execute(
+        service2, plan2.stores, plan2.files, holdings=plan2.holdings, trust_unverified=trust
+    )
     assert [o.id for o in first.of("failed")] == [target2]
     server2.account.attach_file(survivor2, target2, attributes=None, chunking_strategy=None)
-    again = retry_failed(service2, first)
+    again = retry_failed(service2, first, trust_unverified=trust)
     assert [o.id for o in again.of("skipped")] == [target2] and again.ok
     assert target2 in server2.account.files
 
@@ -272,6 +295,7 @@ def test_sigint_mid_run_reports_and_exits_130(make_sim, tmp_path):
         "--json",
         "--concurrency",
         "1",
+        "--trust-unverified-listings",  # llama-stack reports no file counts
     ]
     proc = subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -378,3 +402,132 @@ async def test_cleanup_screen_deletes_stores_but_no_file_when_a_listing_fails(ma
         assert screen.report is not None and screen.report.ok
     assert not expired & set(account.stores)
     assert set(account.files) == files_before  # no file deleted
+
+
+# -- listings no count can verify (null file_counts) ---------------------------------------
+
+
+def dropped_file(server: SimServer, mode: str) -> tuple[str, str]:
+    """A live store and an assistants file whose only proof of being held is that store's
+    listing: for ``orphans`` a file only it holds; for ``expired`` a file of an expired
+    store that no other live store holds, attached to it as well."""
+    account = server.account
+    now = account.now()
+    live = sorted(s.id for s in account.stores.values() if s.to_json(now)["status"] != "expired")
+    holders: dict[str, set[str]] = {}
+    for store in account.stores.values():
+        for fid in store.files:
+            holders.setdefault(fid, set()).add(store.id)
+    for fid, held_by in sorted(holders.items()):
+        if fid not in account.files or account.files[fid].purpose != "assistants":
+            continue
+        if mode == "orphans" and len(held_by) == 1 and held_by <= set(live):
+            return next(iter(held_by)), fid
+        if mode == "expired" and not held_by & set(live):
+            account.attach_file(live[0], fid, attributes=None, chunking_strategy=None)
+            return live[0], fid
+    raise AssertionError("the demo account has no such file")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_listing_that_drops_an_item_with_null_counts_is_refused_unless_trusted(
+    make_sim, mode, llama
+):
+    server = make_sim("demo")
+    store_id, held = dropped_file(server, mode)
+    if not llama:  # with counts, the same dropped item is caught: the listing is short
+        service, _ = proxied(server, lambda p: p.drop_store_file(store_id, held))
+        code, out, err = run_cli(service, **MODES[mode])
+        assert code == 1 and store_id in err and "but the store reports" in err
+    service, _ = proxied(server, lambda p: (p.null_counts(), p.drop_store_file(store_id, held)))
+    kw = {"orphans_only": True} if mode == "orphans" else {"expired": True, "include_files": True}
+    assert held in {f.id for f in build_plan(service, **kw).files}  # it looks orphaned
+
+    code, out, err = run_cli(service, **MODES[mode])
+    answer = json.loads(out)
+    unverified = answer["unverified_stores"]
+    assert code == 2 and answer["ok"] is False and store_id in unverified
+    assert (
+        f"{len(unverified)} stores ({unverified[0]}, {unverified[1]}, {unverified[2]} and " in err
+    )
+    assert "report no file counts" in err and "Nothing was deleted" in err
+    assert "add --trust-unverified-listings" in err
+    assert ("leave out --delete-files to delete the stores alone" in err) == (mode == "expired")
+    code, text, err = run_cli(service, json=False, **MODES[mode])  # the plan, then why not
+    assert code == 2 and held in text and "Unverified: " in text and "refusing" in err
+    assert server.simulator.count("DELETE", "") == 0  # not even a store
+
+    # The override: it proceeds, and says which listings it trusted. Here the risk is real.
+    code, out, err = run_cli(service, trust_unverified_listings=True, **MODES[mode])
+    result = json.loads(out)
+    assert code == 0, err
+    assert result["trusted_unverified_listings"] is True
+    assert store_id in result["result"]["unverified_stores"]
+    assert held in result["result"]["deleted"] and held not in server.account.files
+    code, text, _ = run_cli(service, trust_unverified_listings=True, json=False, **MODES[mode])
+    assert code == 0 and "Nothing to delete." in text
+
+
+def test_execute_refuses_files_on_unverified_listings_and_retry_can_trust(make_sim):
+    server = make_sim("demo")
+    held = live_holdings(server)
+    service, _ = proxied(server, lambda p: p.null_counts())
+    plan = build_plan(service, expired=True, include_files=True)
+    assert plan.unverified() and plan.files
+    report = execute(service, plan.stores, plan.files, holdings=plan.holdings)
+    assert {o.id for o in report.of("deleted")} == {s.id for s in plan.stores}  # stores go
+    failed = report.of("failed")
+    assert {o.id for o in failed} == {f.id for f in plan.files} and not report.unverified
+    assert all("not deleted:" in o.reason and "report no file counts" in o.reason for o in failed)
+    assert not server.simulator.count("DELETE", r"^/v1/files/")
+    again = retry_failed(service, report, trust_unverified=True)
+    assert again.ok and {o.id for o in again.of("deleted")} >= {f.id for f in plan.files}
+    assert again.unverified and set(again.unverified) <= {s.id for s in plan.uncounted}
+    assert held <= set(server.account.files)
+
+
+async def test_cleanup_screen_needs_trust_typed_for_unverified_listings(make_app):
+    from vstui.screens.cleanup import CleanupScreen
+    from vstui.screens.dialogs import ConfirmScreen
+
+    from .conftest import notes, screen_text, settle
+
+    proxy = Proxy().null_counts()
+    app, server = make_app("demo", transport=proxy)
+    store_id, held = dropped_file(server, "orphans")
+    proxy.drop_store_file(store_id, held)  # read at request time: the app has not run yet
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("O")  # orphaned files
+        await settle(pilot, rounds=6)
+        screen = app.screen
+        assert isinstance(screen, CleanupScreen) and screen.plan is not None
+        planned = {f.id for f in screen.plan.files}
+        assert held in planned
+        shown = " ".join(screen_text(app).split())  # the summary wraps
+        assert "Files are not deleted on unverified listings:" in shown
+        assert "report no file counts" in shown and "ctrl+d asks you to type trust" in shown
+        await pilot.press("ctrl+d")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen) and dialog.require_text == "trust"
+        shown = screen_text(app)
+        assert "Delete files on unverified listings?" in shown and "Type trust to confirm" in shown
+        await pilot.press("y", "enter")  # no accidental y
+        await pilot.pause()
+        assert app.screen is dialog and "That is not trust." in screen_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen and "Nothing was deleted." in notes(app)
+        assert server.simulator.count("DELETE", "") == 0
+        await pilot.press("ctrl+d", *"trust", "enter")
+        await settle(pilot)
+        count = app.screen
+        assert isinstance(count, ConfirmScreen) and count.require_text == str(len(planned))
+        assert "You accepted that the listings of" in " ".join(screen_text(app).split())
+        await pilot.press(*str(len(planned)), "enter")
+        await settle(pilot, rounds=8)
+        assert screen.report is not None and screen.report.ok
+        assert store_id in screen.report.unverified and held not in server.account.files
+        shown = " ".join(screen_text(app).split())
+        assert f"Trusted unverified listings of {len(screen.report.unverified)} stores" in shown

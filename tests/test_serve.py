@@ -194,3 +194,45 @@ async def test_an_app_that_cannot_start_says_so_in_the_tab() -> None:
                 break
             await asyncio.sleep(0.01)
         assert not server.sessions
+
+
+def test_a_tab_says_where_the_server_found_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key reaches a tab through its environment; its header still names the keyring
+    when that is where ``vstui serve`` found it, and the key is never on the command line."""
+    import keyring
+
+    from vstui import accounts
+    from vstui.config import Config
+    from vstui.session import StateStore
+
+    from .conftest import KEY
+    from .test_accounts import MemoryKeyring
+
+    def label() -> str:
+        account = accounts.resolve_account(Config(), None)
+        return accounts.session_for(
+            account, Config(), StateStore(None), read_only=False
+        ).account_label
+
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    backend.data[("vstui", "default")] = KEY
+    keyring.set_keyring(backend)
+    try:
+        parent = accounts.resolve_account(Config(), None)  # `vstui serve`: no OPENAI_API_KEY
+        assert parent.key_source == "keyring"
+        env = accounts.child_environment(parent)
+        assert env == {"OPENAI_API_KEY": KEY, "VSTUI_KEY_SOURCE": "keyring"}
+        assert KEY not in serve.child_command(build_parser().parse_args(["serve"]))
+        for name, value in env.items():  # what the tab's process sees
+            monkeypatch.setenv(name, value)
+        backend.data.clear()  # the tab uses the key it was handed, not the keyring
+        assert label() == "default (keyring key)"
+        monkeypatch.setenv("VSTUI_KEY_SOURCE", "anything else")  # only known labels
+        assert label() == "default (environment key)"
+        monkeypatch.delenv("VSTUI_KEY_SOURCE")  # a key from the server's environment
+        parent = accounts.resolve_account(Config(), None)
+        assert accounts.child_environment(parent)["VSTUI_KEY_SOURCE"] == "environment"
+        assert label() == "default (environment key)"
+    finally:
+        keyring.set_keyring(previous)

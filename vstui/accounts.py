@@ -33,6 +33,12 @@ if TYPE_CHECKING:
 
 DEMO_KEY = "sk-demo-not-a-real-key-0000demo"
 
+KEY_SOURCE_ENV = "VSTUI_KEY_SOURCE"
+"""Where ``vstui serve`` found the key, for each tab's process: the key itself reaches the
+tab through ``OPENAI_API_KEY``, so without this the header would say "environment key"
+for a key that came from the keyring. Only a label: it never changes which key is used."""
+KEY_SOURCES = ("environment", "keyring")
+
 
 class LaunchError(Exception):
     """Something the user must fix before vstui can start; the message says what."""
@@ -144,7 +150,23 @@ def resolve_account(
     except ConfigurationError as exc:  # the service's own check: one sentence, exit 2
         raise LaunchError(str(exc)) from None
     check_base_url(settings.base_url, url_source)
-    return Account(name, profile, settings, resolved.source)
+    return Account(name, profile, settings, _key_source(resolved.source))
+
+
+def _key_source(resolved: str) -> str:
+    """Where the key came from: as resolved, or, for a key handed over in the environment
+    by ``vstui serve``, where that process found it (:data:`KEY_SOURCE_ENV`)."""
+    relayed = os.environ.get(KEY_SOURCE_ENV, "")
+    if resolved == "environment" and relayed in KEY_SOURCES:
+        return relayed
+    return resolved
+
+
+def child_environment(account: Account) -> dict[str, str]:
+    """What a process started for ``account`` (a ``vstui serve`` tab) needs in its
+    environment: the key (never on a command line) and the label of where it came from."""
+    assert account.settings.api_key is not None
+    return {"OPENAI_API_KEY": account.settings.api_key, KEY_SOURCE_ENV: account.key_source}
 
 
 def fail(message: object) -> int:

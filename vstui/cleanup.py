@@ -5,6 +5,9 @@ Safety rules:
 - a file still attached to any store that is not being deleted is never deleted: every
   listing this depends on must be complete (:mod:`vstui.listing`), or the file plan is
   refused; and before each wave of file deletions the surviving stores are checked again;
+- a store that reports no file counts gives nothing to check its listing against: files
+  are then deleted only when the caller says so (``trust_unverified``), and the report
+  names those stores (``Report.unverified``);
 - only files with purpose ``assistants`` are ever considered;
 - nothing is deleted twice: IDs are de-duplicated, 404 counts as "already gone" (and so
   does a 400 when reading the object again also fails as not found), and
@@ -20,13 +23,25 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from . import listing
+from . import fmt, listing
 from .api import APIError, FileObject, VectorStore, VectorStoresService
 from .api.errors import VstuiError
 
 GB = 1024**3
 FREE_BYTES = GB  # the first GB of vector storage is free
 Kind = Literal["store", "file"]
+
+
+def describe_unverified(stores: Sequence[VectorStore], shown: int = 3) -> str:
+    """One sentence: which stores' file listings no count can verify, and what that risks."""
+    ids = ", ".join(s.id for s in stores[:shown])
+    if len(stores) > shown:
+        ids += f" and {len(stores) - shown:,} more"
+    verb = "reports" if len(stores) == 1 else "report"
+    return (
+        f"{fmt.plural(len(stores), 'store')} ({ids}) {verb} no file counts, so nothing "
+        "proves their file listings complete: a file a page left out would look orphaned"
+    )
 
 
 @dataclass
@@ -43,6 +58,18 @@ class Plan:
     usage_reported: bool = True  # False: the server reports no usage, the saving is unknown
     # sentences about what this server does not report and what that means for the plan
     notes: list[str] = field(default_factory=list)
+    # every store whose file listing no count could verify (null file_counts), when files
+    # were planned; see :meth:`unverified`
+    uncounted: list[VectorStore] = field(default_factory=list)
+
+    def unverified(self, deleted: Sequence[VectorStore] | None = None) -> list[VectorStore]:
+        """The uncounted stores the file plan's safety rests on: every one that survives
+        (all but ``deleted``, by default the plan's stores). Deleting ``files`` then needs
+        ``trust_unverified``; with none, every file listing was checked against a count."""
+        if not self.files:
+            return []  # no file would be deleted: nothing rests on them
+        gone = {s.id for s in (self.stores if deleted is None else deleted)}
+        return [s for s in self.uncounted if s.id not in gone]
 
     @property
     def store_bytes(self) -> int:
@@ -82,6 +109,7 @@ class Plan:
             ),
             "usage_reported": self.usage_reported,
             "notes": self.notes,
+            "unverified_stores": [s.id for s in self.unverified()],
         }
 
 
@@ -149,13 +177,11 @@ def build_plan(
         notes.append(
             "Usage is not reported by this server: sizes and the saving are unknown, not zero."
         )
+    uncounted: list[VectorStore] = []
     if include_files or orphans_only:
-        uncounted = [s for s in all_stores if not s.counts_reported]
-        if uncounted:
-            notes.append(
-                f"{len(uncounted)} store(s) report no file counts: their file listings were "
-                "trusted to their end (has_more: false) with no count to check them against."
-            )
+        uncounted = sorted(
+            (s for s in all_stores if not s.counts_reported), key=lambda s: s.created_at
+        )
     return Plan(
         stores=sorted(targets, key=lambda s: s.created_at),
         files=sorted(files, key=lambda f: f.created_at),
@@ -165,6 +191,7 @@ def build_plan(
         holdings=holdings,
         usage_reported=usage_reported,
         notes=notes,
+        uncounted=uncounted,
     )
 
 
@@ -184,6 +211,9 @@ class Report:
     requests: int = 0
     rate_limited: int = 0
     interrupted: bool = False  # stopped by the user (Stop, SIGINT, SIGTERM) before the end
+    # stores whose file listings no count could verify, trusted because the caller said so
+    # (their IDs): a file one of them held but did not list may have been deleted
+    unverified: list[str] = field(default_factory=list)
 
     def of(self, result: str) -> list[Outcome]:
         return [o for o in self.outcomes if o.result == result]
@@ -214,6 +244,7 @@ class Report:
             "requests": self.requests,
             "rate_limited": self.rate_limited,
             "interrupted": self.interrupted,
+            "unverified_stores": self.unverified,
         }
 
 
@@ -310,10 +341,14 @@ def delete_files(
     tally: Tally,
     on_progress: Callable[[Tally, Outcome], None] | None = None,
     cancelled: threading.Event | None = None,
+    trust_unverified: bool = False,
+    trusted: list[str] | None = None,
 ) -> list[Outcome]:
     """Delete files in waves of at most ``concurrency``; before each wave, check what
     every store holds right now (:meth:`Holdings.refresh`): a file found attached is kept
-    and reported as skipped. If the check cannot be completed, nothing more is deleted.
+    and reported as skipped. If the check cannot be completed, nothing more is deleted;
+    nor when a store reports no file counts (its listing cannot be verified) unless
+    ``trust_unverified``; the IDs of the stores so trusted are added to ``trusted``.
 
     Every path that deletes files goes through here: ``execute``, ``retry_failed``, and so
     the clean-up screen and ``vstui cleanup``.
@@ -331,6 +366,12 @@ def delete_files(
             except (APIError, listing.IncompleteListing) as error:
                 detail = error.summary if isinstance(error, APIError) else str(error)
                 reason = f"not deleted: could not re-check which stores hold it ({detail})"
+            else:
+                uncounted = holdings.unverified()
+                if uncounted and not trust_unverified:
+                    reason = f"not deleted: {describe_unverified(uncounted)}"
+                elif trusted is not None:
+                    trusted.extend(s.id for s in uncounted if s.id not in trusted)
         if reason:
             outcomes.extend(
                 _record(tally, Outcome("file", fid, name, "failed", reason), on_progress)
@@ -358,11 +399,14 @@ def execute(
     on_progress: Callable[[Tally, Outcome], None] | None = None,
     cancelled: threading.Event | None = None,
     holdings: listing.Holdings | None = None,
+    trust_unverified: bool = False,
 ) -> Report:
     """Delete the stores, then the files no surviving store holds. Every item once.
 
     ``holdings`` is the plan's reading of what each store holds (``plan.holdings``); without
-    it the first file wave reads every store's files again.
+    it the first file wave reads every store's files again. Files are deleted while a
+    surviving store reports no file counts only with ``trust_unverified`` (the plan says
+    which: :meth:`Plan.unverified`); otherwise they fail with the reason.
     """
     started = time.monotonic()
     requests_before = service.stats.requests
@@ -371,6 +415,7 @@ def execute(
     file_tasks: list[Task] = list({f.id: ("file", f.id, f.filename) for f in files}.values())
     tally = Tally(total=len(store_tasks) + len(file_tasks))
     outcomes = _run(service, store_tasks, concurrency, tally, on_progress, cancelled)
+    trusted: list[str] = []
     if file_tasks:
         outcomes += delete_files(
             service,
@@ -380,6 +425,8 @@ def execute(
             tally=tally,
             on_progress=on_progress,
             cancelled=cancelled,
+            trust_unverified=trust_unverified,
+            trusted=trusted,
         )
     return Report(
         outcomes=outcomes,
@@ -387,6 +434,7 @@ def execute(
         requests=service.stats.requests - requests_before,
         rate_limited=service.stats.rate_limited - limited_before,
         interrupted=cancelled is not None and cancelled.is_set(),
+        unverified=trusted,
     )
 
 
@@ -397,15 +445,18 @@ def retry_failed(
     concurrency: int = 8,
     on_progress: Callable[[Tally, Outcome], None] | None = None,
     cancelled: threading.Event | None = None,
+    trust_unverified: bool = False,
 ) -> Report:
     """Retry only what failed; keep every other outcome as it was. Files are re-checked
-    exactly as in :func:`execute` (a file may have come back into use meanwhile)."""
+    exactly as in :func:`execute` (a file may have come back into use meanwhile), and
+    ``trust_unverified`` means what it means there."""
     failed = report.of("failed")
     store_tasks: list[Task] = [(o.kind, o.id, o.name) for o in failed if o.kind == "store"]
     file_tasks: list[Task] = [(o.kind, o.id, o.name) for o in failed if o.kind == "file"]
     tally = Tally(total=len(store_tasks) + len(file_tasks))
     started = time.monotonic()
     again = _run(service, store_tasks, concurrency, tally, on_progress, cancelled)
+    trusted = list(report.unverified)
     if file_tasks:
         again += delete_files(
             service,
@@ -415,6 +466,8 @@ def retry_failed(
             tally=tally,
             on_progress=on_progress,
             cancelled=cancelled,
+            trust_unverified=trust_unverified,
+            trusted=trusted,
         )
     kept = [o for o in report.outcomes if o.result != "failed"]
     return Report(
@@ -423,4 +476,5 @@ def retry_failed(
         requests=report.requests,
         rate_limited=report.rate_limited,
         interrupted=cancelled is not None and cancelled.is_set(),
+        unverified=trusted,
     )

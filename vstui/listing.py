@@ -220,3 +220,8 @@ class Holdings:
 
     def attached(self) -> set[str]:
         return set().union(*self.held.values()) if self.held else set()
+
+    def unverified(self) -> list[VectorStore]:
+        """Stores, as last read, whose file listings no count can verify (the server sends
+        no ``file_counts``): a listing that silently left an item out would look complete."""
+        return [s for s in self.stores.values() if not s.counts_reported]

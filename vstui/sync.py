@@ -658,6 +658,9 @@ def _delete_unheld(
         holdings,
         concurrency=8,
         tally=Tally(total=len(tasks)),
+        # as before the clean-up's guard: a store without file counts is trusted to
+        # has_more: false here (sync has no override to ask for yet)
+        trust_unverified=True,
     )
     for outcome in outcomes:
         if outcome.result in ("deleted", "already gone"):

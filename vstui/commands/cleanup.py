@@ -3,8 +3,10 @@ deletions are ``vstui/cleanup.py``'s, shared with the clean-up screen).
 
 The plan and the result go to stdout (``--json``: one object); progress goes to stderr.
 Exit codes: 0 everything planned is gone, 1 something failed (or a listing the plan depends
-on was incomplete: nothing is deleted), 2 refused or bad usage, 130 interrupted (SIGINT or
-SIGTERM: no new deletion starts, those in flight finish, and the report says what was done).
+on was incomplete: nothing is deleted), 2 refused or bad usage (also: files would be deleted
+on listings no count can verify, without ``--trust-unverified-listings``), 130 interrupted
+(SIGINT or SIGTERM: no new deletion starts, those in flight finish, and the report says what
+was done).
 """
 
 from __future__ import annotations
@@ -21,7 +23,16 @@ from typing import Any, TextIO
 
 from .. import accounts, fmt
 from ..api import APIError, VectorStoresService
-from ..cleanup import Outcome, Plan, Report, Tally, UnknownStores, build_plan, execute
+from ..cleanup import (
+    Outcome,
+    Plan,
+    Report,
+    Tally,
+    UnknownStores,
+    build_plan,
+    describe_unverified,
+    execute,
+)
 from ..listing import IncompleteListing
 from ..text import safe_stream
 from .console import confirm
@@ -36,7 +47,8 @@ def add_parser(sub: Any) -> None:
         description="Plan and carry out a clean-up. Nothing is deleted without --yes or a "
         "typed confirmation on a terminal.",
         epilog="Exit codes: 0 done, 1 something failed (or a listing the plan needs was "
-        "incomplete: nothing is deleted), 2 refused or bad usage, 130 interrupted.",
+        "incomplete: nothing is deleted), 2 refused or bad usage (or files would be deleted "
+        "on unverified listings without --trust-unverified-listings), 130 interrupted.",
     )
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--expired", action="store_true", help="delete every expired store")
@@ -46,6 +58,13 @@ def add_parser(sub: Any) -> None:
     what.add_argument("--store", action="append", metavar="ID", help="delete this store (repeat)")
     p.add_argument(
         "--delete-files", action="store_true", help="also delete files left attached to no store"
+    )
+    p.add_argument(
+        "--trust-unverified-listings",
+        action="store_true",
+        help="delete files even when a store reports no file counts (e.g. llama-stack), so "
+        "its file listing cannot be shown complete: if the server leaves a file out of a page, "
+        "a file that store holds is deleted. Without it such a run is refused (exit 2)",
     )
     p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -104,6 +123,12 @@ def _print_plan(plan: Plan, out: TextIO) -> None:
         print(f"Estimated vector storage saving: unknown (usage {fmt.NOT_REPORTED})", file=out)
     for note in plan.notes:
         print(f"Note: {note}", file=out)
+    if unverified := plan.unverified():
+        print(
+            f"Unverified: {describe_unverified(unverified)}. Deleting the files needs "
+            "--trust-unverified-listings.",
+            file=out,
+        )
 
 
 class _Stop(threading.Event):
@@ -171,14 +196,32 @@ def run_with(
         return INTERRUPTED
 
 
-def _refused(args: argparse.Namespace, out: TextIO, err: TextIO, message: str, code: int) -> int:
-    """Say why nothing was planned: a sentence on stderr and, with ``--json``, one object on
-    stdout too (a script always gets an answer to parse)."""
+def _refused(
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+    message: str,
+    code: int,
+    **extra: Any,
+) -> int:
+    """Say why nothing was deleted: a sentence on stderr and, with ``--json``, one object on
+    stdout too (a script always gets an answer to parse; ``extra`` goes into it)."""
     print(f"vstui cleanup: {message}", file=err)
     if args.json:
-        json.dump({"ok": False, "dry_run": bool(args.dry_run), "error": message}, out)
+        json.dump({"ok": False, "dry_run": bool(args.dry_run), "error": message, **extra}, out)
         out.write("\n")
     return code
+
+
+def _unverified_refusal(args: argparse.Namespace, plan: Plan) -> str:
+    """Why files are not deleted without ``--trust-unverified-listings``, and what to do."""
+    what = describe_unverified(plan.unverified())
+    stores_alone = "; or leave out --delete-files to delete the stores alone" if plan.stores else ""
+    return (
+        f"refusing to delete {fmt.plural(len(plan.files), 'file')}: {what}. Nothing was "
+        "deleted. To delete them anyway, accepting that risk, add --trust-unverified-listings"
+        f"{stores_alone}."
+    )
 
 
 def _run(
@@ -232,6 +275,18 @@ def _run(
     if not args.json:
         _print_plan(plan, out)
         out.flush()
+    trust = bool(getattr(args, "trust_unverified_listings", False))
+    if plan.unverified() and not trust:
+        message = _unverified_refusal(args, plan)
+        return _refused(
+            args,
+            out,
+            err,
+            message,
+            2,
+            unverified_stores=[s.id for s in plan.unverified()],
+            plan=plan.to_json(),
+        )
     if not args.yes:
         confirmed = confirm(total, stdin, err)
         if confirmed is None:
@@ -268,14 +323,25 @@ def _run(
         on_progress=progress,
         cancelled=stop,
         holdings=plan.holdings,
+        trust_unverified=trust,
     )
     if args.json:
         result = {"dry_run": False, "plan": plan.to_json(), "result": report.to_json()}
         result["interrupted"] = report.interrupted
+        result["trusted_unverified_listings"] = trust
         json.dump(result, out)
         out.write("\n")
     else:
         print(f"Result: {report.summary()} in {report.seconds:.1f}s.", file=out)
+        if report.unverified:
+            print(
+                f"Trusted unverified listings (--trust-unverified-listings) of "
+                f"{fmt.plural(len(report.unverified), 'store')}: "
+                f"{', '.join(report.unverified[:10])}"
+                f"{' …' if len(report.unverified) > 10 else ''}; a file one of them held but "
+                "did not list would have been deleted.",
+                file=out,
+            )
         for outcome in report.of("skipped"):
             print(f"  kept {outcome.kind} {outcome.id}: {outcome.reason}", file=out)
         for outcome in report.of("failed"):

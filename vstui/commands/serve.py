@@ -89,8 +89,7 @@ def run(args: argparse.Namespace) -> int:
             account = accounts.resolve_account(
                 config, args.profile, base_url=args.base_url, timeout=args.timeout
             )
-            assert account.settings.api_key is not None
-            child_env["OPENAI_API_KEY"] = account.settings.api_key
+            child_env = accounts.child_environment(account)  # the key and where it came from
             read_only = read_only or account.profile.read_only
         if args.theme:
             # A tab whose app cannot start would only show a blank page: say it here instead.

@@ -19,7 +19,16 @@ from textual.widgets import Button, Checkbox, Header, Input, ProgressBar, Static
 
 from .. import fmt
 from ..api import FileObject, VectorStore
-from ..cleanup import Outcome, Plan, Report, Tally, build_plan, execute, retry_failed
+from ..cleanup import (
+    Outcome,
+    Plan,
+    Report,
+    Tally,
+    build_plan,
+    describe_unverified,
+    execute,
+    retry_failed,
+)
 from ..listing import IncompleteListing
 from ..widgets.filter_input import FilterInput
 from ..widgets.footer import FitFooter
@@ -52,7 +61,9 @@ class CleanupScreen(VstuiScreen):
         "concurrently, honour rate limits, treat 404 as already gone, and end with a report; "
         "'Retry failed' retries only what failed. A file still attached to any store that is "
         "not being deleted is never deleted: every store's file listing must be complete, "
-        "and stores are checked again before each wave of file deletions."
+        "and stores are checked again before each wave of file deletions. When a store "
+        "reports no file counts its listing cannot be verified, and files are deleted only "
+        "after you accept that risk by typing trust."
     )
     AUTO_FOCUS = "#plan"
     MUTATING = frozenset({"delete", "retry"})
@@ -162,6 +173,8 @@ class CleanupScreen(VstuiScreen):
         # Rows the user left out with space (a store left out keeps its files too).
         self.excluded: set[str] = set()
         self.scanning_files = False
+        # The user typed the word that accepts deleting files on unverified listings.
+        self.trusted = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -421,6 +434,12 @@ class CleanupScreen(VstuiScreen):
         items = {i.id: i for i in self.table.rows}
         return [f for f in self.plan.files if f.id in items and not self._left_out(items[f.id])]
 
+    def unverified(self) -> list[VectorStore]:
+        """Surviving stores whose file listings no count can verify, when files would go."""
+        if self.plan is None or not self.included_files():
+            return []
+        return self.plan.unverified(self.included_stores())
+
     def action_exclude(self) -> None:
         item = self.table.current
         if item is None or self.running or self.report is not None:
@@ -493,6 +512,23 @@ class CleanupScreen(VstuiScreen):
                 "deleted from the Files API; files any other store uses are kept."
             )
         lines.extend(escape(note) for note in plan.notes)  # what this server does not report
+        if (unverified := self.unverified()) and self.report is None:
+            accepted = (
+                "You accepted that risk: the files will be deleted."
+                if self.trusted
+                else "To accept that risk, ctrl+d asks you to type trust."
+            )
+            lines.append(
+                "[b]Files are not deleted on unverified listings[/b]: "
+                f"{escape(describe_unverified(unverified))}. {accepted}"
+            )
+        if self.report is not None and self.report.unverified:
+            lines.append(
+                f"[b]Trusted unverified listings[/b] of "
+                f"{fmt.plural(len(self.report.unverified), 'store')} "
+                f"({escape(', '.join(self.report.unverified[:3]))}"
+                f"{' …' if len(self.report.unverified) > 3 else ''}), as you confirmed."
+            )
         left_out = len(plan.stores) - len(self.included_stores())
         if self.with_files:
             left_out += len(plan.files) - len(self.included_files())
@@ -534,6 +570,9 @@ class CleanupScreen(VstuiScreen):
         if not count:
             self.notify("Nothing to delete.", severity="warning")
             return
+        if (unverified := self.unverified()) and not self.trusted:
+            self._ask_trust(unverified)
+            return
         stores, files = len(self.included_stores()), len(self.included_files())
         what = " and ".join(
             x
@@ -545,6 +584,11 @@ class CleanupScreen(VstuiScreen):
         )
         typed = str(stores) if stores else str(files)
         body = f"This deletes {what}. It cannot be undone."
+        if unverified:
+            body += (
+                f"\n\nYou accepted that the listings of {fmt.plural(len(unverified), 'store')} "
+                "cannot be verified."
+            )
         if hidden := self._hidden_by_filter():
             body += f"\n\n{fmt.plural(hidden, 'of them is', 'of them are')} hidden by the filter."
 
@@ -554,6 +598,38 @@ class CleanupScreen(VstuiScreen):
 
         self.app.push_screen(
             ConfirmScreen(f"Delete {what}?", body, require_text=typed, confirm_label="Delete"),
+            done,
+        )
+
+    def _ask_trust(self, unverified: list[VectorStore]) -> None:
+        """Deleting files on listings no count can verify: a deliberate word, never a y."""
+        files = len(self.included_files())
+        body = (
+            f"{escape(describe_unverified(unverified))}.\n\n"  # IDs are server text
+            f"The {fmt.plural(files, 'file')} planned here look attached to no store only "
+            "because those listings did not show them. Nothing else confirms it.\n\n"
+            + (
+                "Cancel and press o to delete the stores alone, or accept the risk."
+                if self.included_stores()
+                else "Cancel to keep them, or accept the risk."
+            )
+        )
+
+        def done(accepted: bool | None) -> None:
+            if accepted:
+                self.trusted = True
+                self._summarise()
+                self.action_delete()  # now the usual confirmation
+            else:
+                self.notify("Nothing was deleted.", severity="warning")
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Delete files on unverified listings?",
+                body,
+                require_text="trust",
+                confirm_label="Accept the risk",
+            ),
             done,
         )
 
@@ -611,6 +687,7 @@ class CleanupScreen(VstuiScreen):
             on_progress=self._progress(emit),
             cancelled=self._stop,
             holdings=self.plan.holdings if self.plan is not None else None,
+            trust_unverified=self.trusted,
         )
 
     def _retry(self, report: Report, emit: Callable[[Progress], None]) -> Report:
@@ -620,6 +697,7 @@ class CleanupScreen(VstuiScreen):
             concurrency=self.session.cleanup_concurrency,
             on_progress=self._progress(emit),
             cancelled=self._stop,
+            trust_unverified=self.trusted,
         )
 
     def _progressed(self, progress: Progress) -> None:
@@ -646,6 +724,7 @@ class CleanupScreen(VstuiScreen):
         self.query_one("#progress-text", Static).update(
             f"{report.summary()} in {report.seconds:.1f}s"
         )
+        self._summarise()
         self.notify(
             f"Clean-up finished: {report.summary()}.",
             title="Clean-up",
