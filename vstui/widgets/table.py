@@ -562,10 +562,10 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         the filter: while the rows and the order stay the same, asking for it again
         reuses its result (backspace over a filter typed a moment ago).
 
-        A big table is filtered in slices, top of the screen first: the rows that
-        fill the screen are found at once and painted, the rest follow between
-        frames (:attr:`filtering` is true meanwhile; :class:`Filtered` is posted when
-        the count is final). The next filter takes over a scan still running."""
+        A big table is filtered in slices, top of the screen first: what the first
+        few milliseconds find is painted at once, the rest follows between frames
+        (:attr:`filtering` is true meanwhile; :class:`Filtered` is posted when the
+        count is final). The next filter takes over a scan still running."""
         keep = self._keep()
         self._filter = predicate
         invert = text.startswith("!")
@@ -859,7 +859,9 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._line_cache.clear()  # rows may have changed in place
         self._order = self._build_order(column, fresh=True)
         self._orders = {self._order.column: self._order}
-        self._scan = None
+        if self._scan is not None:  # done here, at once: the count is final
+            self._scan = None
+            self.post_message(self.Filtered(self))
         if self._filter is None and self._needle is None:
             self._shown = None
         else:
