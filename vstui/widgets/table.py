@@ -496,24 +496,20 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         keep = self._keep()
         self._filtered.clear()
         shown = self._shown
-        fields = self.search_fields
         orders = [(order, self._column(column)) for column, order in self._orders.items()]
         replaced = False
         current = self._order.entries  # every row's entry: its arrival number
         for row in rows:
             key = self.row_key(row)
             old = current.get(key)
-            if old is None:
-                arrival = self._arrivals
-                self._arrivals += 1
-            else:
-                arrival = old[1]
+            arrival = self._arrival_of(old)
+            if old is not None:
                 self._drop(key)
                 replaced = True
             self._rows[key] = row
             if self._journal is not None:
                 self._journal.add(key)
-            hay = "\0".join(fields(row)).lower() if fields is not None else ""
+            hay = self._search_text(row)
             for order, column in orders:
                 order.put(key, self._entry(row, key, arrival, column, hay))
             if shown is not None and self._passes(row, hay):
@@ -823,22 +819,26 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         current order (``fresh``: search texts made again, new rows numbered)."""
         rows = self._rows
         current = self._order.entries
-        fields = self.search_fields
         sort_key = column.sort_key if column is not None else None
         entries: dict[str, Entry] = {}
         for key, row in rows.items():
             old = current.get(key)
-            if old is None:
-                number = self._arrivals
-                self._arrivals += 1
-            else:
-                number = old[1]
-            if fresh or old is None:
-                hay = "\0".join(fields(row)).lower() if fields is not None else ""
-            else:
-                hay = old[3]
+            number = self._arrival_of(old)
+            hay = self._search_text(row) if fresh or old is None else old[3]
             entries[key] = (sort_key(row) if sort_key else number, number, key, hay)
         return _Order(column.key if column is not None and sort_key else None, entries)
+
+    def _arrival_of(self, old: Entry | None) -> int:
+        """A row's arrival number: the one its entry has, or the next one."""
+        if old is not None:
+            return int(old[1])
+        self._arrivals += 1
+        return self._arrivals - 1
+
+    def _search_text(self, row: R) -> str:
+        """What a text filter searches in a row (made once, as the row arrives)."""
+        fields = self.search_fields
+        return "\0".join(fields(row)).lower() if fields is not None else ""
 
     def _passes(self, row: R, hay: str) -> bool:
         if self._needle is not None:
