@@ -191,7 +191,7 @@ class _Order:
 
 
 SCAN_CHUNK = 8_192  # entries a filter tests at once (in C; about a millisecond)
-SCAN_BUDGET = 0.004  # seconds a filter scans before a frame gets its turn
+SCAN_BUDGET = 0.003  # seconds a filter scans before a frame gets its turn
 
 
 class _Scan:
@@ -305,7 +305,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         Binding("enter", "select", "Open", show=False),
     ]
 
-    cursor = reactive(0, always_update=True)
+    cursor = reactive(0, always_update=True, repaint=False)  # watch_cursor paints its lines
 
     class RowMessage(Message):
         def __init__(self, table: VirtualTable[Any], row: Any) -> None:
@@ -658,28 +658,35 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             before = self.shown_count
             self._scan_for(SCAN_BUDGET)
             if self._scan is None:
-                self._scan_done(scan)
+                self._scan_done(scan, before)
                 return
             self._resize_virtual(Size(self._content_width(), self.shown_count + 1))
-            top = int(self.scroll_offset.y)
-            if before <= top + self.size.height:  # new rows on screen
+            if self._on_screen(before):
                 self.refresh()
+
+    def _on_screen(self, index: int) -> bool:
+        """Whether the row shown at ``index`` would be on screen (rows a scan finds go
+        below those it found before: they need painting only when they show)."""
+        return index <= int(self.scroll_offset.y) + self.size.height
 
     def _finish_scan(self) -> None:
         """Finish a filter still scanning, now (before the rows or the order change, or
         before all the rows shown are read)."""
         if self._scan is not None:
             scan = self._scan
+            before = self.shown_count
             self._scan_for(float("inf"))
-            self._scan_done(scan)
+            self._scan_done(scan, before)
 
-    def _scan_done(self, scan: _Scan) -> None:
-        """A scan ended: the cursor goes back to the row it was on (when that row passes
-        and the cursor was not moved meanwhile); the count is final."""
+    def _scan_done(self, scan: _Scan, before: int) -> None:
+        """A scan ended (``before``: rows shown before its last slice): the cursor goes
+        back to the row it was on (when that row passes and the cursor was not moved
+        meanwhile); the count is final. The rows on screen are painted again only when
+        the last slice put some there."""
         index = None
         if scan.keep is not None and self.cursor == scan.cursor:
             index = self._index_of(scan.keep)
-        self._changed(index, None)
+        self._changed(index, None, repaint=self._on_screen(before))
         self.post_message(self.Filtered(self))
 
     def sort_by(self, column_key: str | None, reverse: bool = False) -> None:
@@ -868,9 +875,10 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             self._shown = self._matching(self._order.sorted)
         self._changed(index, keep)
 
-    def _changed(self, index: int | None, keep: str | None) -> None:
+    def _changed(self, index: int | None, keep: str | None, repaint: bool = True) -> None:
         """After the data changed: size, cursor (``index``, else the ``keep`` row's place,
-        else where it was, within bounds) and a repaint."""
+        else where it was, within bounds) and a repaint (``repaint=False``: the rows on
+        screen are the same; a cursor that moves repaints its lines by itself)."""
         count = self.shown_count
         # (A row's line does not depend on where it is: filtering, sorting and new rows
         # keep the lines drawn so far.)
@@ -882,7 +890,8 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         if index is None:
             index = self.cursor
         self.cursor = min(index, max(0, count - 1))
-        self.refresh()
+        if repaint:
+            self.refresh()
 
     def _resize_virtual(self, size: Size) -> None:
         """Set the scrollable size without laying out the whole screen.
