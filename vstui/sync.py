@@ -59,8 +59,13 @@ KEPT_REMEDY = (
     "--trust-unverified-listings next time."
 )
 TUI_REMEDY = (
-    "This cannot be overridden here: to delete such files, use the command line with "
+    "This cannot be overridden here: to delete them, use the command line with "
     "--trust-unverified-listings."
+)
+TUI_KEPT_REMEDY = (
+    "This cannot be overridden here: to delete such files, use the command line with "
+    "--trust-unverified-listings (`vstui cleanup --orphans --trust-unverified-listings` "
+    "deletes every file no store lists)."
 )
 
 
@@ -379,8 +384,8 @@ class Plan:
             )
         listed = ", ".join(what[:-1]) + (" and " if len(what) > 1 else "") + what[-1]
         return (
-            f"The {listed} are detached, but their file objects are kept: {why}, so nothing "
-            f"proves no other store holds them. {remedy}"
+            f"The {listed} are detached, but their file objects are kept (nothing can show "
+            f"that no other store holds them): {why}. {remedy}"
         )
 
     def to_json(self, verbose: bool = False) -> dict[str, Any]:
