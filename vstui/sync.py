@@ -63,9 +63,8 @@ TUI_REMEDY = (
     "--trust-unverified-listings."
 )
 TUI_KEPT_REMEDY = (
-    "This cannot be overridden here: to delete such files, use the command line with "
-    "--trust-unverified-listings (`vstui cleanup --orphans --trust-unverified-listings` "
-    "deletes every file no store lists)."
+    "Sync cannot override this: use the command line with --trust-unverified-listings, or "
+    "the clean-up's orphaned files (O on the store list)."
 )
 
 
@@ -540,7 +539,7 @@ def build_plan(
     detaches = any(i.kind == "changed" or (i.kind == "unchanged" and i.old) for i in items)
     if detaches or (options.delete and any(i.kind == "removed" for i in items)):
         if progress is not None:
-            progress("listing the stores (which report file counts)")
+            progress("listing the stores (to read their file counts)")
         try:  # a prediction for the plan: execution checks again, and fails closed
             every = listing.all_stores(service)
         except (APIError, listing.IncompleteListing):

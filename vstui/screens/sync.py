@@ -554,6 +554,8 @@ class SyncScreen(TableScreen):
             note = NOTES[kind]
             if kind == "removed" and plan.options.delete:
                 note = "detach (delete when no other store holds them)"
+                if plan.uncounted and not plan.options.trust_unverified:
+                    note = "detach (their file objects are kept: see above)"
             grid.add_row(kind, fmt.plural(c["files"], "file"), fmt.human_bytes(c["bytes"]), note)
         if plan.duplicates:
             grid.add_row("stale", fmt.plural(len(plan.duplicates), "version"), "", "detach")
@@ -766,13 +768,13 @@ class SyncScreen(TableScreen):
                 f"\n{fmt.plural(len(report.unattached), 'file')} uploaded but not attached "
                 "(the clean-up's orphaned files removes them)."
             )
-        if sentence := report.unverified_sentence(sync.TUI_KEPT_REMEDY):
-            line += f"\n{sentence}"
         if report.interrupted:
             line += "\nSync again (u) to finish: it picks up where this stopped."
         self._progress_text(Text(line))  # the report names server text: never markup
         heading = self._heading()
         heading.append(f"\nSync {state}. Press b for the batch monitor, escape to go back.")
+        if sentence := report.unverified_sentence(sync.TUI_KEPT_REMEDY):
+            heading.append(f"\n{sentence}")  # full width: the progress row is narrow
         self._summary(heading)
         message = f"Sync {state}: {report.summary()}."
         if report.one_by_one:
