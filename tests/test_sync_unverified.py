@@ -104,6 +104,7 @@ def test_without_counts_files_are_detached_and_kept_and_the_report_says_why(
     plan = json.loads(out)["plan"]
     assert set(plan["unverified_stores"]) == {ids["store"], ids["other"]}
     assert plan["trust_unverified_listings"] is False
+    assert "their file objects are kept" in plan["unverified_note"]
 
     code, out, err = cli(service, clock, tmp_path / "docs", "docs", "--delete", "--json")
     assert code == 0, err  # nothing was lost, and the report says what was kept
@@ -112,6 +113,7 @@ def test_without_counts_files_are_detached_and_kept_and_the_report_says_why(
     assert result["deleted"] == [] and sorted(result["kept_unverified"]) == files
     assert set(result["unverified_stores"]) == {ids["store"], ids["other"]}
     assert result["trusted_unverified_listings"] is False
+    assert result["unverified_note"].startswith("Kept 2 detached files (")
     assert server.simulator.count("DELETE", r"^/v1/files/") == 0
     assert not server.account.stores[ids["store"]].files  # detached from the synced store
     assert holders(server, ids["shared.md"]) == {ids["other"]}  # the other store keeps it

@@ -396,6 +396,7 @@ class Plan:
             "trust_unverified_listings": self.options.trust_unverified,
             # the stores no file count verifies that deleting the removed files rests on
             "unverified_stores": [s.id for s in self.uncounted],
+            "unverified_note": self.unverified_sentence(),
             "planning_requests": self.listing_requests,
         }
         if verbose:
@@ -657,6 +658,7 @@ class Report:
             "kept_unverified": self.kept_unverified,
             "unverified_stores": self.unverified_stores,
             "trusted_unverified_listings": self.trusted_unverified,
+            "unverified_note": self.unverified_sentence(),
             "failed": [{"item": k, "reason": v} for k, v in self.failed],
             "batches": self.batches,
             "unattached": self.unattached,
@@ -781,7 +783,6 @@ def _delete_unheld(
     tasks: list[Task] = [("file", fid, fid) for fid in dict.fromkeys(detached) if fid not in kept]
     if not tasks:
         return
-    report.trusted_unverified = trust_unverified
     if holdings.unverified() and not trust_unverified:
         report.kept_unverified.extend(fid for _, fid, _ in tasks)
         report.unverified_stores = _unverified_ids(holdings)
@@ -833,7 +834,7 @@ def execute(
     started = time.monotonic()
     requests_before = service.stats.requests
     cancelled = cancelled or threading.Event()
-    report = Report()
+    report = Report(trusted_unverified=plan.options.trust_unverified)
     options = plan.options
     store = plan.store
     if plan.create_store:
