@@ -394,7 +394,7 @@ class Plan:
             "counts": self.counts(),
             "delete_removed": self.options.delete,
             "trust_unverified_listings": self.options.trust_unverified,
-            # the stores no file count verifies that deleting the removed files rests on
+            # the stores no file count verifies that deleting what it detaches rests on
             "unverified_stores": [s.id for s in self.uncounted],
             "unverified_note": self.unverified_sentence(),
             "planning_requests": self.listing_requests,
