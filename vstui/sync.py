@@ -10,7 +10,10 @@ Safety rules:
 - a changed file's new version is attached and *completed* before the old version is
   detached, so search never loses the document (a new version that fails keeps the old);
 - an underlying file is deleted only when complete listings prove no other store holds
-  it; when they cannot (a listing failed), it is kept and the report says so;
+  it; when they cannot (a listing failed), it is kept and the report says so; nor when a
+  store reports no file counts (its listing cannot be verified: a page that left the file
+  out would look complete) unless ``Options.trust_unverified`` (the file is detached but
+  kept, and the report names it: ``Report.kept_unverified``);
 - a source that is skipped (empty now, too big) keeps what the store has.
 """
 
@@ -31,7 +34,7 @@ from typing import Any, Literal
 
 import pathspec
 
-from . import listing
+from . import fmt, listing
 from .api import (
     APIError,
     NotFoundError,
@@ -40,13 +43,49 @@ from .api import (
     VectorStoresService,
     limits,
 )
-from .cleanup import Tally, Task, delete_files
+from .cleanup import Tally, Task, delete_files, describe_unverified
 from .text import clean
 
 HASH_CHUNK = 1024 * 1024
 DEFAULT_PREFIX = ""
 Kind = Literal["new", "changed", "unchanged", "removed", "skipped"]
 KINDS: tuple[Kind, ...] = ("new", "changed", "unchanged", "removed", "skipped")
+
+
+TRUST_FLAG_REMEDY = "To delete them anyway, accepting that risk, add --trust-unverified-listings."
+KEPT_REMEDY = (
+    "To delete such files, accepting that risk, run `vstui cleanup --orphans "
+    "--trust-unverified-listings` (it deletes every file no store lists), or sync with "
+    "--trust-unverified-listings next time."
+)
+TUI_REMEDY = (
+    "This cannot be overridden here: to delete them, use the command line with "
+    "--trust-unverified-listings."
+)
+TUI_KEPT_REMEDY = (
+    "Sync cannot override this: use the command line with --trust-unverified-listings, or "
+    "the clean-up's orphaned files (O on the store list)."
+)
+
+
+def describe_kept_unverified(
+    file_ids: Sequence[str], store_ids: Sequence[str], remedy: str = KEPT_REMEDY, shown: int = 3
+) -> str:
+    """One sentence: how many detached files were kept because no count verifies the
+    listings that say no other store holds them, the first IDs, which stores, what to do."""
+    ids = ", ".join(file_ids[:shown])
+    if len(file_ids) > shown:
+        ids += f" and {len(file_ids) - shown:,} more"
+    stores = ", ".join(store_ids[:shown])
+    if len(store_ids) > shown:
+        stores += f" and {len(store_ids) - shown:,} more"
+    verb = "reports" if len(store_ids) == 1 else "report"
+    return (
+        f"Kept {fmt.plural(len(file_ids), 'detached file')} ({ids}) instead of deleting "
+        f"{'it' if len(file_ids) == 1 else 'them'}: {fmt.plural(len(store_ids), 'store')} "
+        f"({stores}) {verb} no file counts, so nothing proves their file listings complete "
+        f"and that no other store holds {'it' if len(file_ids) == 1 else 'them'}. {remedy}"
+    )
 
 
 class SyncError(Exception):
@@ -98,6 +137,10 @@ class Options:
     chunking: Mapping[str, Any] | None = None
     prefix: str = DEFAULT_PREFIX
     delete: bool = False
+    # delete the file objects sync detaches (old versions; with ``delete``, removed files)
+    # even when a store reports no file counts, so its listing cannot be shown complete
+    # (``--trust-unverified-listings``, as in the clean-up)
+    trust_unverified: bool = False
 
     @property
     def path_key(self) -> str:
@@ -281,6 +324,10 @@ class Plan:
     items: list[Item]
     create_store: bool = False  # the store does not exist yet (dry run of --create)
     listing_requests: int = 0
+    # when the plan detaches files: the stores that report no file counts when planned
+    # (their listings cannot be verified, so the detached files' objects will be kept
+    # unless ``options.trust_unverified``); execution checks again
+    uncounted: list[VectorStore] = field(default_factory=list)
 
     def of(self, kind: Kind) -> list[Item]:
         return [i for i in self.items if i.kind == kind]
@@ -310,12 +357,46 @@ class Plan:
         deletions = bool(self.of("removed")) and self.options.delete
         return bool(self.uploads) or deletions or bool(self.duplicates)
 
+    @property
+    def detaches(self) -> list[str]:
+        """What the plan detaches (and then deletes when no store holds it), in words."""
+        what = []
+        if self.of("changed"):
+            what.append("old versions of changed files")
+        if self.duplicates:
+            what.append("stale versions")
+        if self.options.delete and self.of("removed"):
+            what.append("files whose source is gone")
+        return what
+
+    def unverified_sentence(self, remedy: str = TRUST_FLAG_REMEDY) -> str:
+        """What the plan's unverifiable listings mean for the files it detaches ('' when
+        nothing rests on them); ``remedy`` says how to delete them anyway."""
+        what = self.detaches
+        if not (what and self.uncounted):
+            return ""
+        why = describe_unverified(self.uncounted)
+        if self.options.trust_unverified:
+            return (
+                f"Trusting unverified listings (--trust-unverified-listings): {why}; such a "
+                "file would be deleted."
+            )
+        listed = ", ".join(what[:-1]) + (" and " if len(what) > 1 else "") + what[-1]
+        return (
+            f"The {listed} are detached, but their file objects are kept (nothing can show "
+            f"that no other store holds them): {why}. {remedy}"
+        )
+
     def to_json(self, verbose: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {
             "store": {"id": self.store.id, "name": self.store.name, "create": self.create_store},
             "root": self.root,
             "counts": self.counts(),
             "delete_removed": self.options.delete,
+            "trust_unverified_listings": self.options.trust_unverified,
+            # the stores no file count verifies that deleting what it detaches rests on
+            "unverified_stores": [s.id for s in self.uncounted],
+            "unverified_note": self.unverified_sentence(),
             "planning_requests": self.listing_requests,
         }
         if verbose:
@@ -455,6 +536,18 @@ def build_plan(
         # a file attached twice is listed twice by some servers: once is enough here
         remote = list({f.id: f for f in service.iter_store_files(store.id)}.values())
     items = classify(local, remote, options)
+    uncounted: list[VectorStore] = []
+    detaches = any(i.kind == "changed" or (i.kind == "unchanged" and i.old) for i in items)
+    if detaches or (options.delete and any(i.kind == "removed" for i in items)):
+        if progress is not None:
+            progress("listing the stores (to read their file counts)")
+        try:  # a prediction for the plan: execution checks again, and fails closed
+            every = listing.all_stores(service)
+        except (APIError, listing.IncompleteListing):
+            every = []
+        uncounted = sorted(
+            (s for s in every if not s.counts_reported), key=lambda s: (s.created_at, s.id)
+        )
     return Plan(
         store=store,
         root=str(root),
@@ -462,6 +555,7 @@ def build_plan(
         items=items,
         create_store=missing,
         listing_requests=service.stats.requests - before,
+        uncounted=uncounted,
     )
 
 
@@ -503,6 +597,13 @@ class Report:
     detached: list[str] = field(default_factory=list)  # file ids
     deleted: list[str] = field(default_factory=list)  # file ids
     kept: dict[str, str] = field(default_factory=dict)  # file id -> why not deleted
+    # detached, but not deleted: no other store was seen holding it, yet some store reports
+    # no file counts, so that could not be shown (without --trust-unverified-listings)
+    kept_unverified: list[str] = field(default_factory=list)  # file ids
+    # the stores reporting no file counts that the deletions rested on: the reason for
+    # ``kept_unverified``, or the stores trusted with ``trusted_unverified``
+    unverified_stores: list[str] = field(default_factory=list)
+    trusted_unverified: bool = False  # --trust-unverified-listings was given
     failed: list[tuple[str, str]] = field(default_factory=list)  # (path or id, reason)
     batches: list[str] = field(default_factory=list)
     unattached: list[str] = field(default_factory=list)  # uploaded, never attached
@@ -524,9 +625,24 @@ class Report:
             f"{len(self.deleted)} files deleted",
             f"{len(self.failed)} failed",
         ]
-        if self.kept:
-            parts.append(f"{len(self.kept)} files kept")
+        kept = len(self.kept) + len(self.kept_unverified)
+        if kept:
+            parts.append(f"{kept} files kept")
         return ", ".join(parts)
+
+    def unverified_sentence(self, remedy: str = KEPT_REMEDY) -> str:
+        """What unverifiable listings changed in this run, in one sentence ('' if nothing)."""
+        if self.kept_unverified:
+            return describe_kept_unverified(self.kept_unverified, self.unverified_stores, remedy)
+        if self.trusted_unverified and self.unverified_stores:
+            ids = self.unverified_stores
+            shown = ", ".join(ids[:10]) + (" …" if len(ids) > 10 else "")
+            return (
+                f"Trusted unverified listings (--trust-unverified-listings) of "
+                f"{fmt.plural(len(ids), 'store')}: {shown}; a file one of them held but did "
+                "not list would have been deleted."
+            )
+        return ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -539,6 +655,10 @@ class Report:
             "detached": self.detached,
             "deleted": self.deleted,
             "kept": [{"id": k, "reason": v} for k, v in self.kept.items()],
+            "kept_unverified": self.kept_unverified,
+            "unverified_stores": self.unverified_stores,
+            "trusted_unverified_listings": self.trusted_unverified,
+            "unverified_note": self.unverified_sentence(),
             "failed": [{"item": k, "reason": v} for k, v in self.failed],
             "batches": self.batches,
             "unattached": self.unattached,
@@ -639,31 +759,52 @@ def held_elsewhere(
     return kept
 
 
+def _unverified_ids(holdings: listing.Holdings) -> list[str]:
+    return [s.id for s in sorted(holdings.unverified(), key=lambda s: (s.created_at, s.id))]
+
+
 def _delete_unheld(
-    service: VectorStoresService, store_id: str, detached: Sequence[str], report: Report
+    service: VectorStoresService,
+    store_id: str,
+    detached: Sequence[str],
+    report: Report,
+    trust_unverified: bool = False,
 ) -> None:
     """Delete the detached files no store holds; every other one is kept, with why.
 
     What every store holds is read completely first; the deletion itself goes through
-    :func:`vstui.cleanup.delete_files`, which reads it again right before deleting."""
+    :func:`vstui.cleanup.delete_files`, which reads it again right before deleting. When a
+    store (this one included: the re-check reads it too) reports no file counts, "no store
+    holds it" rests on a listing nothing verifies: the files are kept
+    (``report.kept_unverified``) unless ``trust_unverified``."""
     holdings = listing.Holdings()
     kept = held_elsewhere(service, store_id, detached, holdings)
     report.kept.update(kept)
     tasks: list[Task] = [("file", fid, fid) for fid in dict.fromkeys(detached) if fid not in kept]
     if not tasks:
         return
+    if holdings.unverified() and not trust_unverified:
+        report.kept_unverified.extend(fid for _, fid, _ in tasks)
+        report.unverified_stores = _unverified_ids(holdings)
+        return
+    trusted: list[str] = []
     outcomes = delete_files(
         service,
         tasks,
         holdings,
         concurrency=8,
         tally=Tally(total=len(tasks)),
-        # as before the clean-up's guard: a store without file counts is trusted to
-        # has_more: false here (sync has no override to ask for yet)
-        trust_unverified=True,
+        trust_unverified=trust_unverified,
+        trusted=trusted,
     )
+    report.unverified_stores = trusted
+    # a store without counts that appeared between the two readings stops the rest too
+    refused = f"not deleted: {describe_unverified(holdings.unverified())}"
     for outcome in outcomes:
-        if outcome.result in ("deleted", "already gone"):
+        if outcome.result == "failed" and outcome.reason == refused:
+            report.kept_unverified.append(outcome.id)
+            report.unverified_stores = _unverified_ids(holdings)
+        elif outcome.result in ("deleted", "already gone"):
             report.deleted.append(outcome.id)
         elif outcome.result == "skipped":
             report.kept[outcome.id] = "a store held it again when checked right before deleting"
@@ -693,7 +834,7 @@ def execute(
     started = time.monotonic()
     requests_before = service.stats.requests
     cancelled = cancelled or threading.Event()
-    report = Report()
+    report = Report(trusted_unverified=plan.options.trust_unverified)
     options = plan.options
     store = plan.store
     if plan.create_store:
@@ -984,4 +1125,4 @@ def _replace(
     if not detached:
         return
     emit("delete", f"checking whether other stores hold {len(detached)} file(s)")
-    _delete_unheld(service, store_id, detached, report)
+    _delete_unheld(service, store_id, detached, report, plan.options.trust_unverified)

@@ -4,6 +4,12 @@ attach, replace), with progress on stderr and the plan and report on stdout.
 Exit codes: 0 done, 1 something failed, 2 refused or bad usage, 130 interrupted (with
 ``--wait``, watch's codes: 1 a file failed to process, 124 timed out). The work itself is
 ``vstui/sync.py``'s.
+
+A file object that sync detaches but keeps rather than deletes (another store holds it, a listing
+could not be read, or one cannot be verified: a store reports no file counts and
+``--trust-unverified-listings`` was not given) is not a failure: nothing was lost, the store
+is in step with the folder and the report names the file and why (exit 0). The clean-up
+refuses such a run with exit 2 because deleting is all it does; a sync has done its work.
 """
 
 from __future__ import annotations
@@ -48,8 +54,10 @@ def add_parser(sub: Any) -> None:
         help="keep a store in step with a folder: upload new and changed files, drop removed",
         description="Plan, then upload what is new or changed (and with --delete drop what "
         "was removed). Nothing changes without --yes or a typed confirmation on a terminal.",
-        epilog="Exit codes: 0 done, 1 something failed, 2 refused or bad usage, 130 "
-        "interrupted; with --wait, 1 also when a file failed to process and 124 on --timeout.",
+        epilog="Exit codes: 0 done (also when --delete kept a file object rather than "
+        "delete it: the report says which and why), 1 something failed, 2 refused or bad "
+        "usage, 130 interrupted; with --wait, 1 also when a file failed to process and 124 on "
+        "--timeout.",
     )
     p.add_argument("path", metavar="PATH", help="the folder to sync (walked recursively)")
     p.add_argument("store", metavar="STORE", help="store ID or exact name")
@@ -92,6 +100,14 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="detach files whose source is gone (and delete them if no store holds them)",
     )
+    p.add_argument(
+        "--trust-unverified-listings",
+        action="store_true",
+        help="delete the files sync detaches (old versions; with --delete, removed files) even "
+        "when a store reports no file counts (e.g. llama-stack), so its file listing cannot be "
+        "shown complete: if the server leaves a file out of a page, a file that store holds is "
+        "deleted. Without it such files are detached but kept, and the report names them",
+    )
     p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
     p.add_argument("--verbose", action="store_true", help="list every file in the plan")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -132,6 +148,8 @@ def _print_plan(plan: Plan, out: TextIO, verbose: bool) -> None:
         )
     if plan.duplicates:
         print(f"  stale versions to drop: {len(plan.duplicates)}", file=out)
+    if sentence := plan.unverified_sentence():
+        print(printable(f"Unverified: {sentence}"), file=out)
     listed = plan.items if verbose else plan.of("skipped")
     if listed and not verbose:
         print("Skipped:", file=out)
@@ -187,6 +205,8 @@ def _print_report(report: Report, out: TextIO) -> None:
         print(printable(f"  failed {item}: {reason}"), file=out)
     for file_id, reason in report.kept.items():
         print(printable(f"  kept file {file_id}: {reason}"), file=out)
+    if sentence := report.unverified_sentence():
+        print(printable(f"  {sentence}"), file=out)
     if report.unattached:
         print(
             "  uploaded but not attached (remove with `vstui cleanup --orphans`): "
@@ -223,6 +243,7 @@ def run_with(
             chunking=parse_chunking(args.chunking),
             prefix=args.attr_prefix,
             delete=args.delete,
+            trust_unverified=bool(getattr(args, "trust_unverified_listings", False)),
         )
         plan = build_plan(
             service,

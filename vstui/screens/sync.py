@@ -554,6 +554,8 @@ class SyncScreen(TableScreen):
             note = NOTES[kind]
             if kind == "removed" and plan.options.delete:
                 note = "detach (delete when no other store holds them)"
+                if plan.uncounted and not plan.options.trust_unverified:
+                    note = "detach (their file objects are kept: see above)"
             grid.add_row(kind, fmt.plural(c["files"], "file"), fmt.human_bytes(c["bytes"]), note)
         if plan.duplicates:
             grid.add_row("stale", fmt.plural(len(plan.duplicates), "version"), "", "detach")
@@ -571,6 +573,8 @@ class SyncScreen(TableScreen):
                 f"\nPress a to apply: {fmt.plural(uploads, 'upload')} "
                 f"({fmt.human_bytes(plan.upload_bytes)})."
             )
+        if plan.has_work and (sentence := plan.unverified_sentence(sync.TUI_REMEDY)):
+            heading.append(f"\n{sentence}")  # store IDs: server text, painted as plain text
         self._summary(heading)
         self.query_one("#apply", Button).disabled = not self._can_apply
 
@@ -630,11 +634,18 @@ class SyncScreen(TableScreen):
             lines.append("A changed file's old version is detached once the new one completed.")
         if plan.duplicates:
             lines.append(f"Detach {fmt.plural(len(plan.duplicates), 'stale version')}.")
+        unverified = plan.unverified_sentence(sync.TUI_REMEDY)
         if removed:
             lines.append(
-                f"Detach {fmt.plural(removed, 'file')} whose source is gone, and delete each "
-                "from the Files API when no other store holds it."
+                f"Detach {fmt.plural(removed, 'file')} whose source is gone"
+                + (
+                    "."
+                    if unverified
+                    else ", and delete each from the Files API when no other store holds it."
+                )
             )
+        if unverified:
+            lines.append(unverified)
         count = len(uploads) + len(plan.duplicates) + removed
         if not removed:
             lines.append("Press y to go ahead, n to go back.")
@@ -712,7 +723,7 @@ class SyncScreen(TableScreen):
         """The engine's waits end early when Stop is pressed."""
         self._stop.wait(seconds)
 
-    def _progress_text(self, text: str) -> None:
+    def _progress_text(self, text: str | Text) -> None:
         self.query_one("#progress-text", Static).update(text)
 
     def _progressed(self, p: Snapshot) -> None:
@@ -759,13 +770,20 @@ class SyncScreen(TableScreen):
             )
         if report.interrupted:
             line += "\nSync again (u) to finish: it picks up where this stopped."
-        self._progress_text(line)
+        self._progress_text(Text(line))  # the report names server text: never markup
         heading = self._heading()
         heading.append(f"\nSync {state}. Press b for the batch monitor, escape to go back.")
+        if sentence := report.unverified_sentence(sync.TUI_KEPT_REMEDY):
+            heading.append(f"\n{sentence}")  # full width: the progress row is narrow
         self._summary(heading)
         message = f"Sync {state}: {report.summary()}."
         if report.one_by_one:
             message += " Attached one by one (this server has no file batches)."
+        if report.kept_unverified:
+            message += (
+                f" {fmt.plural(len(report.kept_unverified), 'detached file')} kept: no file "
+                "counts verify the listings (see the report)."
+            )
         if report.batches:
             message += " Press b to follow ingestion in the batch monitor."
         self.notify(
@@ -779,12 +797,17 @@ class SyncScreen(TableScreen):
         attached = set(report.attached.values())
         replaced = set(report.replaced)
         failed = dict(report.failed)
+        kept = set(report.kept_unverified)
         for row in self.table.rows:
             rel = row.item.rel
+            # an old version detached but its file object kept (unverified listings)
+            unverified = (
+                "file kept: unverified listings" if kept & {f.id for f in row.item.old} else ""
+            )
             if rel in failed:
                 row.outcome, row.reason = "failed", failed[rel]
             elif rel in replaced:
-                row.outcome, row.reason = "replaced", ""
+                row.outcome, row.reason = "replaced", unverified
             elif rel in attached:
                 row.outcome, row.reason = "attached", ""
             elif row.outcome in ("pending", "uploaded") and report.interrupted:
@@ -793,7 +816,7 @@ class SyncScreen(TableScreen):
             elif row.item.kind == "removed" and self.request.options.delete:
                 gone = {f.id for f in row.item.old} & set(report.detached)
                 if gone:
-                    row.outcome, row.reason = "detached", ""
+                    row.outcome, row.reason = "detached", unverified
         self.table.refresh_rows()
 
     def _run_failed(self, error: BaseException) -> None:
