@@ -537,14 +537,20 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._finish_scan()
         keep = self._keep()
         self._filtered.clear()
+        removed = False
         for key in keys:
             if key not in self._rows:
                 continue
+            removed = True
             self._drop(key)
             if self._journal is not None:
                 self._journal.add(key)
             del self._rows[key]
             self.marked.discard(key)
+        if removed:
+            # Their lines go too: a row added later under the same key (a file attached
+            # again, a store a listing left out) is drawn afresh, never as it was.
+            self._line_cache.clear()
         self._changed(None, keep)
 
     def set_filter(
@@ -567,12 +573,16 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         frames (:attr:`filtering` is true meanwhile; :class:`Filtered` is posted when
         the count is final). The next filter takes over a scan still running."""
         keep = self._keep()
+        scan = self._scan
+        if scan is not None and scan.keep is not None and self.cursor == scan.cursor:
+            # The filter taken over only put the cursor on its first rows: the row to
+            # come back to is still the one the cursor was on before it.
+            keep = scan.keep
         self._filter = predicate
         invert = text.startswith("!")
         wanted = (text[1:] if invert else text).lower()
         self._needle = (wanted, invert) if wanted and self.search_fields is not None else None
         cached = self._filtered.get(cache_key) if cache_key is not None else None
-        scan = self._scan
         self._scan = None
         if self._filter is None and self._needle is None:
             self._shown = None
@@ -1215,7 +1225,9 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         if not count:
             if y == 2:
                 empty = base + self.muted_style() + Style(italic=True)
-                line = [Segment("  " + self.empty_text, empty)]
+                # While a filter still looks at rows, none found so far is not "none".
+                text = "Filtering…" if self.filtering else self.empty_text
+                line = [Segment("  " + text, empty)]
                 return Strip(line).crop(0, width).extend_cell_length(width, base)
             return Strip.blank(width, base)
         if index >= count:

@@ -1,0 +1,153 @@
+"""Review of the big-table speed work: what the table paints must never lag behind the
+rows, the cursor, or a filter still looking at rows."""
+
+from __future__ import annotations
+
+import pytest
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.content import Content
+
+from vstui.screens.store_list import StoreListScreen
+from vstui.widgets import table as table_module
+from vstui.widgets.safe import SafeStatic
+from vstui.widgets.table import VirtualTable
+
+from .conftest import screen_lines, settle
+from .test_table_stream import Item, TableApp
+
+
+@pytest.fixture
+def sliced(monkeypatch):
+    """Filters scanned a few rows at a time, with no time budget: a scan is still running
+    right after the key that started it."""
+    monkeypatch.setattr(table_module, "SCAN_CHUNK", 50)
+    monkeypatch.setattr(table_module, "SCAN_BUDGET", 0.0)
+
+
+async def until_filtered(pilot, table: VirtualTable) -> None:
+    while table.filtering:
+        await pilot.pause()
+    await pilot.pause()
+
+
+async def test_a_row_removed_then_added_again_under_its_key_is_painted_anew():
+    """A file detached then attached again, a store a listing left out then back: the
+    line drawn for the old row is not reused for the new one."""
+    app = TableApp()
+    async with app.run_test(size=(40, 20)) as pilot:
+        table: VirtualTable[Item] = app.query_one("#t", VirtualTable)
+        table.add_rows([Item(f"id{i}", f"n{i}", i) for i in range(30)])
+        table.sort_by("size")
+        await pilot.pause()
+        assert any(line.lstrip().startswith("n1 ") for line in screen_lines(app))
+        table.remove_rows(["id1"])
+        await pilot.pause()
+        table.add_rows([Item("id1", "renamed", 1)])
+        await pilot.pause()
+        painted = screen_lines(app)
+        assert painted[2].lstrip().startswith("renamed ")  # the same place, the new name
+        assert not any(line.lstrip().startswith("n1 ") for line in painted)
+
+
+async def test_typing_on_a_running_filter_keeps_the_cursor_on_its_row(sliced):
+    """Fast typing: each key takes over a scan that only put the cursor on its first
+    rows. The row to come back to is still the one the cursor was on before typing."""
+    app = TableApp()
+    async with app.run_test(size=(40, 20)) as pilot:
+        table: VirtualTable[Item] = app.query_one("#t", VirtualTable)
+        table.add_rows([Item(f"id{i:04d}", f"name{i % 37}", i % 91) for i in range(3000)])
+        await pilot.pause()
+        table.cursor = 1492  # a "name12" row
+        await pilot.pause()
+        table.set_filter(None, text="name1")
+        assert table.filtering and table.current.id != "id1492"  # not found yet
+        table.set_filter(None, text="name12", narrower=True)
+        await until_filtered(pilot, table)
+        assert table.current.id == "id1492"
+        assert any(line.lstrip().startswith("name12 ") for line in screen_lines(app))
+        # The user moved the cursor while a scan ran: that choice stands.
+        table.set_filter(None, text="name1")
+        table.cursor = 3
+        assert table.current.id == "id0012"  # name1, name10, name11, name12…
+        table.set_filter(None, text="name12", narrower=True)
+        await until_filtered(pilot, table)
+        assert table.current.id == "id0012"
+
+
+async def test_escape_while_a_filter_scans_goes_back_to_the_row_it_was_on(make_app, sliced):
+    app, server = make_app("empty")
+    for i in range(950):
+        server.account.create_store(name=f"store-{i:03d}", created_at=1_700_000_000 + i)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, StoreListScreen)
+        table = screen.table
+        table.cursor = next(i for i, s in enumerate(table.view) if s.name == "store-500")
+        await pilot.pause()
+        screen.action_filter()
+        screen.text_filter = "9"  # (the key's effect, with no pause for the scan to end)
+        screen.apply_filter()
+        assert table.filtering and table.current.name != "store-500"
+        screen.action_clear_filter()
+        await settle(pilot)
+        assert not table.filtering
+        assert table.current.name == "store-500"
+        assert any(line.lstrip().startswith("store-500 ") for line in screen_lines(app))
+
+
+async def test_the_store_list_says_filtering_not_no_match_while_it_looks(make_app, sliced):
+    app, server = make_app("empty")
+    for i in range(950):
+        server.account.create_store(name=f"store-{i:03d}", created_at=1_700_000_000 + i)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, StoreListScreen)
+        screen.text_filter = "store-000"  # the oldest: the last row the scan looks at
+        screen.apply_filter()
+        painted = screen_lines(app)
+        assert screen.table.filtering
+        assert any("0 shown so far, filtering…" in line for line in painted)
+        assert any(line.strip() == "Filtering…" for line in painted)
+        assert not any("No store matches" in line for line in painted)
+        await settle(pilot)
+        painted = screen_lines(app)
+        assert any(line.lstrip().startswith("store-000 ") for line in painted)
+        assert not any("Filtering…" in line for line in painted)
+        screen.text_filter = "no-such-store"
+        screen.apply_filter()
+        await settle(pilot)
+        assert any("No store matches the filter" in line for line in screen_lines(app))
+
+
+class StaticApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield SafeStatic("", id="s")
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        (Text("3 failed", style="green"), Text("3 failed", style="red")),
+        (Content.styled("3 failed", "green"), Content.styled("3 failed", "red")),
+        (Text("3 failed"), Text("3 failed", justify="right")),
+    ],
+)
+async def test_a_status_whose_words_stay_but_whose_look_changes_is_painted_again(first, then):
+    app = StaticApp()
+    async with app.run_test(size=(40, 3)) as pilot:
+        static = app.query_one("#s", SafeStatic)
+        static.update(first)
+        await pilot.pause()
+        static.update(then)
+        await pilot.pause()
+        assert static.content is then or static.content == then
+        assert static.visual is not None
+        shown = static.content
+        if isinstance(then, Text):
+            assert isinstance(shown, Text)
+            assert (shown.style, shown.justify) == (then.style, then.justify)
+        else:
+            assert isinstance(shown, Content) and shown.spans == then.spans
