@@ -151,3 +151,30 @@ async def test_a_status_whose_words_stay_but_whose_look_changes_is_painted_again
             assert (shown.style, shown.justify) == (then.style, then.justify)
         else:
             assert isinstance(shown, Content) and shown.spans == then.spans
+
+
+async def test_file_names_arriving_while_a_filter_scans_leave_a_final_count(make_app, sliced):
+    """The file names land (the table sorts and filters everything again, at once) while
+    a filter is still scanning: the status says the count, not "filtering…" for ever."""
+    from vstui.screens.file_list import FileListScreen
+
+    app, server = make_app("empty")
+    account = server.account
+    with account.lock:
+        store = account.create_store(name="docs")
+        for i in range(400):
+            attached = account.add_file(filename=f"f{i:03d}.md", size=1_000)
+            account.attach(store, attached, outcome=("completed", None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await app.push_screen(FileListScreen(store.id))
+        await settle(pilot)
+        screen = app.screen
+        screen.text_filter = "f00"
+        screen.apply_filter()
+        assert screen.table.filtering
+        screen.table.resort()  # what the names' arrival does (FileListScreen._load_names)
+        await settle(pilot)
+        status = screen_lines(app)[1]
+        assert "filtering" not in status
+        assert "10 shown" in status

@@ -869,12 +869,15 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._line_cache.clear()  # rows may have changed in place
         self._order = self._build_order(column, fresh=True)
         self._orders = {self._order.column: self._order}
+        scanning = self._scan is not None
         self._scan = None
         if self._filter is None and self._needle is None:
             self._shown = None
         else:
             self._shown = self._matching(self._order.sorted)
         self._changed(index, keep)
+        if scanning:  # filtered here in full: the count a scan would have given is final
+            self.post_message(self.Filtered(self))
 
     def _changed(self, index: int | None, keep: str | None) -> None:
         """After the data changed: size, cursor (``index``, else the ``keep`` row's place,
