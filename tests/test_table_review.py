@@ -178,3 +178,23 @@ async def test_file_names_arriving_while_a_filter_scans_leave_a_final_count(make
         status = screen_lines(app)[1]
         assert "filtering" not in status
         assert "10 shown" in status
+
+
+async def test_the_scrollbar_thumb_follows_a_filter_whose_first_rows_hid_the_bar(sliced):
+    """Scrolled far down, a filter starts: its first slice is too short for a scrollbar,
+    the view goes to the top meanwhile, then the bar comes back: its thumb is at the top
+    (Textual moves a thumb only while its bar is shown)."""
+    app = TableApp()
+    async with app.run_test(size=(40, 20)) as pilot:
+        table: VirtualTable[Item] = app.query_one("#t", VirtualTable)
+        table.add_rows([Item(f"id{i:04d}", f"name{i % 37}", i % 91) for i in range(400)])
+        table.cursor = 300
+        await pilot.pause()
+        assert table.vertical_scrollbar.position == table.scroll_offset.y > 250
+        table.set_filter(None, text="name1")
+        await until_filtered(pilot, table)
+        assert table.shown_count > 100 and table.scroll_offset.y == 0
+        assert table.vertical_scrollbar.position == 0
+        # Painted: the thumb (a quarter of the bar's height) ends on the 4th line.
+        ends = [i for i, line in enumerate(screen_lines(app)) if line.endswith("▅▅")]
+        assert ends == [3]

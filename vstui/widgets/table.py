@@ -912,6 +912,16 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         # their thumb, and the scroll offset kept within the new bounds.
         self._scroll_update(size)
 
+    def _scroll_update(self, virtual_size: Size) -> None:
+        super()._scroll_update(virtual_size)
+        # Textual moves a thumb only while its bar is shown: a scroll made while a filter
+        # showed too few rows for a bar (the first slice of a scan, say) would leave the
+        # thumb where it was when the bar comes back.
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.position = self.scroll_y
+        if self.show_horizontal_scrollbar:
+            self.horizontal_scrollbar.position = self.scroll_x
+
     def status_style(self, status: str) -> Style:
         """The theme's style for a status (see :mod:`vstui.widgets.palette`)."""
         cached = self._style_cache.get(status)
