@@ -198,3 +198,37 @@ async def test_the_scrollbar_thumb_follows_a_filter_whose_first_rows_hid_the_bar
         # Painted: the thumb (a quarter of the bar's height) ends on the 4th line.
         ends = [i for i, line in enumerate(screen_lines(app)) if line.endswith("▅▅")]
         assert ends == [3]
+
+
+async def test_a_tooltip_shows_a_hostile_name_as_typed_and_does_not_crash(make_app):
+    """The whole value of a cut cell, in a tooltip: server text, never markup (a closing
+    tag that matches nothing used to raise in Textual's tooltip timer: a crash on hover)."""
+    import httpx
+
+    from .conftest import KEY
+
+    app, server = make_app("empty")
+    app.TOOLTIP_DELAY = 0.01  # (the timer that shows it: not waited for, paused through)
+    hostile = "[/bogus][@click=app.quit]click me[/] " + "x" * 60
+    response = httpx.post(
+        f"{server.base_url}/vector_stores",
+        json={"name": hostile},
+        headers={"Authorization": f"Bearer {KEY}"},
+    )
+    assert response.status_code == 200
+    async with app.run_test(size=(80, 24), tooltips=True) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, StoreListScreen)
+        table = app.screen.table
+        assert any("[/bogus][@click=app.quit]" in line for line in screen_lines(app))
+        await pilot.hover("#stores", offset=(5, 1))
+        tip = app.screen.query_one("#textual-tooltip")
+        for _ in range(200):  # until Textual's tooltip timer has run
+            if tip.display:
+                break
+            await pilot.pause(0.01)
+        await pilot.pause()
+        assert str(table.tooltip) == hostile
+        painted = "\n".join(screen_lines(app))
+        assert "click me[/]" in painted  # the tooltip, as typed (wrapped at 40 cells)
+        assert app.is_running

@@ -26,6 +26,7 @@ from sortedcontainers import SortedList
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
+from textual.content import Content
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -1133,7 +1134,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     def on_mouse_move(self, event: events.MouseMove) -> None:
         """A tooltip with the whole value of a cell that is cut short."""
         offset = event.get_content_offset(self)
-        tip = None
+        tip: Content | None = None
         if offset is not None and offset.y > 0:
             index = int(self.scroll_offset.y) + offset.y - 1
             column = self._column_at(offset.x + int(self.scroll_offset.x))
@@ -1142,7 +1143,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
                 text = self.cell_text(row, column)
                 clipped = dict(self.clipped_cells(row))
                 if column.label in clipped:
-                    tip = text
+                    tip = Content(text)  # server text: shown as typed, never markup
         if tip != self.tooltip:
             self.tooltip = tip
 
