@@ -232,3 +232,30 @@ async def test_a_tooltip_shows_a_hostile_name_as_typed_and_does_not_crash(make_a
         painted = "\n".join(screen_lines(app))
         assert "click me[/]" in painted  # the tooltip, as typed (wrapped at 40 cells)
         assert app.is_running
+
+
+async def test_deleting_the_cursors_store_in_a_filtered_list_leaves_the_cursor_in_place(make_app):
+    """As k9s: the cursor goes to the next row, not to the top of a long list."""
+    from vstui.screens.dialogs import ConfirmScreen
+
+    app, server = make_app("demo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, StoreListScreen)
+        await pilot.press("slash", "e", "enter")
+        await settle(pilot)
+        table = screen.table
+        table.cursor = 5
+        await pilot.pause()
+        victim, following = table.view[5], table.view[6]
+        await pilot.press("ctrl+d")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.click("#confirm")
+        await settle(pilot)
+        assert victim.id not in server.account.stores
+        assert table.cursor == 5 and table.current.id == following.id
+        assert not any(victim.id in line for line in screen_lines(app))
+        await pilot.press("enter")  # opens the store under the cursor
+        await settle(pilot)
+        assert app.screen.store_id == following.id

@@ -552,6 +552,8 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             # Their lines go too: a row added later under the same key (a file attached
             # again, a store a listing left out) is drawn afresh, never as it was.
             self._line_cache.clear()
+        if keep is not None and keep not in self._rows:
+            keep = None  # the cursor's row went: the cursor stays put, on the next row
         self._changed(None, keep)
 
     def set_filter(
