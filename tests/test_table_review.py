@@ -259,3 +259,36 @@ async def test_deleting_the_cursors_store_in_a_filtered_list_leaves_the_cursor_i
         await pilot.press("enter")  # opens the store under the cursor
         await settle(pilot)
         assert app.screen.store_id == following.id
+
+
+async def test_mark_all_and_save_while_a_filter_scans_take_every_matching_row(
+    make_app, sliced, tmp_path, monkeypatch
+):
+    """`a` and ctrl+s pressed before a scan ends act on what the filter will show, not
+    on the rows found so far."""
+    import csv
+
+    monkeypatch.chdir(tmp_path)
+    app, server = make_app("empty")
+    for i in range(950):
+        server.account.create_store(name=f"store-{i:03d}", created_at=1_700_000_000 + i)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, StoreListScreen)
+        screen.text_filter = "store-1"
+        screen.apply_filter()
+        assert screen.table.filtering and screen.table.shown_count < 111
+        screen.action_save_table()
+        assert not screen.table.filtering
+        [saved] = tmp_path.glob("*.csv")
+        with saved.open(encoding="utf-8") as handle:
+            names = sorted(row["name"] for row in csv.DictReader(handle))
+        assert names == sorted(f"store-{i:03d}" for i in range(950) if f"{i:03d}".startswith("1"))
+        screen.text_filter = "store-2"
+        screen.apply_filter()
+        assert screen.table.filtering
+        screen.action_mark_all()
+        await until_filtered(pilot, screen.table)
+        assert len(screen.table.marked) == 100  # store-200 … store-299
+        assert "100 marked" in screen_lines(app)[1]
