@@ -292,3 +292,20 @@ async def test_mark_all_and_save_while_a_filter_scans_take_every_matching_row(
         await until_filtered(pilot, screen.table)
         assert len(screen.table.marked) == 100  # store-200 … store-299
         assert "100 marked" in screen_lines(app)[1]
+
+
+async def test_end_pressed_while_a_filter_scans_goes_to_the_last_matching_row(sliced):
+    app = TableApp()
+    async with app.run_test(size=(40, 20)) as pilot:
+        table: VirtualTable[Item] = app.query_one("#t", VirtualTable)
+        table.add_rows([Item(f"id{i:04d}", f"name{i % 37}", i % 91) for i in range(3000)])
+        table.focus()
+        await pilot.pause()
+        table.set_filter(None, text="name1")
+        assert table.filtering
+        table.action_jump(-1)  # G / end
+        await until_filtered(pilot, table)
+        assert table.cursor == table.shown_count - 1
+        last = table.view[-1]
+        assert table.current is last and last.id == "id2998"  # 2998 % 37 == 1: "name1"
+        assert screen_lines(app)[19].lstrip().startswith(f"{last.name} ")

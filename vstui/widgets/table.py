@@ -1031,6 +1031,8 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self.cursor += direction * max(1, self.scrollable_content_region.height - 2)
 
     def action_jump(self, where: int) -> None:
+        if where != 0:
+            self._finish_scan()  # the last row of the filter, not of its rows so far
         self.cursor = 0 if where == 0 else self.shown_count - 1
 
     def action_select(self) -> None:
