@@ -165,19 +165,23 @@ async def test_file_names_arriving_while_a_filter_scans_leave_a_final_count(make
         for i in range(400):
             attached = account.add_file(filename=f"f{i:03d}.md", size=1_000)
             account.attach(store, attached, outcome=("completed", None))
+        chosen = next(f for f in account.files.values() if f.filename == "f005.md")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await app.push_screen(FileListScreen(store.id))
         await settle(pilot)
         screen = app.screen
+        table = screen.table
+        table.cursor = next(i for i, f in enumerate(table.view) if f.id == chosen.id)
         screen.text_filter = "f00"
         screen.apply_filter()
-        assert screen.table.filtering
-        screen.table.resort()  # what the names' arrival does (FileListScreen._load_names)
+        assert table.filtering and table.current.id != chosen.id
+        table.resort()  # what the names' arrival does (FileListScreen._load_names)
         await settle(pilot)
         status = screen_lines(app)[1]
         assert "filtering" not in status
         assert "10 shown" in status
+        assert table.current.id == chosen.id  # the row the cursor was on before the filter
 
 
 async def test_the_scrollbar_thumb_follows_a_filter_whose_first_rows_hid_the_bar(sliced):

@@ -575,12 +575,8 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         fill the screen are found at once and painted, the rest follow between
         frames (:attr:`filtering` is true meanwhile; :class:`Filtered` is posted when
         the count is final). The next filter takes over a scan still running."""
-        keep = self._keep()
+        keep = self._scan_keep() or self._keep()
         scan = self._scan
-        if scan is not None and scan.keep is not None and self.cursor == scan.cursor:
-            # The filter taken over only put the cursor on its first rows: the row to
-            # come back to is still the one the cursor was on before it.
-            keep = scan.keep
         self._filter = predicate
         invert = text.startswith("!")
         wanted = (text[1:] if invert else text).lower()
@@ -613,6 +609,15 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             self.run_worker(work, group="filter", exclusive=True)
         else:
             self.post_message(self.Filtered(self))
+
+    def _scan_keep(self) -> str | None:
+        """The row a running scan will put the cursor back on (None: no scan, or the
+        cursor was moved since): the scan only put the cursor on its first rows, the
+        row the user was on is still that one."""
+        scan = self._scan
+        if scan is not None and self.cursor == scan.cursor:
+            return scan.keep
+        return None
 
     @property
     def filtering(self) -> bool:
@@ -794,6 +799,10 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     def resort(self) -> None:
         """Sort and filter everything again (after rows changed in place). A cursor on
         the top row stays there; otherwise it stays on its row."""
+        kept = self._scan_keep()
+        if kept is not None:  # a filter was scanning: back to the row it would go back to
+            self._rebuild(kept)
+            return
         self._rebuild(self._keep(), 0 if self.cursor == 0 else None)
 
     def sort_announcement(self, label: str) -> str | None:
