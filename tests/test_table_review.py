@@ -313,3 +313,34 @@ async def test_end_pressed_while_a_filter_scans_goes_to_the_last_matching_row(sl
         last = table.view[-1]
         assert table.current is last and last.id == "id2998"  # 2998 % 37 == 1: "name1"
         assert screen_lines(app)[19].lstrip().startswith(f"{last.name} ")
+
+
+async def test_a_live_update_taking_the_cursors_row_out_of_the_filter_leaves_the_cursor(
+    make_app, clock
+):
+    """Status filter "in progress": the store under the cursor finishes ingesting and
+    leaves the list; the cursor stays at its place (the next store), not the top."""
+    from .test_loading import until
+
+    app, server = make_app("empty", refresh=0.2)
+    account = server.account
+    with account.lock:
+        for i in range(6):
+            store = account.create_store(name=f"ingest-{i}", created_at=1_700_000_000 + i)
+            attached = account.add_file(filename=f"n{i}.md", size=2_000)
+            ready = clock.now() + (60 if i == 3 else 6_000)
+            account.attach(store, attached, ready_at=ready, outcome=("completed", None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, StoreListScreen)
+        await pilot.press("f", "f")  # all → expired → in progress
+        table = screen.table
+        await until(pilot, lambda: len(table.view) == 6)
+        table.cursor = 2
+        await pilot.pause()
+        assert table.current.name == "ingest-3"  # newest first
+        clock.advance(120)  # ingest-3 finishes on the server
+        await until(pilot, lambda: len(table.view) == 5)
+        assert table.cursor == 2 and table.current.name == "ingest-2"
+        assert not any("ingest-3" in line for line in screen_lines(app))

@@ -521,6 +521,8 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
                 insort(shown, current[key])
         if replaced:
             self._line_cache.clear()  # rows drawn before may have changed
+        if not top and keep is not None and self._index_of(keep) is None:
+            keep = None  # the cursor's row left the filter: the cursor stays put
         self._changed(0 if top else None, keep)
 
     def _drop(self, key: str) -> None:
