@@ -344,3 +344,31 @@ async def test_a_live_update_taking_the_cursors_row_out_of_the_filter_leaves_the
         await until(pilot, lambda: len(table.view) == 5)
         assert table.cursor == 2 and table.current.name == "ingest-2"
         assert not any("ingest-3" in line for line in screen_lines(app))
+
+
+@pytest.mark.flavored
+async def test_a_file_filter_that_hides_every_file_says_so_not_that_the_store_is_empty(
+    make_app, llama
+):
+    from vstui.screens.file_list import FileListScreen
+
+    app, server = make_app("empty")
+    account = server.account
+    with account.lock:
+        store = account.create_store(name="docs")
+        for name in ("sla-43.txt", "refund-policy-88.pdf"):
+            account.attach(store, account.add_file(filename=name, size=1_000))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await app.push_screen(FileListScreen(store.id))
+        await settle(pilot)
+        await pilot.press("slash", "m", "d")
+        await settle(pilot)
+        painted = "\n".join(screen_lines(app))
+        assert "0 shown" in painted
+        assert "No file matches the filter. Escape clears it." in painted
+        assert "No files in this store" not in painted
+        await pilot.press("escape")
+        await settle(pilot)
+        painted = "\n".join(screen_lines(app))
+        assert "sla-43.txt" in painted and "No file matches" not in painted
