@@ -372,3 +372,24 @@ async def test_a_file_filter_that_hides_every_file_says_so_not_that_the_store_is
         await settle(pilot)
         painted = "\n".join(screen_lines(app))
         assert "sla-43.txt" in painted and "No file matches" not in painted
+
+
+async def test_the_batch_monitor_says_a_filter_hides_its_rows_not_that_there_are_none(make_app):
+    from vstui.screens.batch_monitor import BatchMonitorScreen
+
+    app, _server = make_app("demo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        monitor = app.screen
+        assert isinstance(monitor, BatchMonitorScreen)
+        assert monitor.batches.row_count == 3 and monitor.stores.row_count == 3
+        await pilot.press("slash", *"no-such-thing")
+        await settle(pilot)
+        painted = "\n".join(screen_lines(app))
+        assert painted.count("Nothing matches the filter. Escape clears it.") == 2
+        assert "No batches yet" not in painted and "No store has files" not in painted
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "Nothing matches" not in "\n".join(screen_lines(app))
