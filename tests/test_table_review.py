@@ -393,3 +393,26 @@ async def test_the_batch_monitor_says_a_filter_hides_its_rows_not_that_there_are
         await pilot.press("escape")
         await settle(pilot)
         assert "Nothing matches" not in "\n".join(screen_lines(app))
+
+
+@pytest.mark.flavored
+async def test_the_clean_up_review_shows_unreported_store_usage_as_unknown(make_app, llama):
+    """llama-stack reports no usage: the review list says 'unknown' as the store list
+    does, not '0 B' beside a summary that says sizes are unknown, not zero."""
+    from vstui.screens.cleanup import CleanupScreen
+
+    app, _server = make_app("demo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("X")
+        await settle(pilot)
+        assert isinstance(app.screen, CleanupScreen)
+        # (screen_lines joins the cells of a row without the spaces between them)
+        rows = [line for line in screen_lines(app) if line.lstrip().startswith("store")]
+        rows = [row for row in rows if "stores to delete" not in row]
+        assert len(rows) == 9
+        if llama:
+            assert "sizes and the saving are unknown" in "\n".join(screen_lines(app))
+            assert all("unknown" in row and "0 B" not in row for row in rows)
+        else:
+            assert not any("unknown" in row for row in rows)
