@@ -243,9 +243,15 @@ class GatedTransport(httpx.BaseTransport):
 
 
 async def settle(pilot, rounds: int = 3) -> None:
-    """Let workers finish and their messages land."""
+    """Let workers finish and their messages land (a worker cancelled meanwhile, such as
+    a filter's scan taken over by the next filter, has finished too)."""
+    from contextlib import suppress
+
+    from textual.worker import WorkerCancelled
+
     for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
+        with suppress(WorkerCancelled):
+            await pilot.app.workers.wait_for_complete()
         await pilot.pause()
 
 

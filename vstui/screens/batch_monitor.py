@@ -124,6 +124,9 @@ class BatchMonitorScreen(TableScreen):
         self._timer: Timer | None = None
         self.status_index = 0
 
+    EMPTY_BATCHES = "No batches yet. Press o to open one by its ID."
+    EMPTY_STORES = "No store has files in progress."
+
     # -- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
@@ -134,14 +137,14 @@ class BatchMonitorScreen(TableScreen):
             self._batch_columns(),
             row_key=lambda t: t.batch_id,
             id="batches",
-            empty_text="No batches yet. Press o to open one by its ID.",
+            empty_text=self.EMPTY_BATCHES,
         )
         yield Label("Stores ingesting", classes="section", id="ingesting-title")
         yield VirtualTable(
             self._store_columns(),
             row_key=lambda s: s.id,
             id="ingesting",
-            empty_text="No store has files in progress.",
+            empty_text=self.EMPTY_STORES,
         )
         yield self.detail_line()
         yield SafeStatic("", id="poll-status")
@@ -387,7 +390,18 @@ class BatchMonitorScreen(TableScreen):
         self._schedule(self.monitor.failed())
         self._update_status()
 
+    def filters_changed(self) -> None:
+        self._update_empty()
+
+    def _update_empty(self) -> None:
+        """Rows hidden by the filter are not "no rows" (each table has its own text)."""
+        filtered = bool(self.text_filter) or STATUS_FILTERS[self.status_index][1] is not None
+        for table, empty in ((self.batches, self.EMPTY_BATCHES), (self.stores, self.EMPTY_STORES)):
+            hidden = filtered and table.row_count
+            table.empty_text = "Nothing matches the filter. Escape clears it." if hidden else empty
+
     def _update_status(self) -> None:
+        self._update_empty()
         monitor = self.monitor
         running = monitor.running
         state = "polling…" if monitor.polling else f"next poll in {monitor.interval:.0f}s"

@@ -213,6 +213,12 @@ class CleanupScreen(VstuiScreen):
                     return Text(why, style=self.table.muted_style())
             return Text(label, style=styles.get(item.outcome, ""))
 
+        def size(item: Item) -> str:
+            if item.kind == "store" and isinstance(item.source, VectorStore):
+                # A 0 this server does not report is unknown, not empty (as the store list).
+                return fmt.usage(item.source, self.session.service.capabilities, short=True)
+            return fmt.human_bytes(item.size)
+
         return [
             Column("kind", "Kind", 5, lambda i: i.kind, lambda i: i.kind, priority=2),
             Column(
@@ -231,7 +237,7 @@ class CleanupScreen(VstuiScreen):
                 "size",
                 "Size",
                 9,
-                lambda i: fmt.human_bytes(i.size),
+                size,
                 lambda i: i.size,
                 "right",
                 priority=2,

@@ -401,8 +401,10 @@ class FileListScreen(TableScreen):
         label = STATUS_FILTERS[self.filter_index][0]
         if self.fetching:
             self.table.empty_text = "Loading…"
-        elif self.load_failed:
+        elif self.load_failed and not self.table.row_count:
             self.table.empty_text = "Could not load the files. Press r to retry."
+        elif self.table.row_count:  # only the text filter hides files that are there
+            self.table.empty_text = "No file matches the filter. Escape clears it."
         elif label == "all":
             self.table.empty_text = "No files in this store. Attach some with the API or SDK."
         else:

@@ -242,6 +242,8 @@ class StoreListScreen(TableScreen):
 
     def _stores_arrived(self, stores: list[VectorStore]) -> None:
         self._seen.update(s.id for s in stores)
+        if self.gone:  # listed again: not gone (add_rows paints these rows anew)
+            self.gone.difference_update(s.id for s in stores)
         self.table.add_rows(stores)
         self._count(stores)
         self._update_empty()
@@ -254,7 +256,9 @@ class StoreListScreen(TableScreen):
         if gone:
             self.table.remove_rows(gone)
             self._expired.difference_update(gone)
-        self.gone.clear()
+        if self.gone:  # every store still there was listed: none is gone any more
+            self.gone.clear()
+            self.table.refresh_rows()
         self.mark_fresh()
         self._update_empty()
         self._update_status()

@@ -126,10 +126,29 @@ _NOTHING = object()
 
 
 def _same(a: Any, b: Any) -> bool:
-    """Whether two contents would paint the same (strings, ``Text`` and ``Content``)."""
+    """Whether two contents would paint the same (strings, ``Text`` and ``Content``).
+
+    Their own ``==`` is not enough: ``Text`` leaves out its base style and justification,
+    ``Content`` compares its plain text only (a status turning red would not be shown)."""
     if type(a) is not type(b) or not isinstance(a, str | Text | Content):
         return False
+    if isinstance(a, Text):
+        return _text_look(a) == _text_look(b)
+    if isinstance(a, Content):
+        return bool(a.plain == b.plain and a.spans == b.spans)
     return bool(a == b)
+
+
+def _text_look(text: Text) -> tuple[Any, ...]:
+    return (
+        text.plain,
+        text.spans,
+        text.style,
+        text.justify,
+        text.overflow,
+        text.no_wrap,
+        text.end,
+    )
 
 
 class SafeLabel(SafeLines, Label):

@@ -26,6 +26,7 @@ from sortedcontainers import SortedList
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
+from textual.content import Content
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -516,6 +517,8 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
                 insort(shown, current[key])
         if replaced:
             self._line_cache.clear()  # rows drawn before may have changed
+        if not top and keep is not None and self._index_of(keep) is None:
+            keep = None  # the cursor's row left the filter: the cursor stays put
         self._changed(0 if top else None, keep)
 
     def _drop(self, key: str) -> None:
@@ -533,14 +536,22 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._finish_scan()
         keep = self._keep()
         self._filtered.clear()
+        removed = False
         for key in keys:
             if key not in self._rows:
                 continue
+            removed = True
             self._drop(key)
             if self._journal is not None:
                 self._journal.add(key)
             del self._rows[key]
             self.marked.discard(key)
+        if removed:
+            # Their lines go too: a row added later under the same key (a file attached
+            # again, a store a listing left out) is drawn afresh, never as it was.
+            self._line_cache.clear()
+        if keep is not None and keep not in self._rows:
+            keep = None  # the cursor's row went: the cursor stays put, on the next row
         self._changed(None, keep)
 
     def set_filter(
@@ -562,13 +573,13 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         few milliseconds find is painted at once, the rest follows between frames
         (:attr:`filtering` is true meanwhile; :class:`Filtered` is posted when the
         count is final). The next filter takes over a scan still running."""
-        keep = self._keep()
+        keep = self._scan_keep() or self._keep()
+        scan = self._scan
         self._filter = predicate
         invert = text.startswith("!")
         wanted = (text[1:] if invert else text).lower()
         self._needle = (wanted, invert) if wanted and self.search_fields is not None else None
         cached = self._filtered.get(cache_key) if cache_key is not None else None
-        scan = self._scan
         self._scan = None
         if self._filter is None and self._needle is None:
             self._shown = None
@@ -596,6 +607,15 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             self.run_worker(work, group="filter", exclusive=True)
         else:
             self.post_message(self.Filtered(self))
+
+    def _scan_keep(self) -> str | None:
+        """The row a running scan will put the cursor back on (None: no scan, or the
+        cursor was moved since): the scan only put the cursor on its first rows, the
+        row the user was on is still that one."""
+        scan = self._scan
+        if scan is not None and self.cursor == scan.cursor:
+            return scan.keep
+        return None
 
     @property
     def filtering(self) -> bool:
@@ -784,6 +804,10 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     def resort(self) -> None:
         """Sort and filter everything again (after rows changed in place). A cursor on
         the top row stays there; otherwise it stays on its row."""
+        kept = self._scan_keep()
+        if kept is not None:  # a filter was scanning: back to the row it would go back to
+            self._rebuild(kept)
+            return
         self._rebuild(self._keep(), 0 if self.cursor == 0 else None)
 
     def sort_announcement(self, label: str) -> str | None:
@@ -866,14 +890,15 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._line_cache.clear()  # rows may have changed in place
         self._order = self._build_order(column, fresh=True)
         self._orders = {self._order.column: self._order}
-        if self._scan is not None:  # done here, at once: the count is final
-            self._scan = None
-            self.post_message(self.Filtered(self))
+        scanning = self._scan is not None
+        self._scan = None
         if self._filter is None and self._needle is None:
             self._shown = None
         else:
             self._shown = self._matching(self._order.sorted)
         self._changed(index, keep)
+        if scanning:  # filtered here in full: the count a scan would have given is final
+            self.post_message(self.Filtered(self))
 
     def _changed(self, index: int | None, keep: str | None, repaint: bool = True) -> None:
         """After the data changed: size, cursor (``index``, else the ``keep`` row's place,
@@ -909,6 +934,16 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         # Textual's own step after a resize (pinned textual): scrollbar visibility,
         # their thumb, and the scroll offset kept within the new bounds.
         self._scroll_update(size)
+
+    def _scroll_update(self, virtual_size: Size) -> None:
+        super()._scroll_update(virtual_size)
+        # Textual moves a thumb only while its bar is shown: a scroll made while a filter
+        # showed too few rows for a bar (the first slice of a scan, say) would leave the
+        # thumb where it was when the bar comes back.
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.position = self.scroll_y
+        if self.show_horizontal_scrollbar:
+            self.horizontal_scrollbar.position = self.scroll_x
 
     def status_style(self, status: str) -> Style:
         """The theme's style for a status (see :mod:`vstui.widgets.palette`)."""
@@ -1016,6 +1051,8 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self.cursor += direction * max(1, self.scrollable_content_region.height - 2)
 
     def action_jump(self, where: int) -> None:
+        if where != 0:
+            self._finish_scan()  # the last row of the filter, not of its rows so far
         self.cursor = 0 if where == 0 else self.shown_count - 1
 
     def action_select(self) -> None:
@@ -1121,7 +1158,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     def on_mouse_move(self, event: events.MouseMove) -> None:
         """A tooltip with the whole value of a cell that is cut short."""
         offset = event.get_content_offset(self)
-        tip = None
+        tip: Content | None = None
         if offset is not None and offset.y > 0:
             index = int(self.scroll_offset.y) + offset.y - 1
             column = self._column_at(offset.x + int(self.scroll_offset.x))
@@ -1130,7 +1167,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
                 text = self.cell_text(row, column)
                 clipped = dict(self.clipped_cells(row))
                 if column.label in clipped:
-                    tip = text
+                    tip = Content(text)  # server text: shown as typed, never markup
         if tip != self.tooltip:
             self.tooltip = tip
 
@@ -1226,7 +1263,9 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         if not count:
             if y == 2:
                 empty = base + self.muted_style() + Style(italic=True)
-                line = [Segment("  " + self.empty_text, empty)]
+                # While a filter still looks at rows, none found so far is not "none".
+                text = "Filtering…" if self.filtering else self.empty_text
+                line = [Segment("  " + text, empty)]
                 return Strip(line).crop(0, width).extend_cell_length(width, base)
             return Strip.blank(width, base)
         if index >= count:
