@@ -331,3 +331,24 @@ async def test_auto_refresh_backs_off_on_429(make_app):
         await until(pilot, lambda: screen._pacer.delay > FAST)
         assert screen._pacer.delay >= 2 * FAST
         assert isinstance(app.screen, StoreListScreen)  # no crash, no dialog
+
+
+async def test_a_store_marked_gone_and_listed_again_is_painted_as_it_is(make_app):
+    """A 404 that was only a moment's doubt: the next full listing has the store, and its
+    row stops saying gone (no line drawn while it was gone is painted again)."""
+    app, server = make_app("empty")
+    for i in range(950):  # pages: the first ones are painted before the listing ends
+        server.account.create_store(name=f"store-{i:03d}", created_at=1_700_000_000 + i)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, StoreListScreen)
+        store = screen.table.view[2]
+        screen.gone.add(store.id)
+        screen.table.refresh_rows()
+        await pilot.pause()
+        assert "gone" in row_line(app, store.display_name)
+        await pilot.press("r")
+        await settle(pilot)
+        assert "gone" not in row_line(app, store.display_name)
+        assert "gone" not in str(screen.query_one("#status").render())
