@@ -86,9 +86,11 @@ class VstuiScreen(Screen[Any]):
 
     @property
     def session(self) -> Session:
-        host = self.app
-        assert isinstance(host, SessionHost)
-        return host.session
+        # (Read on every cell drawn: a concrete isinstance, not the Protocol's, which
+        # walks the Protocol's members each time.)
+        session = getattr(self.app, "session", None)
+        assert isinstance(session, Session), "the app is not a SessionHost"
+        return session
 
     def on_mount(self) -> None:
         self.sub_title = (

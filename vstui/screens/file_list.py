@@ -93,13 +93,16 @@ class FileListScreen(TableScreen):
         with Horizontal(id="bar"):
             yield SafeStatic("", id="status", markup=False)
         yield self.filter_input()
-        yield VirtualTable(self._columns(), row_key=lambda f: f.id, id="files", empty_text="")
+        self._table: VirtualTable[VectorStoreFile] = VirtualTable(
+            self._columns(), row_key=lambda f: f.id, id="files", empty_text=""
+        )
+        yield self._table
         yield self.detail_line()
         yield FitFooter(show_command_palette=False)
 
     @property
     def table(self) -> VirtualTable[VectorStoreFile]:
-        return self.query_one("#files", VirtualTable)
+        return self._table  # (read for every cell drawn: no query)
 
     def file_name(self, f: VectorStoreFile) -> str:
         info = self.session.files.get(f.id)

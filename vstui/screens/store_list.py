@@ -91,13 +91,16 @@ class StoreListScreen(TableScreen):
         with Horizontal(id="bar"):
             yield SafeStatic("", id="status", markup=False)
         yield self.filter_input()
-        yield VirtualTable(self._columns(), row_key=lambda s: s.id, id="stores", empty_text="")
+        self._table: VirtualTable[VectorStore] = VirtualTable(
+            self._columns(), row_key=lambda s: s.id, id="stores", empty_text=""
+        )
+        yield self._table
         yield self.detail_line()
         yield FitFooter(show_command_palette=False)
 
     @property
     def table(self) -> VirtualTable[VectorStore]:
-        return self.query_one("#stores", VirtualTable)
+        return self._table  # (read for every cell drawn: no query)
 
     def _columns(self) -> list[Column[VectorStore]]:
         now = self.session.now

@@ -192,7 +192,7 @@ class _Order:
 
 
 SCAN_CHUNK = 8_192  # entries a filter tests at once (in C; about a millisecond)
-SCAN_BUDGET = 0.003  # seconds a filter scans before a frame gets its turn
+SCAN_BUDGET = 0.004  # seconds a filter scans before a frame gets its turn
 
 
 class _Scan:
@@ -1088,13 +1088,16 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     @property
     def column_layout(self) -> ColumnLayout:
         """The columns shown at the current width (recomputed when the width changes)."""
-        available = self.scrollable_content_region.width
+        return self._layout_for(self.scrollable_content_region.width)[1]
+
+    def _layout_for(self, available: int) -> tuple[int, ColumnLayout, list[Column[R]]]:
+        """The layout for ``available`` cells, with the columns it shows (cached)."""
         cached = self._layout
         if cached is None or cached[0] != available:
             layout = plan_layout(self.columns, available, self.GUTTER)
             cached = (available, layout, [self.columns[i] for i in layout.shown])
             self._layout = cached
-        return cached[1]
+        return cached
 
     @property
     def shown_columns(self) -> list[Column[R]]:
@@ -1102,11 +1105,13 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         assert self._layout is not None
         return list(self._layout[2])
 
-    def _drawn_columns(self) -> tuple[list[Column[R]], tuple[int, ...]]:
-        """The columns shown and their widths (no copies: drawn once per line)."""
-        layout = self.column_layout
-        assert self._layout is not None
-        return self._layout[2], layout.widths
+    def _drawn_columns(self, width: int | None = None) -> tuple[list[Column[R]], tuple[int, ...]]:
+        """The columns shown and their widths at ``width`` (default: the table's; no
+        copies: drawn once per line)."""
+        if width is None:
+            width = self.scrollable_content_region.width
+        _, layout, columns = self._layout_for(width)
+        return columns, layout.widths
 
     @property
     def hidden_columns(self) -> list[Column[R]]:
@@ -1216,7 +1221,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     ) -> Strip:
         segments = [gutter]
         space = Segment(" ", base)
-        columns, widths = self._drawn_columns()
+        columns, widths = self._drawn_columns(width)
         for i, (value, cell_width, column) in enumerate(zip(cells, widths, columns, strict=True)):
             if i:
                 segments.append(space)
@@ -1277,7 +1282,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         cached = self._line_cache.get(cache_key)
         if cached is not None:
             return cached
-        cells = [column.render(row) for column in self._drawn_columns()[0]]
+        cells = [column.render(row) for column in self._drawn_columns(width)[0]]
         if key in self.marked:
             marked = self.get_component_rich_style("virtual-table--marked")
             gutter = Segment("● ", base + marked)
