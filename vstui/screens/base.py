@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from textual import events, on
 from textual.binding import Binding, BindingType
@@ -27,7 +27,6 @@ T = TypeVar("T")
 U = TypeVar("U")
 
 
-@runtime_checkable
 class SessionHost(Protocol):
     """What a screen needs from the app: the session. Screens never import the app."""
 

@@ -604,11 +604,6 @@ class SyncScreen(TableScreen):
         self.apply_filter()
         self.notify(f"Showing {KIND_FILTERS[self.kind_index] or 'every kind'}", timeout=1.5)
 
-    def action_sort(self) -> None:
-        said = self.table.sort_announcement(self.table.cycle_sort())
-        if said:  # the header shows a column it is sorted by
-            self.notify(said, timeout=1.5)
-
     # -- applying --------------------------------------------------------------------------
 
     @on(Button.Pressed, "#apply")

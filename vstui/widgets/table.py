@@ -1101,9 +1101,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
 
     @property
     def shown_columns(self) -> list[Column[R]]:
-        self.column_layout  # noqa: B018 (brings the cache up to date)
-        assert self._layout is not None
-        return list(self._layout[2])
+        return list(self._drawn_columns()[0])
 
     def _drawn_columns(self, width: int | None = None) -> tuple[list[Column[R]], tuple[int, ...]]:
         """The columns shown and their widths at ``width`` (default: the table's; no
@@ -1118,9 +1116,6 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         shown = set(self.column_layout.shown)
         return [c for i, c in enumerate(self.columns) if i not in shown]
 
-    def _widths(self) -> list[int]:
-        return list(self.column_layout.widths)
-
     def _content_width(self) -> int:
         layout = self.column_layout
         note = len(layout.hidden_label) + 1 if layout.hidden else 0
@@ -1128,7 +1123,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
 
     def _column_at(self, x: int) -> Column[R] | None:
         position = self.GUTTER
-        for column, width in zip(self.shown_columns, self._widths(), strict=True):
+        for column, width in zip(*self._drawn_columns(), strict=True):
             if position <= x < position + width + 1:
                 return column
             position += width + 1
@@ -1238,7 +1233,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             header = self.get_component_rich_style("virtual-table--header")
             sorted_style = self.get_component_rich_style("virtual-table--sorted")
             labels: list[Cell] = []
-            for column in self.shown_columns:
+            for column in self._drawn_columns(width)[0]:
                 label = column.label
                 if self._pending_sort is not None and column.key == self._pending_sort[0]:
                     label += " …"
