@@ -6,11 +6,13 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
+from textual import events
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.theme import Theme
 
+from .gc_pacing import IdleCollector
 from .screens.base import StoreRef, VstuiScreen
 from .screens.batch_monitor import BatchMonitorScreen
 from .screens.dialogs import HelpScreen
@@ -55,6 +57,7 @@ class VstuiApp(SafeApp):
         self.profiles = list(profiles)
         self._session_factory = session_factory
         self._told_about_browser_clipboard = False
+        self.collector = IdleCollector()
         for item in themes:
             self.register_theme(item)
 
@@ -70,6 +73,17 @@ class VstuiApp(SafeApp):
                 markup=False,  # TOML errors quote brackets
             )
         self.push_screen(StoreListScreen())
+        # Full garbage collections wait for a pause in the user's keys (see gc_pacing).
+        self.collector.start()
+        self.set_interval(0.25, self.collector.tick, name="idle gc")
+
+    def on_unmount(self) -> None:
+        self.collector.stop()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self.collector.note_input()
+        await super().on_event(event)
 
     # -- untrusted text and unexpected errors -----------------------------------------------
 

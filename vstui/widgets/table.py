@@ -33,6 +33,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ..gc_pacing import building_long_lived
 from ..text import clean
 from . import palette
 from .safe import clean_rich
@@ -164,6 +165,25 @@ BACKGROUND_SORT_ROWS = 20_000  # from this many rows a new sort order is built i
 SORT_CHUNK = 4_096  # rows sorted at once in that thread (each sort holds the interpreter lock)
 
 
+def presorted(values: list[Entry]) -> SortedList:
+    """A ``SortedList`` of ``values`` that are already in ascending order, made without
+    sorting them again. ``SortedList(values)`` sorts them: on an ordered list that is
+    still a comparison per value, 100,000 of them in one C call (about 20 ms) during
+    which no other thread runs, the UI thread included. Here the values are cut into
+    the list's sublists directly, in Python (the interpreter lock passes between steps).
+
+    This fills in ``SortedList``'s own layout as its ``update`` does (sortedcontainers
+    2.4, pinned): ``_lists`` of at most ``_load`` values, each sublist's last value in
+    ``_maxes``, the length, and an empty position index.
+    """
+    result = SortedList()
+    load = result._load
+    result._lists = [values[start : start + load] for start in range(0, len(values), load)]
+    result._maxes = [chunk[-1] for chunk in result._lists]
+    result._len = len(values)
+    return result
+
+
 class _Order:
     """Every row's entry for one sort column, in ascending order."""
 
@@ -175,11 +195,10 @@ class _Order:
         entries: dict[str, Entry] | None = None,
         ordered: list[Entry] | None = None,
     ) -> None:
-        """``ordered``: the entries already in ascending order (sorting them again is a
-        linear pass)."""
+        """``ordered``: the entries already in ascending order (not sorted again)."""
         self.column = column
         self.entries = entries or {}
-        self.sorted = SortedList(self.entries.values() if ordered is None else ordered)
+        self.sorted = SortedList(self.entries.values()) if ordered is None else presorted(ordered)
 
     def put(self, key: str, entry: Entry) -> None:
         self.entries[key] = entry
@@ -204,7 +223,7 @@ class _Scan:
     __slots__ = ("cache_key", "cursor", "keep", "position", "source")
 
     def __init__(
-        self, source: list[Entry], position: int, cache_key: object, keep: str | None
+        self, source: Sequence[Entry], position: int, cache_key: object, keep: str | None
     ) -> None:
         self.source = source
         self.position = position
@@ -584,7 +603,9 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         if self._filter is None and self._needle is None:
             self._shown = None
         elif cached is not None:
-            self._shown = list(cached)
+            # Shared with the cache, not copied: the shown list is changed in place only
+            # by new or removed rows, and those clear the cache first.
+            self._shown = cached
         else:
             if narrower and scan is not None:
                 # Narrow what was found so far; the rows not looked at yet are looked
@@ -593,12 +614,20 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
                 source, position = scan.source, scan.position
             else:
                 found = []
-                source = list(self._visible_entries() if narrower else self._order.sorted)
+                # Read in place, not copied (a copy of 100,000 entries is a big young
+                # list for every garbage collection to walk): the rows and the order do
+                # not change while a scan runs, they finish it first.
+                source = self._visible_entries() if narrower else self._order.sorted
                 position = 0
             self._shown = found
             self._scan = _Scan(source, position, cache_key, keep)
             self._scan_for(SCAN_BUDGET)
         self._changed(None, keep)
+        self._scan_started()
+
+    def _scan_started(self) -> None:
+        """After a filter was set (its first slices shown): the rest of its scan runs
+        between frames, or the count is final already."""
         if self._scan is not None:
             self._scan.cursor = self.cursor
             # (The function, not a coroutine: a worker cancelled before it starts leaves
@@ -665,7 +694,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         if scan.cache_key is not None:
             if len(self._filtered) >= 16:
                 self._filtered.clear()
-            self._filtered[scan.cache_key] = list(shown)
+            self._filtered[scan.cache_key] = shown  # shared (see set_filter)
 
     async def _scan_rest(self) -> None:
         """The rest of a scan, a slice per turn of the event loop (keys and frames get
@@ -744,13 +773,21 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._orders[wanted] = order  # most recently used last
         while len(self._orders) > ORDERS_KEPT:
             del self._orders[next(iter(self._orders))]
+        rescan = False
         if order is not self._order:
             self._order = order
             self._filtered.clear()
             if self._shown is not None:
-                passing = {e[2] for e in self._shown}
-                self._shown = [e for e in order.sorted if e[2] in passing]
+                # The filter runs again over the new order, in slices like a filter
+                # typed (top of the screen first): picking the rows shown out of the
+                # new order at once would hold a frame for every row.
+                self._shown = []
+                self._scan = _Scan(order.sorted, 0, None, keep)
+                self._scan_for(SCAN_BUDGET)
+                rescan = True
         self._changed(None, keep)
+        if rescan:
+            self._scan_started()
 
     def _sort_in_background(self, column_key: str | None, reverse: bool) -> None:
         column = self._column(column_key)
@@ -767,23 +804,36 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         def build() -> None:
             sort_key = column.sort_key if column is not None else None
             entries: dict[str, Entry] = {}
-            for key in keys:
-                row = rows.get(key)
-                known = current.get(key)
-                if row is None or known is None:
-                    continue  # removed meanwhile
-                number, hay = known[1], known[3]
-                entries[key] = (sort_key(row) if sort_key else number, number, key, hay)
-            # Sorted in chunks and merged (Python code, so the interpreter lock passes to
-            # the UI thread between steps): one sort of every row would hold it throughout.
-            values = list(entries.values())
-            chunks = [sorted(values[i : i + SORT_CHUNK]) for i in range(0, len(values), SORT_CHUNK)]
-            merged = list(heapq.merge(*chunks))
-            order = _Order(column.key if column is not None and sort_key else None, entries, merged)
+            with building_long_lived():
+                for key in keys:
+                    row = rows.get(key)
+                    known = current.get(key)
+                    if row is None or known is None:
+                        continue  # removed meanwhile
+                    number, hay = known[1], known[3]
+                    entries[key] = (sort_key(row) if sort_key else number, number, key, hay)
+                # Sorted in chunks and merged (Python code, so the interpreter lock passes
+                # to the UI thread between steps): one sort of every row would hold it.
+                values = list(entries.values())
+                chunks = [
+                    sorted(values[i : i + SORT_CHUNK]) for i in range(0, len(values), SORT_CHUNK)
+                ]
+                merged = list(heapq.merge(*chunks))
+                del values, chunks
+                column_key = column.key if column is not None and sort_key else None
+                order = _Order(column_key, entries, merged)
             self.app.call_from_thread(self._sorted, generation, order)
 
-        self.run_worker(build, thread=True, group="sort", exclusive=True, exit_on_error=False)
-        self.refresh()  # the header says the sort is on its way
+        def start() -> None:
+            if generation == self._sort_generation and self._pending_sort is not None:
+                self.run_worker(
+                    build, thread=True, group="sort", exclusive=True, exit_on_error=False
+                )
+
+        # The header says the sort is on its way; the thread starts once that is painted
+        # (while it runs, the UI thread shares the interpreter with it).
+        self.refresh()
+        self.call_after_refresh(start)
 
     def _sorted(self, generation: int, order: _Order) -> None:
         """A background sort finished: catch up with rows changed meanwhile, then show."""

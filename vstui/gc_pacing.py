@@ -1,0 +1,101 @@
+"""Garbage collection paced by the user: the long pauses happen between keys, not in them.
+
+Python collects the oldest generation when enough objects have survived two younger
+collections. With 100,000 rows loaded that walk costs 30 ms or more (the rows themselves
+are frozen out of its way, see ``screens.base.freeze_rows``, but the table's sort orders
+and filter results are big lists), and it lands in whatever key happens to allocate at
+that moment. :class:`IdleCollector` turns off the automatic full collections and runs
+them itself when the user has not pressed a key or moved the mouse for :attr:`idle`
+seconds (or, while the user never pauses, every :attr:`longest` seconds regardless), and
+only when Python would have run one by then. The young generation is collected less
+often (every :data:`YOUNG` allocations instead of 700): each of its collections also walks
+the big lists a key has just made, so fewer of them cost less in total.
+
+Nothing here imports Textual: the app calls :meth:`note_input` for each input event and
+:meth:`tick` from a timer.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+YOUNG = 20_000  # allocations between two collections of the youngest generation
+MIDDLE = 10  # young collections between two collections of the middle one (Python's)
+FULL_DUE = 10  # middle collections after which a full collection is due (Python's)
+NEVER = 1 << 30  # a threshold the counts never reach: no automatic full collection
+
+
+class IdleCollector:
+    """Full garbage collections at quiet moments. :meth:`start` and :meth:`stop` set and
+    restore the interpreter's thresholds (they are process-wide)."""
+
+    def __init__(
+        self,
+        idle: float = 0.3,
+        longest: float = 20.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.idle = idle
+        self.longest = longest
+        self._clock = clock
+        self._last_input = clock()
+        self._last_full = clock()
+        self._saved: tuple[int, int, int] | None = None
+        self.collections = 0  # full collections run (for tests and benchmarks)
+
+    @property
+    def running(self) -> bool:
+        return self._saved is not None
+
+    def start(self) -> None:
+        if self._saved is None:
+            self._saved = gc.get_threshold()
+            gc.set_threshold(YOUNG, MIDDLE, NEVER)
+            self._last_full = self._clock()
+
+    def stop(self) -> None:
+        """Give Python its own thresholds back (the next full collection is its call)."""
+        if self._saved is not None:
+            gc.set_threshold(*self._saved)
+            self._saved = None
+
+    def note_input(self) -> None:
+        """A key, a click or a scroll: the user is doing something now."""
+        self._last_input = self._clock()
+
+    def due(self) -> bool:
+        """Whether Python would have run a full collection by now."""
+        return gc.get_count()[2] >= FULL_DUE
+
+    def tick(self) -> bool:
+        """Run a full collection if one is due and the moment is right; True if it ran."""
+        if self._saved is None or not self.due():
+            return False
+        now = self._clock()
+        quiet = now - self._last_input >= self.idle
+        if not quiet and now - self._last_full < self.longest:
+            return False
+        gc.collect()
+        self._last_full = self._clock()
+        self.collections += 1
+        return True
+
+
+@contextmanager
+def building_long_lived() -> Iterator[None]:
+    """Around the making of a big structure that will live long (a sort order of every
+    row): no collection walks it while it is half made (each would walk all of it so
+    far, in whichever thread allocates, holding the interpreter), and once made it is
+    frozen out of the collector's way, like the rows themselves (frozen objects are still
+    freed by reference counting; only cyclic garbage alive at that moment is kept)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
