@@ -79,7 +79,6 @@ class FileListScreen(TableScreen):
         # Pages are still arriving (not Textual's ``loading``, which hides the screen).
         self.fetching = False
         self.load_failed = False
-        self._seen: set[str] = set()
         # The store is gone (404): banner, actions off. Files gone: greyed rows.
         self.gone = False
         self.gone_files: set[str] = set()
@@ -315,9 +314,10 @@ class FileListScreen(TableScreen):
     def status_filter(self) -> str | None:
         return STATUS_FILTERS[self.filter_index][1]
 
-    def _fetch(self, emit: Callable[[list[VectorStoreFile]], None]) -> int:
+    def _fetch(self, emit: Callable[[list[VectorStoreFile]], None]) -> set[str]:
         """Every page, walked from both ends at once as stores are: the newest and the
-        oldest files arrive first, each page is shown as it arrives."""
+        oldest files arrive first, each page is shown as it arrives. Returns the IDs
+        listed (gathered here in the worker, not on the UI thread)."""
         service = self.session.service
         status, store_id, batch_id = self.status_filter, self.store_id, self.batch_id
 
@@ -328,11 +328,11 @@ class FileListScreen(TableScreen):
                 )
             return service.list_store_files(store_id, filter=status, order=order, after=after)
 
-        total = 0
+        seen: set[str] = set()
         for files in service.walk_both_ends(page):
-            total += len(files)
+            seen.update(file.id for file in files)
             emit(files)
-        return total
+        return seen
 
     def action_reload(self) -> None:
         """``r``: the file names too (files created or deleted since), then every page."""
@@ -345,7 +345,6 @@ class FileListScreen(TableScreen):
         changed) until the last page says which are gone."""
         self.fetching = True
         self.load_failed = False
-        self._seen = set()
         self._buffer.reset()
         self.cancel_auto_refresh()
         if not keep_rows:
@@ -357,7 +356,6 @@ class FileListScreen(TableScreen):
         self._update_status()
 
     def _files_arrived(self, files: list[VectorStoreFile]) -> None:
-        self._seen.update(f.id for f in files)
         self.gone_files.difference_update(f.id for f in files)
         self.table.add_rows(files)
         cache = self.session.files
@@ -369,10 +367,11 @@ class FileListScreen(TableScreen):
         self._update_empty()
         self._update_status()
 
-    def _files_done(self, total: int) -> None:
+    def _files_done(self, seen: set[str]) -> None:
+        """Every page arrived (``seen``: the IDs they held): rows not listed are gone."""
         self._buffer.flush()
         self.fetching = False
-        gone = [f.id for f in self.table.rows if f.id not in self._seen]
+        gone = [f.id for f in self.table.rows if f.id not in seen]
         if gone:
             self.table.remove_rows(gone)
         self.gone_files.clear()

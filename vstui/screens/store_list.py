@@ -77,7 +77,6 @@ class StoreListScreen(TableScreen):
         self.fetching = False
         self.load_error: str | None = None
         self._spin = 0
-        self._seen: set[str] = set()
         self._expired: set[str] = set()  # kept per row as rows arrive, never recounted
         # Stores the server answered 404 for since the last full listing: greyed, "gone".
         self.gone: set[str] = set()
@@ -220,21 +219,23 @@ class StoreListScreen(TableScreen):
 
     # -- loading ---------------------------------------------------------------------------
 
-    def _fetch(self, emit: Callable[[list[VectorStore]], None]) -> int:
-        total = 0
+    def _fetch(self, emit: Callable[[list[VectorStore]], None]) -> set[str]:
+        """Every page, emitted as it arrives; returns the IDs listed (kept here in the
+        worker: a set of 100,000 IDs growing on the UI thread would cost a frame each
+        time it doubles)."""
+        seen: set[str] = set()
         service = self.session.service
         pages = prefetch.take(service.settings) or service.walk_stores_both_ends()
         for page in pages:
-            total += len(page)
+            seen.update(store.id for store in page)
             emit(page)
-        return total
+        return seen
 
     def action_refresh(self) -> None:
         """Fetch every page again. Rows already shown stay until the last page says
         which are gone; new and changed rows appear as their page arrives."""
         self.fetching = True
         self.load_error = None
-        self._seen = set()
         self._buffer.reset()
         self.cancel_auto_refresh()
         self.run_stream(
@@ -244,7 +245,6 @@ class StoreListScreen(TableScreen):
         self._update_status()
 
     def _stores_arrived(self, stores: list[VectorStore]) -> None:
-        self._seen.update(s.id for s in stores)
         if self.gone:  # listed again: not gone (add_rows paints these rows anew)
             self.gone.difference_update(s.id for s in stores)
         self.table.add_rows(stores)
@@ -252,10 +252,11 @@ class StoreListScreen(TableScreen):
         self._update_empty()
         self._update_status()
 
-    def _stores_done(self, total: int) -> None:
+    def _stores_done(self, seen: set[str]) -> None:
+        """Every page arrived (``seen``: the IDs they held): rows not listed are gone."""
         self._buffer.flush()
         self.fetching = False
-        gone = [s.id for s in self.table.rows if s.id not in self._seen]
+        gone = [s.id for s in self.table.rows if s.id not in seen]
         if gone:
             self.table.remove_rows(gone)
             self._expired.difference_update(gone)
