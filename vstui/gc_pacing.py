@@ -84,14 +84,31 @@ class IdleCollector:
         return True
 
 
+def freeze_long_lived() -> None:
+    """Move every object alive now out of the collector's way for good (rows just
+    loaded, a sort order just made), so that later collections do not walk them.
+
+    Garbage goes first: a frozen garbage cycle is never freed (Textual's lines and
+    httpx's requests make cycles; freezing them as a 100,000-row listing streams in
+    kept about 50 MB per listing). That collection is cheap: everything frozen before
+    is not looked at, only what was made since the last freeze."""
+    gc.collect()
+    gc.freeze()
+
+
 @contextmanager
 def building_long_lived() -> Iterator[None]:
     """Around the making of a big structure that will live long (a sort order of every
-    row): no collection walks it while it is half made (each would walk all of it so
-    far, in whichever thread allocates, holding the interpreter), and once made it is
-    frozen out of the collector's way, like the rows themselves (frozen objects are still
-    freed by reference counting; only cyclic garbage alive at that moment is kept)."""
+    row): garbage so far is collected (cheap, see :func:`freeze_long_lived`), no
+    collection runs while the structure is half made (each one would walk all of it
+    made so far, in whichever thread allocates, holding the interpreter), and once made
+    it is frozen out of the collector's way.
+
+    Frozen objects are still freed by reference counting, but a garbage cycle alive at
+    the freeze is kept for good: the code inside must let go of any big data that
+    something short-lived (its own worker and closure) would otherwise keep."""
     enabled = gc.isenabled()
+    gc.collect()
     gc.disable()
     try:
         yield

@@ -3,7 +3,6 @@ notifications, and a stale-result guard."""
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from textual.worker import get_current_worker
 
 from .. import fmt
 from ..api import APIError, VectorStore, VstuiError
+from ..gc_pacing import freeze_long_lived
 from ..refresh import Pacer
 from ..session import Session
 from ..widgets.waiting import WaitingLine
@@ -327,8 +327,10 @@ class RowBuffer(Generic[T]):
             rows, self._pending = self._pending, []
             self._last = time.monotonic()
             self._apply(rows)
-            # A full collection over 100,000 rows would stall a frame: every 1,000 rows
-            # the loaded ones are moved out of the collector's way.
+            # A full collection over 100,000 rows would stall a frame: every 10,000 rows
+            # the loaded ones are moved out of the collector's way. (Not more often: each
+            # freeze also keeps for good the lines drawn on screen at that moment, which
+            # are garbage cycles once they are no longer drawn.)
             self._unfrozen += len(rows)
             if self._unfrozen >= FREEZE_EVERY:
                 self._unfrozen = 0
@@ -340,15 +342,14 @@ class RowBuffer(Generic[T]):
         self._last = None
 
 
-FREEZE_EVERY = 1_000  # rows streamed between two freezes
+FREEZE_EVERY = 10_000  # rows streamed between two freezes
 
 
 def freeze_rows() -> None:
-    """After a bulk load: move every object alive now (the rows just loaded) out of the
-    garbage collector's generations, so later collections do not walk 100,000 rows and
-    stall a frame. Frozen objects are still freed by reference counting (only cyclic
-    garbage alive at the moment of a freeze is kept: it is done rarely)."""
-    gc.freeze()
+    """After a bulk load: move the rows just loaded out of the garbage collector's
+    generations, so later collections do not walk 100,000 rows and stall a frame (see
+    :func:`vstui.gc_pacing.freeze_long_lived`: garbage is collected first)."""
+    freeze_long_lived()
 
 
 class _Stale(Exception):

@@ -802,6 +802,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._journal = set()
 
         def build() -> None:
+            nonlocal keys, current, rows
             sort_key = column.sort_key if column is not None else None
             entries: dict[str, Entry] = {}
             with building_long_lived():
@@ -822,6 +823,10 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
                 del values, chunks
                 column_key = column.key if column is not None and sort_key else None
                 order = _Order(column_key, entries, merged)
+                # This worker and its closure form a cycle that is frozen here and freed
+                # only by a full collection (so, once frozen, never): the closure lets go
+                # of the keys, the rows and the old order's entries first.
+                keys, current, rows = [], {}, {}
             self.app.call_from_thread(self._sorted, generation, order)
 
         def start() -> None:
