@@ -191,6 +191,7 @@ async def test_a_big_sort_keeps_no_old_order_alive_after_it_is_shown(monkeypatch
     async with app.run_test(size=(40, 20)) as pilot:
         table: VirtualTable[Item] = app.query_one("#t", VirtualTable)
         table.add_rows([Item(f"id{i:04d}", f"n{i % 97}", i % 13) for i in range(500)])
+
         class Probe:  # something only the arrival order's entries hold
             pass
 
