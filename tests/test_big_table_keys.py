@@ -1,5 +1,7 @@
-"""Garbage collection paced by the user (``vstui.gc_pacing``), a sort order made without
-a second sort (``presorted``), and a filter run again over a new order in slices."""
+"""Keys on big tables: garbage collection paced by the user and rows frozen without
+keeping garbage (``vstui.gc_pacing``), a sort order made without a second sort
+(``presorted``), a filter's first screenful before the first frame, and a filter run again
+over a new order in slices."""
 
 from __future__ import annotations
 
@@ -205,3 +207,30 @@ async def test_a_big_sort_keeps_no_old_order_alive_after_it_is_shown(monkeypatch
         await pilot.pause()
         assert table.sort_column == "name" and table._pending_sort is None
         assert first() is None  # the arrival order was dropped, and nothing holds it
+
+
+async def test_a_filter_paints_a_first_screenful_and_looks_at_the_rest_between_frames(
+    monkeypatch,
+):
+    """The key's own frame: the scan stops as soon as the screen is full (however much
+    time is left), the rest of the rows are looked at between frames."""
+    monkeypatch.setattr(table_module, "SCAN_CHUNK", 50)
+    monkeypatch.setattr(table_module, "SCAN_FIRST_CHUNK", 10)
+    monkeypatch.setattr(table_module, "SCAN_BUDGET", 60.0)  # time is never what stops it
+    app = TableApp()
+    async with app.run_test(size=(40, 20)) as pilot:
+        table: VirtualTable[Item] = app.query_one("#t", VirtualTable)
+        rows = {f"id{i:04d}": Item(f"id{i:04d}", f"name{i % 37}", i % 91) for i in range(3000)}
+        table.add_rows(list(rows.values()))
+        await pilot.pause()
+        table.set_filter(None, text="name")  # every row passes
+        want = expected(rows, None, False, "name", False)
+        assert table.filtering
+        assert table.size.height <= table.shown_count < table.size.height + 10
+        assert [table.row_at(i).id for i in range(table.shown_count)] == want[: table.shown_count]
+        await pilot.pause()
+        painted = screen_lines(app)
+        assert painted[1].lstrip().startswith("name0 ") and painted[-1].strip()  # full
+        while table.filtering:
+            await pilot.pause()
+        assert [r.id for r in table.view] == want
