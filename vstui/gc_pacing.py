@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-YOUNG = 2000  # allocations between two collections of the youngest generation
+YOUNG = 2_000  # allocations between two collections of the youngest generation
 MIDDLE = 10  # young collections between two collections of the middle one (Python's)
 FULL_DUE = 10  # middle collections after which a full collection is due (Python's)
 NEVER = 1 << 30  # a threshold the counts never reach: no automatic full collection
