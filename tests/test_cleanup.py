@@ -301,6 +301,7 @@ async def test_review_list_sorts_and_space_still_leaves_out_the_row_under_the_cu
         names = [i.name.lower() for i in table.view]
         assert table.sort_reverse and names == sorted(names, reverse=True)
         assert "Name ▼" in screen_text(app)
+        assert "Sorted by" not in screen_text(app)  # the header says it: no toast over rows
         table.cursor = 0
         await pilot.pause()
         kept = table.current

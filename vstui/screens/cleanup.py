@@ -36,7 +36,7 @@ from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable, id_column
 from .base import VstuiScreen
 from .dialogs import ConfirmScreen
-from .tables import TableScreen, text_predicate
+from .tables import TableScreen, reverse_sort, sort_next, text_predicate
 
 # A deletion's progress, sent from the worker: (done, failed, remaining, total, rate), outcome.
 Progress = tuple[tuple[int, int, int, int, float], Outcome]
@@ -458,13 +458,10 @@ class CleanupScreen(VstuiScreen):
     # Sorting only reorders the review list (the keys and the table's sort as on every
     # table screen); what is deleted is still every row not left out with space.
     def action_sort(self) -> None:
-        self.notify(f"Sorted by {self.table.cycle_sort()}", timeout=1.5)
+        sort_next(self, self.table)
 
     def action_reverse(self) -> None:
-        table = self.table
-        if table.sort_column is None:
-            table.cycle_sort()
-        table.sort_by(table.sort_column, not table.sort_reverse)
+        reverse_sort(self.table)
 
     def action_toggle_files(self) -> None:
         refused = self.plan is not None and bool(self.plan.files_refused)

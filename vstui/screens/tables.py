@@ -43,6 +43,22 @@ STATUS_FILTERS: list[tuple[str, str | None]] = [
 ]
 
 
+def sort_next(screen: VstuiScreen, table: VirtualTable[Any]) -> None:
+    """``s``: sort by the next sortable column. The header shows it (▲/▼, or … while a
+    big sort is built); only a column hidden at this width is announced (a toast would
+    cost a frame)."""
+    said = table.sort_announcement(table.cycle_sort())
+    if said:
+        screen.notify(said, timeout=1.5)
+
+
+def reverse_sort(table: VirtualTable[Any]) -> None:
+    """``S``: reverse the sort (sorting by the first column when there is none)."""
+    if table.sort_column is None:
+        table.cycle_sort()
+    table.sort_by(table.sort_column, not table.sort_reverse)
+
+
 class TableScreen(VstuiScreen):
     """A screen around one :class:`VirtualTable` (``self.table``) with a filter input."""
 
@@ -141,16 +157,10 @@ class TableScreen(VstuiScreen):
     # -- shared actions ---------------------------------------------------------------------
 
     def action_sort(self) -> None:
-        table = self.table
-        said = table.sort_announcement(table.cycle_sort())
-        if said:  # the header shows a column it is sorted by (a toast would cost a frame)
-            self.notify(said, timeout=1.5)
+        sort_next(self, self.table)
 
     def action_reverse(self) -> None:
-        table = self.table
-        if table.sort_column is None:
-            table.cycle_sort()
-        table.sort_by(table.sort_column, not table.sort_reverse)
+        reverse_sort(self.table)
 
     def action_mark(self) -> None:
         self.table.toggle_mark()
