@@ -93,7 +93,7 @@ def test_every_option_of_every_command_is_explained(home, capsys, name):
 
 def test_every_command_module_is_on_the_command_line():
     modules = {m.name for m in pkgutil.iter_modules(commands.__path__)} - {"console"}
-    assert modules == set(SUBCOMMANDS) == {m.__name__.rsplit(".", 1)[1] for m in cli.COMMANDS}
+    assert modules == set(SUBCOMMANDS) == {m.__name__.rsplit(".", 1)[1] for m in cli.commands()}
 
 
 def test_the_browser_is_the_default_and_a_command_too(home, capsys):
@@ -203,3 +203,19 @@ def test_serve_tabs_get_the_global_timeout_too(home):
 
     args = cli.build_parser().parse_args(["--demo", "--timeout", "7", "serve"])
     assert child_command(args).endswith("-m vstui --timeout 7.0 --demo")
+
+
+def test_the_command_line_starts_fetching_before_anything_heavy_is_imported():
+    """`vstui` paints its first stores before a script could print them only if `main`
+    runs (and starts the prefetch) before the commands, httpx, pydantic or Textual are
+    imported: importing the entry point and the prefetch imports none of them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, vstui.cli, vstui.prefetch\n"
+        "heavy = ('httpx', 'pydantic', 'textual', 'rich', 'vstui.commands', 'vstui.api')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or m in heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

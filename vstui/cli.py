@@ -8,12 +8,21 @@ import argparse
 import math
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from . import __version__
-from .commands import cleanup, key, serve, sim, sync, tui, watch
 
-# Every subcommand, in the order `vstui --help` lists them.
-COMMANDS = (tui, cleanup, sync, watch, key, serve, sim)
+# Every subcommand, in the order `vstui --help` lists them (modules of vstui.commands).
+COMMAND_NAMES = ("tui", "cleanup", "sync", "watch", "key", "serve", "sim")
+
+
+def commands() -> tuple[ModuleType, ...]:
+    """The subcommand modules, imported when the parser is built: not when this module
+    is, so that :func:`main` starts fetching the first stores before anything heavy
+    (httpx, pydantic, the account and config code) is imported."""
+    from importlib import import_module
+
+    return tuple(import_module(f"vstui.commands.{name}") for name in COMMAND_NAMES)
 
 
 def _seconds(text: str) -> float:
@@ -84,8 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
         "(config: refresh_seconds; default 5)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in COMMANDS:
+    modules = commands()
+    for command in modules:
         command.add_parser(sub)
+    tui = modules[0]
     parser.set_defaults(run=tui.run, doing=tui.DOING)
     return parser
 
