@@ -354,3 +354,25 @@ async def test_review_list_filter_narrows_the_view_and_says_what_it_hides(demo_a
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, StoreListScreen)
+
+
+async def test_a_narrow_sorted_column_still_shows_its_arrow(demo_app):
+    """At 80 columns the review list's Kind column is too narrow for "Kind ▲": the label
+    is cut, never the arrow (it is the only sign of the sort: no toast says it)."""
+    app, _ = demo_app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("X")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CleanupScreen)
+        await pilot.press("s")
+        await settle(pilot)
+        assert screen.table.sort_column == "kind"
+        header = next(line for line in screen_text(app).splitlines() if "Name" in line)
+        assert "▲" in header.split("Name")[0]
+        assert "Sorted by" not in screen_text(app)
+        await pilot.press("S")
+        await settle(pilot)
+        header = next(line for line in screen_text(app).splitlines() if "Name" in line)
+        assert "▼" in header.split("Name")[0]

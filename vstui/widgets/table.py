@@ -184,6 +184,15 @@ def presorted(values: list[Entry]) -> SortedList:
     return result
 
 
+def sort_label(label: str, mark: str, width: int) -> str:
+    """A sorted column's header: its label cut to leave room for the ``mark`` (▲, ▼ or
+    …), which is always shown, even in a narrow column."""
+    room = width - cell_len(mark)
+    if cell_len(label) > room:
+        label = set_cell_size(label, room - 1) + "…" if room > 1 else ""
+    return label + mark if room > 0 else mark.strip()
+
+
 class _Order:
     """Every row's entry for one sort column, in ascending order."""
 
@@ -1297,16 +1306,15 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             header = self.get_component_rich_style("virtual-table--header")
             sorted_style = self.get_component_rich_style("virtual-table--sorted")
             labels: list[Cell] = []
-            for column in self._drawn_columns(width)[0]:
-                label = column.label
+            for column, cell_width in zip(*self._drawn_columns(width), strict=True):
                 if self._pending_sort is not None and column.key == self._pending_sort[0]:
-                    label += " …"
-                    labels.append(Text(label, style=sorted_style))
+                    mark = " …"
                 elif column.key == self.sort_column:
-                    label += " ▼" if self.sort_reverse else " ▲"
-                    labels.append(Text(label, style=sorted_style))
+                    mark = " ▼" if self.sort_reverse else " ▲"
                 else:
-                    labels.append(label)
+                    labels.append(column.label)
+                    continue
+                labels.append(Text(sort_label(column.label, mark, cell_width), style=sorted_style))
             head = base + header
             layout = self.column_layout
             note = ""
