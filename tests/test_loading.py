@@ -87,9 +87,11 @@ async def test_file_rows_show_while_later_pages_are_pending(make_app):
         account.attach(store, sim_file, created_at=1_700_000_000 + i, ready_at=0)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        gate.close_gate()
         await pilot.press("enter")  # the store
+        # Its "Synced from" section lists the same files: done before the gate closes
+        # (held at the gate, it kept the file list waiting for the gate's 60 s timeout).
         await settle(pilot)
+        gate.close_gate()
         await pilot.press("f")  # its files
         await held(pilot, gate)
         screen = app.screen
