@@ -883,6 +883,12 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             return
         self._rebuild(self._keep(), 0 if self.cursor == 0 else None)
 
+    @property
+    def sorting(self) -> tuple[str | None, bool]:
+        """The sort asked for last, ``(column, reverse)``: the one being built in the
+        background if any, else the one shown."""
+        return self._pending_sort or (self.sort_column, self.sort_reverse)
+
     def sort_announcement(self, label: str) -> str | None:
         """What to tell the user after sorting by the column ``label``: nothing when the
         header shows it (its ▲/▼, or … while a big sort is built), else a sentence."""
