@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import random
+from typing import Any
 
 import pytest
 from sortedcontainers import SortedList
@@ -146,3 +147,105 @@ def test_idle_collector_gives_the_thresholds_back():
     assert gc.get_threshold() != before
     collector.stop()
     assert gc.get_threshold() == before
+
+
+async def test_the_app_gives_the_collector_thresholds_back_when_it_ends(make_app):
+    before = gc.get_threshold()
+    app, _ = make_app("demo")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.collector.running and gc.get_threshold() != before
+    assert gc.get_threshold() == before and gc.isenabled()
+
+
+async def test_the_app_gives_the_collector_thresholds_back_when_it_crashes(make_app):
+    before = gc.get_threshold()
+    app, _ = make_app("demo")
+
+    def boom() -> None:
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            app.call_later(boom)
+            await pilot.pause()
+            await pilot.pause()
+    assert gc.get_threshold() == before and gc.isenabled()
+
+
+async def test_two_apps_at_once_give_the_first_thresholds_back(make_app):
+    before = gc.get_threshold()
+    first, _ = make_app("demo")
+    second, _ = make_app("demo")
+    async with first.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        async with second.run_test(size=(100, 30)) as other:
+            await other.pause()
+    assert gc.get_threshold() == before
+
+
+@pytest.mark.parametrize("big", [False, True])
+async def test_a_sort_under_a_filter_keeps_the_cursor_on_its_row(sliced, monkeypatch, big):
+    app = TableApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table: VirtualTable[Item] = app.query_one("#t", VirtualTable)
+        if not big:
+            monkeypatch.setattr(table_module, "BACKGROUND_SORT_ROWS", 10**9)
+        table.add_rows([Item(f"id{i:04d}", f"n{(i * 7919) % 500:03d}", i % 97) for i in range(600)])
+        table.set_filter(None, text="n1", cache_key="n1")
+        await settle(pilot)
+        table.cursor = 40
+        await pilot.pause()
+        row = table.current
+        table.sort_by("size", True)
+        await settle(pilot)
+        assert not table.filtering and table.sort_column == "size"
+        assert table.current is row
+        # Back to the order before (kept): the filter's cached result is not reused stale.
+        table.sort_by(None)
+        await settle(pilot)
+        assert table.current is row
+        assert [r.id for r in table.view] == sorted(r.id for r in table.view)
+
+
+async def test_a_closed_screen_is_freed_though_its_rows_were_frozen(make_app):
+    """Rows are frozen as they stream in (freeze_rows) and after a big sort: the screen
+    holding them is frozen too, and a frozen screen is a cycle never collected. Once it
+    is closed, the next quiet moment frees it."""
+    import asyncio
+    import heapq
+    import weakref
+
+    from textual.app import ComposeResult
+
+    from vstui.screens.base import VstuiScreen, freeze_rows
+
+    from .test_table_stream import columns
+
+    class Listing(VstuiScreen):
+        def compose(self) -> ComposeResult:
+            yield VirtualTable(columns(), row_key=lambda r: r.id)
+
+        def on_mount(self) -> None:
+            self.query_one(VirtualTable).add_rows([Item(f"id{i}", "n", i) for i in range(3_000)])
+            freeze_rows()
+
+    app, _ = make_app("empty")
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.collector.longest = app.collector.idle = 1e9  # no collection but the test's
+        await app.push_screen(Listing())
+        await settle(pilot)
+        gone = weakref.ref(app.screen.query_one(VirtualTable))
+        app.pop_screen()
+        await settle(pilot)
+        # (The table's cancelled 30 s timer stays in asyncio's queue until due, with a
+        # context that names the table: dropped here as asyncio would in 30 s.)
+        loop: Any = asyncio.get_running_loop()
+        loop._scheduled = [h for h in loop._scheduled if not h.cancelled()]
+        heapq.heapify(loop._scheduled)
+        app.collector.idle = 0.0
+        app.collector.tick()
+        gc.collect()
+        assert gone() is None
+        assert gc.get_freeze_count() > 0  # what is still used is frozen again
