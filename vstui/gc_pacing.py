@@ -28,20 +28,6 @@ MIDDLE = 10  # young collections between two collections of the middle one (Pyth
 FULL_DUE = 10  # middle collections after which a full collection is due (Python's)
 NEVER = 1 << 30  # a threshold the counts never reach: no automatic full collection
 
-# Frozen objects let go of since the last full collection (see :func:`release_frozen`).
-_released = False
-
-
-def release_frozen() -> None:
-    """Something frozen was let go of (a screen closed): a screen is a garbage cycle
-    (Textual's widgets point at their parents, timers and tasks), and a frozen cycle is
-    never freed, with every row it holds. Everything is unfrozen; the next full
-    collection (:meth:`IdleCollector.tick`, at a quiet moment) frees the garbage and
-    freezes what is left again."""
-    global _released
-    gc.unfreeze()
-    _released = True
-
 
 class IdleCollector:
     """Full garbage collections at quiet moments. :meth:`start` and :meth:`stop` set and
@@ -82,9 +68,8 @@ class IdleCollector:
         self._last_input = self._clock()
 
     def due(self) -> bool:
-        """Whether Python would have run a full collection by now (or frozen garbage
-        was released)."""
-        return _released or gc.get_count()[2] >= FULL_DUE
+        """Whether Python would have run a full collection by now."""
+        return gc.get_count()[2] >= FULL_DUE
 
     def tick(self) -> bool:
         """Run a full collection if one is due and the moment is right; True if it ran."""
@@ -94,11 +79,7 @@ class IdleCollector:
         quiet = now - self._last_input >= self.idle
         if not quiet and now - self._last_full < self.longest:
             return False
-        global _released
-        refreeze, _released = _released, False
         gc.collect()
-        if refreeze:
-            gc.freeze()
         self._last_full = self._clock()
         self.collections += 1
         return True

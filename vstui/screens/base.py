@@ -18,7 +18,7 @@ from textual.worker import get_current_worker
 
 from .. import fmt
 from ..api import APIError, VectorStore, VstuiError
-from ..gc_pacing import freeze_long_lived, release_frozen
+from ..gc_pacing import freeze_long_lived
 from ..refresh import Pacer
 from ..session import Session
 from ..widgets.waiting import WaitingLine
@@ -100,11 +100,6 @@ class VstuiScreen(Screen[Any]):
         if not self.query(WaitingLine):  # (subclasses may call this again via super())
             service = self.session.service
             self.mount(WaitingLine(service.inflight, give_up=service.settings.timeout))
-
-    def on_unmount(self) -> None:
-        # Closed: its rows may be frozen (freeze_rows, a big sort), and frozen garbage is
-        # never freed; the next quiet moment collects it (see gc_pacing).
-        release_frozen()
 
     def notify(
         self,
