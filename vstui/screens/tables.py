@@ -54,9 +54,11 @@ def sort_next(screen: VstuiScreen, table: VirtualTable[Any]) -> None:
 
 def reverse_sort(table: VirtualTable[Any]) -> None:
     """``S``: reverse the sort (sorting by the first column when there is none)."""
-    if table.sort_column is None:
+    if table.sorting[0] is None:
         table.cycle_sort()
-    table.sort_by(table.sort_column, not table.sort_reverse)
+    # The sort being built, if any (``s`` then ``S`` before a big sort is ready).
+    column, reverse = table.sorting
+    table.sort_by(column, not reverse)
 
 
 class TableScreen(VstuiScreen):

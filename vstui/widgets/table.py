@@ -432,6 +432,24 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         if self._rows:
             self._rebuild(self._keep())
 
+    def on_unmount(self) -> None:
+        """Let go of every row. A screen alive when rows were frozen (rows streamed in, a
+        big sort built; see ``vstui.gc_pacing``) is frozen with them, and a frozen garbage
+        cycle is never collected: closed, the screen and its widgets stay in memory for
+        good (a few kilobytes), but not the rows, which only this table holds (frozen
+        objects are still freed by reference counting)."""
+        self._scan = None
+        self._sort_generation += 1  # a sort still being built is not shown
+        self._pending_sort = None
+        self._journal = None
+        self._rows = {}
+        self._order = _Order()
+        self._orders = {None: self._order}
+        self._shown = None
+        self._filtered.clear()
+        self._line_cache.clear()
+        self.marked = set()
+
     def on_mount(self) -> None:
         # Relative times ("3m ago") age: re-render now and then even when nothing changed.
         self.set_interval(30, self.refresh_rows)
@@ -882,6 +900,12 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             self._rebuild(kept)
             return
         self._rebuild(self._keep(), 0 if self.cursor == 0 else None)
+
+    @property
+    def sorting(self) -> tuple[str | None, bool]:
+        """The sort asked for last, ``(column, reverse)``: the one being built in the
+        background if any, else the one shown."""
+        return self._pending_sort or (self.sort_column, self.sort_reverse)
 
     def sort_announcement(self, label: str) -> str | None:
         """What to tell the user after sorting by the column ``label``: nothing when the
