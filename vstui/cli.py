@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     modules = commands()
     for command in modules:
         command.add_parser(sub)
-    tui = modules[0]
+    tui = modules[COMMAND_NAMES.index("tui")]
     parser.set_defaults(run=tui.run, doing=tui.DOING)
     return parser
 

@@ -647,11 +647,16 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
                 # not change while a scan runs, they finish it first.
                 source = self._visible_entries() if narrower else self._order.sorted
                 position = 0
-            self._shown = found
-            self._scan = _Scan(source, position, cache_key, keep)
-            self._scan_for(SCAN_BUDGET, self._screenful())
+            self._begin_scan(found, _Scan(source, position, cache_key, keep))
         self._changed(None, keep)
         self._scan_started()
+
+    def _begin_scan(self, found: list[Entry], scan: _Scan) -> None:
+        """Start a scan with the rows ``found`` so far: its first slices look for a
+        screenful before the next frame."""
+        self._shown = found
+        self._scan = scan
+        self._scan_for(SCAN_BUDGET, self._screenful())
 
     def _scan_started(self) -> None:
         """After a filter was set (its first slices shown): the rest of its scan runs
@@ -817,9 +822,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
                 # The filter runs again over the new order, in slices like a filter
                 # typed (top of the screen first): picking the rows shown out of the
                 # new order at once would hold a frame for every row.
-                self._shown = []
-                self._scan = _Scan(order.sorted, 0, None, keep)
-                self._scan_for(SCAN_BUDGET, self._screenful())
+                self._begin_scan([], _Scan(order.sorted, 0, None, keep))
                 rescan = True
         self._changed(None, keep)
         if rescan:
@@ -910,7 +913,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     def sort_announcement(self, label: str) -> str | None:
         """What to tell the user after sorting by the column ``label``: nothing when the
         header shows it (its ▲/▼, or … while a big sort is built), else a sentence."""
-        key = self._pending_sort[0] if self._pending_sort else self.sort_column
+        key = self.sorting[0]
         if any(column.key == key for column in self._drawn_columns()[0]):
             return None
         return f"Sorted by {label} (a column hidden at this width)"
@@ -919,7 +922,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         """Sort by the next sortable column; returns its label."""
         sortable = [c for c in self.columns if c.sort_key is not None]
         keys = [c.key for c in sortable]
-        current = self._pending_sort[0] if self._pending_sort else self.sort_column
+        current = self.sorting[0]
         index = keys.index(current) + 1 if current in keys else 0
         column = sortable[index % len(sortable)]
         self.sort_by(column.key, False)
