@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import gc
 import random
+from collections.abc import Iterator
 
 import pytest
 from sortedcontainers import SortedList
 
 from vstui import gc_pacing
-from vstui.gc_pacing import IdleCollector, building_long_lived
+from vstui.gc_pacing import IdleCollector, building_long_lived, discard_later, discarded
 from vstui.widgets import table as table_module
 from vstui.widgets.table import VirtualTable, presorted
 
@@ -206,6 +207,7 @@ async def test_a_big_sort_keeps_no_old_order_alive_after_it_is_shown(monkeypatch
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert table.sort_column == "name" and table._pending_sort is None
+        assert discarded()  # (dropped orders are emptied in another thread)
         assert first() is None  # the arrival order was dropped, and nothing holds it
 
 
@@ -234,3 +236,93 @@ async def test_a_filter_paints_a_first_screenful_and_looks_at_the_rest_between_f
         while table.filtering:
             await pilot.pause()
         assert [r.id for r in table.view] == want
+
+
+def test_discard_later_empties_containers_in_another_thread_a_slice_at_a_time(monkeypatch):
+    """Big containers given up are emptied by another thread (freeing 100,000 entries
+    at once holds the interpreter for 25 ms): dicts, lists, and lists of lists."""
+    import threading
+    import weakref
+
+    class Thing:
+        pass
+
+    freed_in: set[str] = set()
+
+    class Noted(Thing):
+        def __del__(self) -> None:
+            freed_in.add(threading.current_thread().name)
+
+    monkeypatch.setattr(gc_pacing, "DISCARD_SLICE", 7)
+    things = [Thing() for _ in range(100)]
+    probes = [weakref.ref(t) for t in things]
+    as_dict = {i: t for i, t in enumerate(things[:50])}
+    flat = list(things[50:70])
+    nested = [list(things[70:85]), list(things[85:]), [Noted()]]
+    del things
+    discard_later(as_dict, flat, nested)
+    assert discarded()
+    assert as_dict == {} and flat == [] and nested == []
+    assert all(probe() is None for probe in probes)
+    assert freed_in == {"vstui-discard"}  # not the caller's thread
+
+
+async def test_an_order_dropped_for_a_newer_one_is_let_go_of_off_the_ui_thread(monkeypatch):
+    """A fourth sort column drops the oldest order kept: its entries are emptied in
+    another thread, and the table shows and keeps the orders it still has."""
+    monkeypatch.setattr(table_module, "ORDERS_KEPT", 2)
+    app = TableApp()
+    async with app.run_test(size=(40, 20)) as pilot:
+        table: VirtualTable[Item] = app.query_one("#t", VirtualTable)
+        rows = {f"id{i:04d}": Item(f"id{i:04d}", f"n{i % 97}", i % 13) for i in range(800)}
+        table.add_rows(list(rows.values()))
+        arrival = table._orders[None]
+        table.sort_by("name")
+        table.sort_by("size")  # the arrival order is dropped
+        await pilot.pause()
+        assert None not in table._orders and set(table._orders) == {"name", "size"}
+        assert discarded()
+        assert len(arrival.sorted) == 0 and arrival.entries == {}
+        assert [r.id for r in table.view] == expected(rows, "size", False, "", False)
+        table.sort_by("name", reverse=True)  # still kept: nothing to build
+        assert [r.id for r in table.view] == expected(rows, "name", True, "", False)
+        painted = screen_lines(app)
+        assert any("▼" in line for line in painted[:2])
+
+
+async def test_a_big_sort_says_so_in_the_header_and_keeps_the_rows_until_it_is_ready(
+    monkeypatch,
+):
+    """The key's own frame paints the header's "…" (only that line is painted again),
+    the rows stay in the order shown until the new one is built."""
+    import threading
+    from contextlib import contextmanager
+
+    gate = threading.Event()
+
+    @contextmanager
+    def held() -> Iterator[None]:
+        gate.wait(10)
+        yield
+
+    monkeypatch.setattr(table_module, "BACKGROUND_SORT_ROWS", 100)
+    monkeypatch.setattr(table_module, "building_long_lived", held)
+    app = TableApp()
+    async with app.run_test(size=(40, 20)) as pilot:
+        table: VirtualTable[Item] = app.query_one("#t", VirtualTable)
+        rows = {f"id{i:04d}": Item(f"id{i:04d}", f"n{(i * 7919) % 500:03d}", i) for i in range(500)}
+        table.add_rows(list(rows.values()))
+        await pilot.pause()
+        before = screen_lines(app)
+        table.sort_by("name")
+        await pilot.pause()
+        during = screen_lines(app)
+        assert "Name …" in during[0] and "Name …" not in before[0]
+        assert during[1:] == before[1:]  # the rows as they were
+        gate.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        after = screen_lines(app)
+        assert "Name ▲" in after[0]
+        want = expected(rows, "name", False, "", False)
+        assert after[1].split()[0] == rows[want[0]].name

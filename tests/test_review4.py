@@ -9,6 +9,7 @@ import random
 import pytest
 from sortedcontainers import SortedList
 
+from vstui.gc_pacing import discarded
 from vstui.widgets import table as table_module
 from vstui.widgets.table import VirtualTable, presorted
 
@@ -237,5 +238,6 @@ async def test_a_closed_screens_rows_are_freed_though_they_were_frozen(make_app)
         del table
         app.pop_screen()
         await settle(pilot)
+        assert discarded()  # (let go of in another thread, a slice at a time)
         assert all(row() is None for row in rows)  # freed, without any collection
         assert gc.get_freeze_count() > 0

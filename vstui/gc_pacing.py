@@ -19,9 +19,12 @@ Nothing here imports Textual: the app calls :meth:`note_input` for each input ev
 from __future__ import annotations
 
 import gc
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 YOUNG = 2_000  # allocations between two collections of the youngest generation
 MIDDLE = 10  # young collections between two collections of the middle one (Python's)
@@ -117,3 +120,65 @@ def building_long_lived() -> Iterator[None]:
         gc.freeze()
         if enabled:
             gc.enable()
+
+
+DISCARD_SLICE = 512  # items let go of at once by the discarding thread
+
+
+_doomed: queue.Queue[dict[Any, Any] | list[Any]] = queue.Queue()
+_discarder: threading.Thread | None = None
+_discarder_lock = threading.Lock()
+
+
+def discard_later(*containers: dict[Any, Any] | list[Any]) -> None:
+    """Let go of big containers (a sort order of 100,000 entries, a closed table's
+    rows) in another thread, :data:`DISCARD_SLICE` items at a time.
+
+    Dropping the last reference to a dict or list of 100,000 tuples frees them all in
+    one C call: 25–30 ms during which the calling thread (the UI thread) paints nothing
+    and no other thread runs. Here a thread empties them instead, slice by slice, and
+    lets the others run between slices. Lists of lists (a ``SortedList``'s sublists) are
+    emptied a sublist at a time.
+
+    The caller gives the containers up: nothing else may use them afterwards (they are
+    emptied in place). What they hold stays alive as long as something else holds it."""
+    global _discarder
+    for container in containers:
+        _doomed.put(container)
+    with _discarder_lock:
+        if _discarder is None or not _discarder.is_alive():
+            _discarder = threading.Thread(target=_discard, name="vstui-discard", daemon=True)
+            _discarder.start()
+
+
+def discarded(timeout: float = 10.0) -> bool:
+    """Wait until everything given to :func:`discard_later` was let go of (for tests and
+    benchmarks); False if that took longer than ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while _doomed.unfinished_tasks:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+def _discard() -> None:
+    while True:
+        container = _doomed.get()
+        try:
+            _empty(container)
+        finally:
+            del container
+            _doomed.task_done()
+
+
+def _empty(container: dict[Any, Any] | list[Any]) -> None:
+    while container:
+        if isinstance(container, dict):
+            for _ in range(min(DISCARD_SLICE, len(container))):
+                container.popitem()
+        elif isinstance(container[-1], list):
+            _empty(container.pop())
+        else:
+            del container[-DISCARD_SLICE:]
+        time.sleep(0)  # the other threads' turn (the interpreter lock is let go of)

@@ -33,7 +33,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..gc_pacing import building_long_lived
+from ..gc_pacing import building_long_lived, discard_later
 from ..text import clean
 from . import palette
 from .safe import clean_rich
@@ -217,6 +217,13 @@ class _Order:
         entry = self.entries.pop(key, None)
         if entry is not None:
             self.sorted.remove(entry)
+
+    def release(self) -> None:
+        """Let go of every entry, in another thread (:func:`discard_later`: freeing
+        100,000 entries here would hold a frame for 25 ms). The order is empty after."""
+        entries, lists = self.entries, self.sorted._lists
+        self.entries, self.sorted = {}, SortedList()
+        discard_later(entries, lists)
 
 
 SCAN_CHUNK = 4_096  # entries a filter tests at once (in C, with the slicing: 1–2 ms)
@@ -442,6 +449,9 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._sort_generation += 1  # a sort still being built is not shown
         self._pending_sort = None
         self._journal = None
+        for order in self._orders.values():
+            order.release()
+        discard_later(self._rows)
         self._rows = {}
         self._order = _Order()
         self._orders = {None: self._order}
@@ -523,7 +533,9 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
 
     def set_rows(self, rows: Iterable[R]) -> None:
         keep = self._keep()
+        old = self._rows
         self._rows = {self.row_key(r): r for r in rows}
+        discard_later(old)  # (100,000 rows freed at once would hold a frame)
         self.marked &= set(self._rows)
         self._order = _Order()  # new rows: numbered afresh
         self._rebuild(keep)
@@ -813,7 +825,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._orders.pop(wanted, None)
         self._orders[wanted] = order  # most recently used last
         while len(self._orders) > ORDERS_KEPT:
-            del self._orders[next(iter(self._orders))]
+            self._orders.pop(next(iter(self._orders))).release()
         rescan = False
         if order is not self._order:
             self._order = order
@@ -874,10 +886,15 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
                     build, thread=True, group="sort", exclusive=True, exit_on_error=False
                 )
 
-        # The header says the sort is on its way; the thread starts once that is painted
-        # (while it runs, the UI thread shares the interpreter with it).
-        self.refresh()
+        # The header says the sort is on its way (only its line is painted again: the
+        # rows stay as they are until the new order is shown); the thread starts once
+        # that is painted (while it runs, the UI thread shares the interpreter with it).
+        self.refresh_header()
         self.call_after_refresh(start)
+
+    def refresh_header(self) -> None:
+        """Paint the header line again (and nothing else)."""
+        self.refresh(Region(0, 0, max(self.size.width, 1), 1))
 
     def _sorted(self, generation: int, order: _Order) -> None:
         """A background sort finished: catch up with rows changed meanwhile, then show."""
@@ -989,6 +1006,8 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._filtered.clear()
         self._line_cache.clear()  # rows may have changed in place
         self._order = self._build_order(column, fresh=True)
+        for old in self._orders.values():
+            old.release()
         self._orders = {self._order.column: self._order}
         scanning = self._scan is not None
         self._scan = None
