@@ -59,6 +59,31 @@ def test_full_collections_wait_for_a_pause_in_the_users_input(thresholds):
     assert gc.get_threshold() == thresholds
 
 
+def test_starting_moves_what_is_alive_out_of_the_collectors_way_but_not_garbage(thresholds):
+    """The app's start freezes the objects alive then (later collections never walk the
+    modules and the app again), after collecting garbage (a process that ran an app
+    before has some: that app)."""
+    import weakref
+
+    class Node:
+        pass
+
+    dead = Node()
+    dead.me = dead  # type: ignore[attr-defined]
+    gone = weakref.ref(dead)
+    alive = Node()
+    del dead
+    before = gc.get_freeze_count()
+    collector = IdleCollector()
+    collector.start()
+    try:
+        assert gone() is None  # collected, not frozen
+        assert gc.get_freeze_count() > before
+        assert all(obj is not alive for obj in gc.get_objects())  # frozen: not walked
+    finally:
+        collector.stop()
+
+
 def test_a_user_who_never_pauses_still_gets_a_full_collection_now_and_then(thresholds):
     clock = Clock()
     collector = IdleCollector(idle=0.3, longest=20.0, clock=clock)
@@ -326,3 +351,26 @@ async def test_a_big_sort_says_so_in_the_header_and_keeps_the_rows_until_it_is_r
         assert "Name ▲" in after[0]
         want = expected(rows, "name", False, "", False)
         assert after[1].split()[0] == rows[want[0]].name
+
+
+async def test_the_arrival_order_is_kept_only_while_it_is_shown():
+    """Once a column is sorted no key leads back to the arrival order: it is dropped (new
+    rows are inserted into one order, not two); asked for again, it is made again, with
+    every row in the order it arrived."""
+    app = TableApp()
+    async with app.run_test(size=(40, 20)) as pilot:
+        table: VirtualTable[Item] = app.query_one("#t", VirtualTable)
+        table.sort_by("size", reverse=True)  # as the list screens do before rows arrive
+        rows = {f"id{i:04d}": Item(f"id{i:04d}", f"n{i % 7}", i % 5) for i in range(300)}
+        table.add_rows(list(rows.values())[:200])
+        table.sort_by("name")
+        table.add_rows(list(rows.values())[200:])
+        assert None not in table._orders
+        assert [r.id for r in table.view] == expected(rows, "name", False, "", False)
+        table.sort_by(None)
+        await pilot.pause()
+        assert [r.id for r in table.view] == list(rows)  # arrival order
+        table.cursor = 0  # (the cursor stays on its row through sorts: back to the top)
+        await pilot.pause()
+        painted = [line.split()[0] for line in screen_lines(app)[1:4]]
+        assert painted == ["n0", "n1", "n2"]  # id0000, id0001, id0002: as they arrived

@@ -55,9 +55,16 @@ class IdleCollector:
         return self._saved is not None
 
     def start(self) -> None:
+        """Take over the full collections. Everything alive now (modules, classes, the
+        app and its first screen: some 65,000 objects) is moved out of the collector's
+        way for good (:func:`freeze_long_lived`, garbage collected first: in a process
+        that ran an app before, as tests do, its garbage is still there). Otherwise
+        every later collection walks them all again: the first freeze while rows stream
+        in cost 40–60 ms, and each full collection between keys 25 ms more."""
         if self._saved is None:
             self._saved = gc.get_threshold()
             gc.set_threshold(YOUNG, MIDDLE, NEVER)
+            freeze_long_lived()
             self._last_full = self._clock()
 
     def stop(self) -> None:

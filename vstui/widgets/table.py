@@ -824,6 +824,11 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             order = self._orders.pop(wanted, None) or self._build_order(column)
         self._orders.pop(wanted, None)
         self._orders[wanted] = order  # most recently used last
+        if wanted is not None and None in self._orders:
+            # The arrival order is kept only while it is shown: no key leads back to it
+            # once a column is sorted (``s`` and the headers cycle through columns), and
+            # keeping it current would cost every new row a second insertion.
+            self._orders.pop(None).release()
         while len(self._orders) > ORDERS_KEPT:
             self._orders.pop(next(iter(self._orders))).release()
         rescan = False
