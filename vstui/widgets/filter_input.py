@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.geometry import Size
+from textual.widget import Widget
 from textual.widgets import Input
 
 
@@ -17,3 +19,9 @@ class FilterInput(Input):
     @property
     def content_width(self) -> int:
         return max(super().content_width, self.scrollable_content_region.width)
+
+    def on_resize(self) -> None:
+        # The area the first keystroke would set (from nothing to the box's width), set
+        # now that the box has a size, quietly: laid out with the box, not by the first
+        # key (which laid out the whole screen again: about 50 ms on a big table).
+        self.set_reactive(Widget.virtual_size, Size(self.content_width, 1))
