@@ -59,11 +59,15 @@ def test_full_collections_wait_for_a_pause_in_the_users_input(thresholds):
     assert gc.get_threshold() == thresholds
 
 
-def test_starting_moves_what_is_alive_out_of_the_collectors_way_but_not_garbage(thresholds):
+def test_starting_moves_what_is_alive_out_of_the_collectors_way_but_not_garbage(
+    thresholds, monkeypatch
+):
     """The app's start freezes the objects alive then (later collections never walk the
     modules and the app again), after collecting garbage (a process that ran an app
     before has some: that app)."""
     import weakref
+
+    monkeypatch.setattr(gc_pacing, "_started_before", True)
 
     class Node:
         pass
@@ -82,6 +86,21 @@ def test_starting_moves_what_is_alive_out_of_the_collectors_way_but_not_garbage(
         assert all(obj is not alive for obj in gc.get_objects())  # frozen: not walked
     finally:
         collector.stop()
+
+
+def test_the_first_start_of_a_process_freezes_without_a_collection(thresholds, monkeypatch):
+    """The process's first app has no garbage yet: a collection there (of every module
+    and class) would only hold the first frame."""
+    calls: list[str] = []
+    monkeypatch.setattr(gc_pacing, "_started_before", False)
+    monkeypatch.setattr(gc_pacing.gc, "collect", lambda *a: calls.append("collect") or 0)
+    monkeypatch.setattr(gc_pacing.gc, "freeze", lambda: calls.append("freeze"))
+    collector = IdleCollector()
+    collector.start()
+    collector.stop()
+    collector.start()  # a second app in the same process: its garbage goes first
+    collector.stop()
+    assert calls == ["freeze", "collect", "freeze"]
 
 
 def test_a_user_who_never_pauses_still_gets_a_full_collection_now_and_then(thresholds):

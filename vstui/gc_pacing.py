@@ -32,6 +32,9 @@ FULL_DUE = 10  # middle collections after which a full collection is due (Python
 NEVER = 1 << 30  # a threshold the counts never reach: no automatic full collection
 
 
+_started_before = False  # an IdleCollector was started before in this process
+
+
 class IdleCollector:
     """Full garbage collections at quiet moments. :meth:`start` and :meth:`stop` set and
     restore the interpreter's thresholds (they are process-wide)."""
@@ -56,15 +59,23 @@ class IdleCollector:
 
     def start(self) -> None:
         """Take over the full collections. Everything alive now (modules, classes, the
-        app and its first screen: some 65,000 objects) is moved out of the collector's
-        way for good (:func:`freeze_long_lived`, garbage collected first: in a process
-        that ran an app before, as tests do, its garbage is still there). Otherwise
-        every later collection walks them all again: the first freeze while rows stream
-        in cost 40–60 ms, and each full collection between keys 25 ms more."""
+        app: some 65,000 objects) is moved out of the collector's way for good, or every
+        later collection walks them all again (the first freezes while rows stream in
+        cost 40–60 ms, each full collection between keys 25 ms more).
+
+        The first app of a process freezes them without a collection, which would cost
+        as much and hold the first frame: nothing is garbage yet at this point (measured:
+        none). A process that ran an app before (tests do) collects first: that app may
+        be garbage now, and frozen it would never be freed."""
+        global _started_before
         if self._saved is None:
             self._saved = gc.get_threshold()
             gc.set_threshold(YOUNG, MIDDLE, NEVER)
-            freeze_long_lived()
+            if _started_before:
+                freeze_long_lived()
+            else:
+                gc.freeze()
+            _started_before = True
             self._last_full = self._clock()
 
     def stop(self) -> None:
