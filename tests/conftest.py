@@ -83,7 +83,22 @@ def make_sim(clock: FrozenClock, flavor: str) -> Iterator[SimFactory]:
 
     yield start
     for server in servers:
-        server.stop()
+        server.stop(wait=False)  # (its thread finishes closing while the next test runs)
+        _closing.append(server)
+    while len(_closing) > 8:
+        _closing.pop(0).stop()  # (a few at most: joined long before they would be waited for)
+
+
+_closing: list[SimServer] = []  # simulators stopped, still closing in their threads
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _simulators_closed() -> Iterator[None]:
+    """Every simulator's thread has ended before the interpreter does (a thread still
+    writing to stderr at exit can abort it)."""
+    yield
+    while _closing:
+        _closing.pop().stop()
 
 
 @pytest.fixture

@@ -58,22 +58,20 @@ class IdleCollector:
         return self._saved is not None
 
     def start(self) -> None:
-        """Take over the full collections. Everything alive now (modules, classes, the
-        app: some 65,000 objects) is moved out of the collector's way for good, or every
-        later collection walks them all again (the first freezes while rows stream in
-        cost 40–60 ms, each full collection between keys 25 ms more).
+        """Take over the full collections. In the first app of a process, everything
+        alive now (modules, classes, the app: some 65,000 objects) is moved out of the
+        collector's way for good, or every later collection walks them all again (the
+        first freezes while rows stream in cost 40–60 ms, each full collection between
+        keys 25 ms more). Without a collection first, which would cost as much and hold
+        the first frame: nothing is garbage yet at this point (measured: none).
 
-        The first app of a process freezes them without a collection, which would cost
-        as much and hold the first frame: nothing is garbage yet at this point (measured:
-        none). A process that ran an app before (tests do) collects first: that app may
-        be garbage now, and frozen it would never be freed."""
+        A later app in the same process (tests run hundreds) freezes nothing here: the
+        apps before it may be garbage by now, and frozen they would never be freed."""
         global _started_before
         if self._saved is None:
             self._saved = gc.get_threshold()
             gc.set_threshold(YOUNG, MIDDLE, NEVER)
-            if _started_before:
-                freeze_long_lived()
-            else:
+            if not _started_before:
                 gc.freeze()
             _started_before = True
             self._last_full = self._clock()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -23,6 +25,34 @@ def free_port(host: str = "127.0.0.1") -> int:
         return port
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, stopped as soon as it is asked: its own main loop looks for a
+    stop every 0.1 s (each test that starts a simulator waited for that)."""
+
+    _loop: asyncio.AbstractEventLoop | None = None
+    _wake: asyncio.Event | None = None
+
+    async def main_loop(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        if self.should_exit:
+            return
+        counter = 0
+        should_exit = await self.on_tick(counter)
+        while not should_exit:
+            counter = (counter + 1) % 864_000
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), 0.1)
+            should_exit = await self.on_tick(counter)
+
+    def stop_now(self) -> None:
+        self.should_exit = True
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed already
+                loop.call_soon_threadsafe(wake.set)
+
+
 class AppServer:
     """Any ASGI app served by uvicorn in a background thread (the simulator, test fakes)."""
 
@@ -39,7 +69,7 @@ class AppServer:
             timeout_keep_alive=30,
             timeout_graceful_shutdown=2,
         )
-        self._server = uvicorn.Server(config)
+        self._server = _Server(config)
         self._thread: threading.Thread | None = None
 
     @property
@@ -57,11 +87,23 @@ class AppServer:
                 raise RuntimeError("the simulator did not start in time")
             time.sleep(0.01)
 
-    def stop(self) -> None:
-        self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+    def stop(self, wait: bool = True) -> None:
+        """Stop serving. With ``wait=False`` this returns once the port no longer takes
+        connections, and the server finishes closing in its thread (uvicorn gives open
+        connections 0.1 s, which every test paid); ``stop()`` later waits for it."""
+        self._server.stop_now()
+        thread = self._thread
+        if thread is None:
+            return
+        if wait:
+            thread.join(timeout=5)
             self._thread = None
+            return
+        deadline = time.monotonic() + 5
+        while thread.is_alive() and time.monotonic() < deadline:
+            if self._server.servers and not any(s.is_serving() for s in self._server.servers):
+                return
+            time.sleep(0.002)
 
     def __enter__(self) -> Self:
         return self
