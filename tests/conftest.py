@@ -271,6 +271,17 @@ async def settle(pilot, rounds: int = 3) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _new_servers_learned_afresh():
+    """What a server lacks is remembered per base URL for the life of the process, and a
+    simulator may get the port of one started by an earlier test (another flavour): a
+    test that met a server without usage once made the next one's clean-up plan print a
+    "usage is not reported" line (seen with two workers)."""
+    from vstui.api.capabilities import forget_all
+
+    forget_all()
+
+
+@pytest.fixture(autouse=True)
 def _forget_secrets():
     """Secrets registered by one test (launch registers the key) do not mask another's output."""
     yield

@@ -515,3 +515,46 @@ async def test_typing_a_filter_lays_out_nothing_outside_the_box_from_the_first_k
             Widget.refresh = refresh  # type: ignore[method-assign]
         assert box.value == "docs" and "docs" in screen_text(app)
         assert layouts == []
+
+
+def _burst(app, keys: str) -> None:
+    """Keys read from the terminal in one burst (typed fast, or pasted): all queued
+    before the first is handled, as the driver queues them."""
+    from textual import events
+
+    for char in keys:
+        app.post_message(events.Key("slash" if char == "/" else char, char))
+
+
+async def test_keys_typed_with_slash_go_to_the_filter_box(make_app):
+    """`/docs` in one burst filtered on "ocs" or nothing: focus moved only after the
+    keys already queued, which went to the table (`s` sorted). `/` inside the box
+    stays text; on the clean-up screen it opens that screen's filter."""
+    from vstui.screens.cleanup import CleanupScreen
+    from vstui.widgets.filter_input import FilterInput
+
+    app, _ = make_app("demo")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        sort_before = screen.table.sorting
+        _burst(app, "/tmp-eval")
+        await settle(pilot)
+        box = screen.query_one(FilterInput)
+        assert box.has_focus and box.value == "tmp-eval"
+        assert screen.table.sorting == sort_before  # the `s`... never reached the table
+        assert {s.name for s in screen.table.view} == {"tmp-eval-run-0412", "tmp-eval-run-0419"}
+        lines = screen_lines(app)
+        assert any("tmp-eval" in line and "filter" not in line for line in lines[:6])
+        _burst(app, "/x")
+        await settle(pilot)
+        assert box.value == "tmp-eval/x"  # typed into the box, not a new filter
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("X")  # the clean-up screen
+        await settle(pilot)
+        cleanup = app.screen
+        assert isinstance(cleanup, CleanupScreen)
+        _burst(app, "/zz")
+        await settle(pilot)
+        assert cleanup.query_one(FilterInput).value == "zz"

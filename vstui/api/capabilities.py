@@ -148,3 +148,10 @@ def for_base_url(base_url: str) -> Capabilities:
         if caps is None:
             caps = _registry[key] = Capabilities(key)
         return caps
+
+
+def forget_all() -> None:
+    """Forget what every server was seen to support (for tests: a new simulator may get a
+    port that an earlier one had, and must not inherit what that one lacked)."""
+    with _registry_lock:
+        _registry.clear()

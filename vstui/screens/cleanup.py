@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -30,7 +30,7 @@ from ..cleanup import (
     retry_failed,
 )
 from ..listing import IncompleteListing
-from ..widgets.filter_input import FilterInput
+from ..widgets.filter_input import FILTER_BINDING, FilterInput, open_filter
 from ..widgets.footer import FitFooter
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable, id_column
@@ -124,7 +124,7 @@ class CleanupScreen(VstuiScreen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("space", "exclude", "Exclude/include"),
-        Binding("slash", "filter", "Filter", show=False),
+        replace(FILTER_BINDING, show=False),
         Binding("ctrl+d", "delete", "Delete…"),
         Binding("R", "retry", "Retry failed"),
         Binding("o", "toggle_files", "Orphaned files"),
@@ -373,8 +373,7 @@ class CleanupScreen(VstuiScreen):
     text_filter = ""
 
     def action_filter(self) -> None:
-        self.add_class("filtering")
-        self.query_one("#filter", Input).focus()
+        open_filter(self, self.query_one("#filter", Input))
 
     @on(Input.Changed, "#filter")
     def _filter_typed(self, event: Input.Changed) -> None:

@@ -15,7 +15,7 @@ from textual import events, on
 from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
-from ..widgets.filter_input import FilterInput
+from ..widgets.filter_input import FILTER_BINDING, FilterInput, open_filter
 from ..widgets.safe import SafeStatic
 from ..widgets.table import VirtualTable
 from .base import VstuiScreen
@@ -92,7 +92,7 @@ class TableScreen(VstuiScreen):
     # The keys every table screen answers to (the table adds j/k/g/G/pgup/pgdn/enter).
     # A screen adds its own keys in its BINDINGS and implements the hooks below.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter"),
+        FILTER_BINDING,
         Binding("f", "status_filter", "Status"),
         Binding("s", "sort", "Sort", show=False),
         Binding("S", "reverse", "Reverse sort", show=False),
@@ -260,8 +260,7 @@ class TableScreen(VstuiScreen):
         return text_predicate(needle, self.filter_fields)
 
     def action_filter(self) -> None:
-        self.add_class("filtering")
-        self.query_one("#filter", Input).focus()
+        open_filter(self, self.query_one("#filter", Input))
 
     @on(Input.Changed, "#filter")
     def _filter_typed(self, event: Input.Changed) -> None:

@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual.actions import SkipAction
+from textual.binding import Binding
 from textual.geometry import Size
+from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
+
+# `/` is read before the keys typed after it (a priority binding is handled as the key is
+# read, not after it has gone round the focused widget and back), so the box has focus
+# when the next key is read: "/docs" typed or pasted in one burst filters on "docs".
+FILTER_BINDING = Binding("slash", "filter", "Filter", priority=True)
+
+
+def open_filter(screen: Screen[Any], box: Input) -> None:
+    """Show the filter box and give it the next key at once.
+
+    ``Widget.focus`` moves focus only after the keys already queued, which went to the
+    table instead (``s`` sorted, ``d`` ...). A ``/`` typed into a text box stays text.
+    """
+    if isinstance(screen.focused, Input | TextArea):
+        raise SkipAction
+    screen.add_class("filtering")
+    screen.set_focus(box)
 
 
 class FilterInput(Input):
