@@ -298,3 +298,53 @@ async def test_store_list_sort_keys_show_every_store_in_order(
             assert sorted(table.row_key(r) for r in table.view) == everyone
             header = next(line for line in screen_lines(app) if column.label in line)
             assert ("▼" if table.sort_reverse else "▲") in header and "…" not in header
+
+
+async def test_a_big_sort_whose_key_raises_keeps_the_order_shown_and_says_so(monkeypatch):
+    """A sort key that cannot order some row (a server's odd value, say) raised in the
+    worker: the header kept its "…" for good. Now the order shown stays, the header
+    shows it, and a notification names the column."""
+    from textual.app import App, ComposeResult
+
+    from vstui.widgets.table import Column, VirtualTable
+
+    from .conftest import notes, screen_lines, watch_notifications
+    from .test_table_stream import Item
+
+    def size_key(row: Item) -> int:
+        if row.id == "id0123":
+            raise TypeError("'<' not supported between 'NoneType' and 'int' \x1b[2J")
+        return row.size
+
+    class Raising(App[None]):
+        def compose(self) -> ComposeResult:
+            yield VirtualTable(
+                [
+                    Column("name", "Name", 10, lambda r: r.name, lambda r: r.name),
+                    Column("size", "Size", 6, lambda r: str(r.size), size_key, "right"),
+                ],
+                row_key=lambda r: r.id,
+                id="t",
+            )
+
+    monkeypatch.setattr(table_module, "BACKGROUND_SORT_ROWS", 100)
+    app = Raising()
+    watch_notifications(app)
+    async with app.run_test(size=(40, 12)) as pilot:
+        table: VirtualTable[Item] = app.query_one("#t", VirtualTable)
+        table.add_rows([Item(f"id{i:04d}", f"n{(i * 7919) % 500:03d}", i) for i in range(500)])
+        table.sort_by("name")  # built in the background, fine
+        await settle(pilot)
+        before = screen_lines(app)
+        assert "Name ▲" in before[0]
+        table.sort_by("size", reverse=True)
+        await settle(pilot)
+        assert table.sorting == ("name", False) and table._pending_sort is None
+        lines = screen_lines(app)
+        assert "…" not in lines[0] and "Name ▲" in lines[0]
+        assert lines[1:8] == before[1:8]
+        assert any("Could not sort by Size (TypeError)" in note for note in notes(app))
+        table.remove_rows(["id0123"])
+        table.sort_by("size")  # the next sort asked for works as before
+        await settle(pilot)
+        assert table.sorting == ("size", False) and table._pending_sort is None

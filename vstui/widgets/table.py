@@ -859,6 +859,16 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
 
         def build() -> None:
             nonlocal keys, current, rows
+            try:
+                order = make()
+            except Exception as error:  # a sort key that cannot order some row
+                keys, current, rows = [], {}, {}  # (see below)
+                self.app.call_from_thread(self._sort_failed, generation, type(error).__name__)
+                return
+            self.app.call_from_thread(self._sorted, generation, order)
+
+        def make() -> _Order:
+            nonlocal keys, current, rows
             sort_key = column.sort_key if column is not None else None
             entries: dict[str, Entry] = {}
             with building_long_lived():
@@ -883,7 +893,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
                 # only by a full collection (so, once frozen, never): the closure lets go
                 # of the keys, the rows and the old order's entries first.
                 keys, current, rows = [], {}, {}
-            self.app.call_from_thread(self._sorted, generation, order)
+            return order
 
         def start() -> None:
             if generation == self._sort_generation and self._pending_sort is not None:
@@ -900,6 +910,22 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
     def refresh_header(self) -> None:
         """Paint the header line again (and nothing else)."""
         self.refresh(Region(0, 0, max(self.size.width, 1), 1))
+
+    def _sort_failed(self, generation: int, error: str) -> None:
+        """A background sort raised (``error``: the exception's type; its text may quote a
+        row): the order shown stays, the header loses its "…", and the user is told."""
+        if generation != self._sort_generation or self._pending_sort is None:
+            return
+        column = self._column(self._pending_sort[0])
+        self._pending_sort = None
+        self._journal = None
+        self.refresh_header()
+        label = column.label if column is not None else "arrival"
+        self.notify(
+            f"Could not sort by {label} ({error}). The order shown is kept.",
+            severity="warning",
+            markup=False,
+        )
 
     def _sorted(self, generation: int, order: _Order) -> None:
         """A background sort finished: catch up with rows changed meanwhile, then show."""
