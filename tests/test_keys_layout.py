@@ -558,3 +558,46 @@ async def test_keys_typed_with_slash_go_to_the_filter_box(make_app):
         _burst(app, "/zz")
         await settle(pilot)
         assert cleanup.query_one(FilterInput).value == "zz"
+
+
+def test_header_sub_title_gives_up_the_label_and_host_before_the_key():
+    from vstui.fmt import header_sub_title
+
+    args = ("vstui · Stores", "default (environment key)", "api.openai.com", "sk-…abcd")
+    assert header_sub_title(*args, False, 200) == (
+        "default (environment key) · api.openai.com · sk-…abcd"
+    )
+    assert header_sub_title(*args, False, 80) == "default · api.openai.com · sk-…abcd"
+    assert header_sub_title(*args, False, 60) == "default · sk-…abcd"
+    assert header_sub_title(*args, True, 50) == "[READ-ONLY] sk-…abcd"
+
+
+async def test_the_header_keeps_the_masked_key_whole_on_a_narrow_terminal(make_app):
+    """At 80 columns the header cut the masked key to "sk-……" (the end of a long title
+    line is what Textual cuts); the label's "(…)" and the host give way first, at every
+    width the terminal is resized to, on every screen."""
+    from vstui.api import mask_key
+
+    from .conftest import KEY
+
+    app, _ = make_app("demo", read_only=True)
+    app.session.account_label = "default (environment key)"
+    app.session.host = "api.openai.com"
+    key = mask_key(KEY)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        header = screen_lines(app)[0]
+        assert "[READ-ONLY]" in header and header.rstrip().endswith(key)
+        assert "(environment key)" not in header
+        await pilot.resize_terminal(200, 50)
+        await settle(pilot)
+        assert (
+            "[READ-ONLY] default (environment key) · api.openai.com · " + key
+            in (screen_lines(app)[0])
+        )
+        await pilot.press("enter")  # a store: another title
+        await settle(pilot)
+        await pilot.resize_terminal(60, 20)
+        await settle(pilot)
+        header = screen_lines(app)[0]
+        assert header.rstrip().endswith(key) and "Store" in header

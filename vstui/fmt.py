@@ -150,3 +150,28 @@ def iso(timestamp: float | None) -> str:
     if timestamp is None:
         return ""
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- the header's sub-title -----------------------------------------------------------------
+
+HEADER_SIDES = 18  # Textual's header: its icon (8) and the space it keeps for a clock (10)
+
+
+def header_sub_title(
+    title: str, label: str, host: str, masked_key: str, read_only: bool, width: int
+) -> str:
+    """ "account · host · key" for a header ``width`` columns wide after ``title``: the
+    parts that do not fit go first (the label's "(…)", then the host, then the label);
+    "[READ-ONLY]" and the masked key stay. The header cuts what is too long at its end,
+    which cut the key to "sk-……" on an 80-column terminal."""
+    from rich.cells import cell_len
+
+    room = width - HEADER_SIDES - cell_len(title) - len(" — ")
+    short = label.split(" (", 1)[0] if label.endswith(")") else label
+    prefix = "[READ-ONLY] " if read_only else ""
+    variants = ((label, host, masked_key), (short, host, masked_key), (short, masked_key))
+    for parts in variants:
+        text = prefix + " · ".join(parts)
+        if cell_len(text) <= room:
+            return text
+    return prefix + masked_key

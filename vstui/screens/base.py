@@ -21,6 +21,7 @@ from ..api import APIError, VectorStore, VstuiError
 from ..gc_pacing import freeze_long_lived
 from ..refresh import Pacer
 from ..session import Session
+from ..text import clean
 from ..widgets.waiting import WaitingLine
 
 T = TypeVar("T")
@@ -92,11 +93,7 @@ class VstuiScreen(Screen[Any]):
         return session
 
     def on_mount(self) -> None:
-        self.sub_title = (
-            f"{self.session.account_label} · {self.session.host} · {self.session.masked_key}"
-        )
-        if self.session.read_only:
-            self.sub_title = f"[READ-ONLY] {self.sub_title}"
+        self._fit_header()
         if not self.query(WaitingLine):  # (subclasses may call this again via super())
             service = self.session.service
             self.mount(WaitingLine(service.inflight, give_up=service.settings.timeout))
@@ -114,11 +111,30 @@ class VstuiScreen(Screen[Any]):
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def on_resize(self, event: events.Resize) -> None:
-        """Narrow terminals: the footer drops its padding so more keys fit."""
+        """Narrow terminals: the footer drops its padding so more keys fit, and the
+        header keeps the masked key whole."""
         from textual.widgets import Footer
 
         for footer in self.query(Footer):
             footer.compact = event.size.width < 120
+        self._fit_header()
+
+    def watch_title(self) -> None:
+        self._fit_header()
+
+    def _fit_header(self) -> None:
+        """The sub-title (account · host · masked key) for the terminal's width now."""
+        if not self.is_mounted:
+            return
+        session = self.session
+        self.sub_title = fmt.header_sub_title(
+            clean(self.title or self.app.title),
+            session.account_label,
+            session.host,
+            session.masked_key,
+            session.read_only,
+            self.app.size.width,
+        )
 
     # What the app asks a screen (it never digs into a screen's widgets).
 
