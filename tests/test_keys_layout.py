@@ -470,7 +470,8 @@ async def test_ctrl_d_cancels_every_marked_running_batch(make_app, clock):
         await settle(pilot)
         assert all(server.account.batches[b].cancel_requested_at is not None for b in marked)
         assert server.account.batches[unmarked[0]].cancel_requested_at is None
-        assert not table.marked and "marked" not in screen_text(app)
+        shown = screen_text(app).replace("^d Cancel marked", "")  # (the footer's key)
+        assert not table.marked and "marked" not in shown
         assert "Cancelling 2 batches…" in notes(app)
         clock.advance(900)
         await pilot.press("r")
@@ -601,3 +602,29 @@ async def test_the_header_keeps_the_masked_key_whole_on_a_narrow_terminal(make_a
         await settle(pilot)
         header = screen_lines(app)[0]
         assert header.rstrip().endswith(key) and "Store" in header
+
+
+def test_open_batch_says_what_is_wrong_with_what_was_pasted():
+    from vstui.screens.batch_monitor import parse_batch_reference
+
+    assert parse_batch_reference("vs_a vsfb_b", None) == ("vs_a", "vsfb_b")
+    assert parse_batch_reference("vsfb_b", "vs_a") == ("vs_a", "vsfb_b")
+    assert "needs the store too" in str(parse_batch_reference("vsfb_b", None))
+    assert "store ID" in str(parse_batch_reference("vs_a", None))
+    assert "Not a batch ID" in str(parse_batch_reference("garbage", None))
+
+
+async def test_the_store_list_status_line_keeps_its_ending_at_80_columns(make_app):
+    """With a filter on, "… · updated 4s ago" was cut to "updated 4s" at 80 columns: the
+    clean-up hint gives way first, then the data's age; a wider terminal shows both."""
+    app, _ = make_app("demo")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"tmp-eval-run", "enter", "a")  # a: mark all shown
+        await settle(pilot)
+        status = screen_lines(app)[1].rstrip()
+        assert "filter: 'tmp-eval-run' · 2 marked" in status and status.endswith("9 expired")
+        assert "(X to clean up)" not in status
+        await pilot.resize_terminal(140, 30)
+        await settle(pilot)
+        assert "expired (X to clean up)" in screen_lines(app)[1]

@@ -68,6 +68,10 @@ def parse_batch_reference(text: str, default_store: str | None) -> tuple[str, st
         return parts[0], parts[1]
     if len(parts) == 1 and default_store:
         return default_store, parts[0]
+    if len(parts) == 1 and parts[0].startswith("vs_"):
+        return "That is a store ID: add the batch ID after it ('STORE_ID BATCH_ID')."
+    if len(parts) == 1 and not parts[0].startswith("vsfb_"):
+        return "Not a batch ID (they start with vsfb_): paste 'STORE_ID BATCH_ID'."
     if len(parts) == 1:
         return "The API needs the store too: paste 'STORE_ID BATCH_ID'."
     return "Paste a batch ID, or 'STORE_ID BATCH_ID'."
@@ -109,6 +113,8 @@ class BatchMonitorScreen(TableScreen):
     BINDINGS = [
         Binding("o", "open_batch", "Open batch ID"),
         Binding("x", "cancel_batch", "Cancel batch"),
+        # (Batches cannot be deleted: the shared ctrl+d cancels the marked ones here.)
+        Binding("ctrl+d", "delete", "Cancel marked"),
         Binding("delete,backspace", "forget", "Forget"),
         Binding("F", "failed_files", "Failed files"),
         Binding("r", "poll_now", "Poll now"),

@@ -181,7 +181,7 @@ class FileListScreen(TableScreen):
                 9,
                 lambda f: fmt.short_relative(f.created_at, now()),
                 lambda f: (f.created_at, f.id),  # ties: by ID, whatever order pages came in
-                min_width=7,
+                min_width=8,  # "13mo ago" whole
                 priority=4,
                 export=lambda f: fmt.iso(f.created_at),
             ),

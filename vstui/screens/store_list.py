@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events, on
@@ -177,7 +178,7 @@ class StoreListScreen(TableScreen):
                 9,
                 lambda s: fmt.short_relative(s.created_at, now()),
                 lambda s: (s.created_at, s.id),  # ties: by ID, whatever order pages came in
-                min_width=7,
+                min_width=8,  # "13mo ago" whole (7 cut it to "13mo a…")
                 priority=4,
                 export=lambda s: fmt.iso(s.created_at),
             ),
@@ -187,7 +188,7 @@ class StoreListScreen(TableScreen):
                 8,
                 lambda s: fmt.short_relative(s.last_active_at, now()),
                 lambda s: s.last_active_at or 0,
-                min_width=7,
+                min_width=8,
                 priority=6,
                 export=lambda s: fmt.iso(s.last_active_at),
             ),
@@ -388,14 +389,33 @@ class StoreListScreen(TableScreen):
             parts.append(f"{len(table.marked):,} marked")
         if self.gone:
             parts.append(f"{len(self.gone):,} gone")
+        expired = hint = ""
         if self.expired_count:
+            expired = f"{self.expired_count:,} expired"
             hint = "" if self.session.read_only else " (X to clean up)"
-            parts.append(f"{self.expired_count:,} expired{hint}")
-        if self.load_error:
-            parts.append(self.load_error)
-        if self._age and not self.fetching:
-            parts.append(self._age)
-        self.query_one("#status", Static).update(" · ".join(parts))
+        age = self._age if self._age and not self.fetching else ""
+        status = self.query_one("#status", Static)
+        # What does not fit goes first (the line is cut at its end): the hint, then the
+        # data's age ("updated 4s" had lost its "ago" at 80 columns).
+        room = status.content_region.width if status.size else 0
+        for with_hint, with_age in ((True, True), (False, True), (False, False)):
+            text = " · ".join(
+                part
+                for part in (
+                    *parts,
+                    expired + hint if with_hint and expired else expired,
+                    self.load_error or "",
+                    age if with_age else "",
+                )
+                if part
+            )
+            if not room or cell_len(text) <= room:
+                break
+        status.update(text)
+
+    def on_resize(self, event: events.Resize) -> None:
+        # (Textual calls the other classes' on_resize too.)
+        self._update_status()
 
     # -- returning from other screens ------------------------------------------------------
 
