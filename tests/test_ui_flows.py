@@ -379,7 +379,8 @@ async def test_file_list_detach_delete_and_attributes(make_app):
         # delete entirely: the dialog says it leaves every store
         second = screen.table.current
         await pilot.press("ctrl+d")
-        assert "every other store" in str(app.screen.body)
+        body = str(app.screen.body)
+        assert "It also leaves [b]every other store[/b] it is attached to" in body
         await pilot.click("#confirm")
         await settle(pilot)
         assert second.id not in server.account.files

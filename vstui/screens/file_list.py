@@ -553,7 +553,12 @@ class FileListScreen(TableScreen):
         self.app.push_screen(
             ConfirmScreen(
                 title.format(name=name),
-                body.format(name=what, id=escape(ids)),
+                body.format(
+                    name=what,
+                    id=escape(ids),
+                    also="It also leaves" if len(rows) == 1 else "They also leave",
+                    attached="it is attached to" if len(rows) == 1 else "they are attached to",
+                ),
                 confirm_label=label,
                 require_text=require,
             ),
@@ -588,7 +593,7 @@ class FileListScreen(TableScreen):
             ),
             "Delete {name} everywhere?",
             "Delete [b]{name}[/b] ({id}) from the Files API?\n\n"
-            "They also leave [b]every other store[/b] they are attached to. "
+            "{also} [b]every other store[/b] {attached}. "
             "This cannot be undone.",
             "Delete file",
         )
