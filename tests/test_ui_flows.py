@@ -370,11 +370,14 @@ async def test_file_list_detach_delete_and_attributes(make_app):
         screen = app.screen
         first = screen.table.current
         # detach: confirm, then it leaves this store only
+        name = screen.file_name(first)
         await pilot.press("d")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.click("#confirm")
         await settle(pilot)
         assert first.id not in server.account.stores[store_id].files
+        # the notice names the file (it gave the ID alone)
+        assert f"Detached {name} ({first.id}) from this store." in notes(app)
         assert first.id in server.account.files
         # delete entirely: the dialog says it leaves every store
         second = screen.table.current

@@ -499,9 +499,16 @@ class FileListScreen(TableScreen):
 
     # -- changes ---------------------------------------------------------------------------
 
-    def _gone(self, file_id: str, message: str) -> None:
-        self.table.remove_rows([file_id])
-        self.notify(message, timeout=4)
+    def _gone(self, names: dict[str, str], done: str) -> None:
+        """Files detached or deleted (``names``: ID → file name, read before they went):
+        one notice (``done``, with ``{what}``) naming the file, or counting them."""
+        self.table.remove_rows(list(names))
+        if len(names) == 1:
+            [(file_id, name)] = names.items()
+            what = f"{name} ({file_id})"
+        else:
+            what = fmt.plural(len(names), "file")
+        self.notify(done.format(what=what), timeout=4)
         self._update_status()
         # The store's counts and usage changed: refresh it for the screens below.
         self.run_io(
@@ -519,13 +526,14 @@ class FileListScreen(TableScreen):
         self,
         key: str,
         fn: Callable[[str], str],
-        on_result: Callable[[str], None],
+        report: str,
         title: str,
         body: str,
         label: str,
     ) -> None:
         """Ask about the marked rows (or the current one); on yes, run ``fn(file_id)`` for
-        each in a worker as ``key``. One file: y/n; several: type their count."""
+        each in a worker as ``key``, then ``report`` what was done. One file: y/n;
+        several: type their count."""
         rows = self.chosen_rows()
         if not rows:
             return
@@ -542,9 +550,11 @@ class FileListScreen(TableScreen):
         def run_all() -> list[str]:
             return [fn(file_id) for file_id in file_ids]
 
+        names = {r.id: self.file_name(r) for r in rows}  # (a deleted file's name goes)
+
         def finished(done_ids: list[str]) -> None:
-            for file_id in done_ids:
-                on_result(file_id)
+            if done_ids:
+                self._gone({file_id: names[file_id] for file_id in done_ids}, report)
 
         def done(confirmed: bool | None) -> None:
             if confirmed:
@@ -569,7 +579,7 @@ class FileListScreen(TableScreen):
         self._confirm_then(
             "detached",
             self._detach_io,
-            lambda file_id: self._gone(file_id, f"Detached {file_id}"),
+            "Detached {what} from this store.",
             "Detach {name}?",
             "Remove [b]{name}[/b] ({id}) from this store?\n\n"
             "The files stay in the Files API and in any other store.",
@@ -588,9 +598,7 @@ class FileListScreen(TableScreen):
         self._confirm_then(
             "file_deleted",
             self._delete_file,
-            lambda file_id: self._gone(
-                file_id, f"Deleted {file_id} from the Files API and every store"
-            ),
+            "Deleted {what} from the Files API and every store.",
             "Delete {name} everywhere?",
             "Delete [b]{name}[/b] ({id}) from the Files API?\n\n"
             "{also} [b]every other store[/b] {attached}. "
