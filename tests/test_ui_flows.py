@@ -463,6 +463,16 @@ async def test_batch_monitor_open_by_id_and_backoff(make_app, clock):
         box.value = batch.id
         await pilot.press("enter")
         assert "needs the store" in str(app.screen.query_one("#error").render())
+        # a typo: said at once, nothing added (it was listed as "not found")
+        box.value = f"{store.id} vsfb_nosuchbatch"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert monitor.batches.row_count == 0 and not app.session.state.batches(
+            app.session.account_key
+        )
+        assert any(f"No batch vsfb_nosuchbatch in store {store.id}" in n for n in notes(app))
+        await pilot.press("o")
+        box = app.screen.query_one(Input)
         box.value = f"{store.id} {batch.id}"
         await pilot.press("enter")
         await settle(pilot)

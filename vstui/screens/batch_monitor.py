@@ -16,7 +16,7 @@ from textual.timer import Timer
 from textual.widgets import Header, Label, Static
 
 from .. import fmt
-from ..api import FileBatch, FileCounts, VectorStore
+from ..api import FileBatch, FileCounts, NotFoundError, VectorStore
 from ..monitor import Monitor, PollResult, Tracked, poll
 from ..session import RememberedBatch
 from ..widgets import palette
@@ -342,9 +342,12 @@ class BatchMonitorScreen(TableScreen):
             self.batches.add_rows([tracked])
         return tracked
 
-    def track(self, store_id: str, batch_id: str) -> None:
-        """Follow a batch (and remember it for the next run)."""
-        self._track(store_id, batch_id)
+    def track(self, store_id: str, batch_id: str, batch: FileBatch | None = None) -> None:
+        """Follow a batch (and remember it for the next run); ``batch``: as just read."""
+        tracked = self._track(store_id, batch_id)
+        if batch is not None and tracked.batch is None:
+            tracked.batch = batch
+            self.batches.add_rows([tracked])  # (its row, drawn again)
         self.session.state.remember_batch(
             self.session.account_key, RememberedBatch(store_id, batch_id)
         )
@@ -452,7 +455,7 @@ class BatchMonitorScreen(TableScreen):
             if text:
                 parsed = parse_batch_reference(text, self.context_store)
                 if not isinstance(parsed, str):
-                    self.track(*parsed)
+                    self._open_checked(*parsed)
 
         hint = "The API has no list of batches: paste 'STORE_ID BATCH_ID'"
         if self.context_store:
@@ -460,6 +463,29 @@ class BatchMonitorScreen(TableScreen):
         self.app.push_screen(
             PromptScreen("Open a batch", placeholder="vs_… vsfb_…", hint=hint, validate=validate),
             done,
+        )
+
+    def _open_checked(self, store_id: str, batch_id: str) -> None:
+        """Follow a batch typed in, once the server knows it: a typo is said at once
+        (it was listed as "not found" until forgotten with delete). Other errors leave
+        it to the polling, which retries."""
+
+        def failed(error: BaseException) -> None:
+            if isinstance(error, NotFoundError):
+                self.notify(
+                    f"No batch {batch_id} in store {store_id}: nothing was added.",
+                    title="Batch not found",
+                    severity="error",
+                    timeout=8,
+                )
+            else:
+                self.track(store_id, batch_id)
+
+        self.run_io(
+            "open",
+            partial(self.session.service.retrieve_batch, store_id, batch_id),
+            lambda batch: self.track(store_id, batch_id, batch),
+            failed,
         )
 
     def _selected_batch(self) -> Tracked | None:
