@@ -560,6 +560,54 @@ async def test_keys_typed_with_slash_go_to_the_filter_box(make_app):
         assert cleanup.query_one(FilterInput).value == "zz"
 
 
+async def test_keys_typed_with_slash_go_to_the_help_search(make_app):
+    """In help, `/quit` in one burst left the search box empty (`q` closed help): the
+    box had focus only after the keys already queued. A `/` in the box is text."""
+    app, _ = make_app("demo")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        _burst(app, "/quit")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        text = screen_text(app)
+        assert "Quit" in text and "Refresh" not in text
+        _burst(app, "/x")
+        await settle(pilot)
+        assert "No key matches 'quit/x'." in screen_text(app)
+
+
+async def test_keys_typed_with_slash_go_to_the_content_search(make_app):
+    """In the content viewer, `/migrations` in one burst left the search box empty (Enter
+    then searched again for the previous text; `n` and `g` moved in the text). A `/` in
+    the box is text."""
+    from vstui.screens.dialogs import TextPager
+
+    app, _ = make_app("demo")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for key in ("enter", "f", "v"):
+            await pilot.press(key)
+            await settle(pilot)
+        assert isinstance(app.screen, TextPager)
+        found = app.screen.text.lower().count("migrations")
+        assert found
+        _burst(app, "/migrations")
+        await settle(pilot)
+        assert any(line.strip(" ▊▎") == "migrations" for line in screen_lines(app))  # the box
+        await pilot.press("enter")
+        await settle(pilot)
+        assert f"match 1 of {found} for 'migrations'" in screen_text(app)
+        _burst(app, "/1/2")
+        await settle(pilot)
+        assert any("1/2" in line for line in screen_lines(app))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "No match for '1/2'." in screen_text(app)
+
+
 def test_header_sub_title_gives_up_the_label_and_host_before_the_key():
     from vstui.fmt import header_sub_title
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from rich.text import Text
@@ -20,6 +20,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from ..text import clean, clean_block
+from ..widgets.filter_input import FILTER_BINDING, focus_box_at_once
 from ..widgets.safe import SafeInput, SafeStatic, SafeTextArea
 
 Validator = Callable[[str], str | None]
@@ -535,7 +536,7 @@ class HelpScreen(Dialog):
     """
     BINDINGS = [
         Binding("escape,question_mark,q", "cancel", "Close"),
-        Binding("slash", "search", "Search keys", show=False),
+        replace(FILTER_BINDING, action="search", description="Search keys", show=False),
     ]
 
     def __init__(self, screen: Screen[Any]) -> None:
@@ -586,7 +587,7 @@ class HelpScreen(Dialog):
         return rows
 
     def action_search(self) -> None:
-        self.query_one("#help-search", Input).focus()
+        focus_box_at_once(self, self.query_one("#help-search", Input))
 
     @on(Input.Changed, "#help-search")
     def _searched(self, event: Input.Changed) -> None:
@@ -675,7 +676,7 @@ class TextPager(Screen[None]):
     """
     BINDINGS = [
         Binding("escape,q", "back", "Back"),
-        Binding("slash", "search", "Search"),
+        replace(FILTER_BINDING, action="search", description="Search"),
         Binding("n", "next_match(1)", "Next match"),
         Binding("N", "next_match(-1)", "Previous match"),
         Binding("g", "jump(0)", "Top", show=False),
@@ -724,8 +725,7 @@ class TextPager(Screen[None]):
         return found
 
     def action_search(self) -> None:
-        self.add_class("searching")
-        self.query_one("#pager-search", Input).focus()
+        focus_box_at_once(self, self.query_one("#pager-search", Input), "searching")
 
     @on(Input.Submitted, "#pager-search")
     def _searched(self, event: Input.Submitted) -> None:
