@@ -323,6 +323,9 @@ async def test_batch_monitor_filter_status_sort_and_marks(make_app):
 
 
 async def test_create_store_validates_then_creates(make_app):
+    """At 80x24 a refused field's message was below the fold of the dialog (nothing
+    visible changed on ctrl+s), and only the first problem was told. Now every problem is
+    shown under its field, the first field has focus, and its message is on screen."""
     from vstui.screens.create_store import CreateStoreScreen
 
     app, server = make_app("demo")
@@ -337,18 +340,34 @@ async def test_create_store_validates_then_creates(make_app):
         assert "Create" in text and "ctrl+s: Create" in text  # buttons and keys at 80x24
         form.query_one("#name").value = "release-notes"
         form.query_one("#days").value = "400"
+        form.query_one("#metadata").value = "team docs"
         await pilot.press("ctrl+s")
+        await settle(pilot)
+        text = " ".join(line.strip(" █") for line in screen_lines(app))
+        assert "a whole number of days from 1 to 365" in text
+        assert "'team docs' is not key=value." in text  # both at once
+        assert form.query_one("#days").has_focus
+        assert set(server.account.stores) == before  # nothing was sent
+        await pilot.press("backspace", "backspace", "backspace", "3", "0")
         await pilot.pause()
-        assert "1 to 365" in str(form.query_one("#error").render())
-        form.query_one("#days").value = "30"
+        text = screen_text(app)
+        assert "1 to 365" not in text and "'team docs' is not key=value." in text
         form.query_one("#metadata").value = "team=docs, env=prod"
         form.query_one("#chunking").value = "static"
         form.query_one("#size").value = "800"
         form.query_one("#overlap").value = "500"
+        form.query_one("#files").value = "file-1 file-1"
         await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert "overlap" in str(form.query_one("#error").render())
+        await settle(pilot)
+        assert form.query_one("#overlap").has_focus
+        text = screen_text(app)
+        assert "overlap" in text and "key=value" not in text
         form.query_one("#overlap").value = "400"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert form.query_one("#files").has_focus
+        assert "A file ID appears twice." in screen_text(app)  # at the bottom: scrolled to
+        form.query_one("#files").value = ""
         await pilot.press("ctrl+s")
         await settle(pilot)
         new = set(server.account.stores) - before
