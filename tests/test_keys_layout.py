@@ -5,6 +5,7 @@ the screen shows."""
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Input
 
 from vstui.screens.dialogs import ConfirmScreen, HelpScreen, JsonScreen, PromptScreen
 from vstui.screens.file_list import FileListScreen
@@ -375,6 +376,52 @@ async def test_create_store_validates_then_creates(make_app):
         store = server.account.stores[new.pop()]
         assert store.name == "release-notes" and store.metadata == {"team": "docs", "env": "prod"}
         assert app.screen.table.current.name == "release-notes"
+
+
+def _dialog_text(app) -> str:
+    """The screen's text with a dialog's wrapped lines joined (frame and padding off)."""
+    return " ".join(" ".join(line.strip(" █▊▎").split()) for line in screen_lines(app))
+
+
+async def test_expiry_dialog_validates_as_typed_and_drops_a_stale_message(make_app):
+    """A refused `0` left its message under the dialog after `12` was typed (under the
+    new preview), and `999` or `12a` got no message until Enter. Now the message is
+    about what is in the box, as it is typed; nothing refused reaches the server."""
+    from vstui.screens.store_detail import ExpiryPrompt, StoreDetailScreen
+
+    app, server = make_app("demo")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, StoreDetailScreen)
+        await pilot.press("x")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ExpiryPrompt)
+        field = dialog.query_one(Input)
+        await pilot.press(*["backspace"] * len(field.value), "0")
+        await pilot.pause()
+        range_error = "expected a value between 1 and 365, but got 0 instead."
+        assert range_error in _dialog_text(app)
+        posts = server.simulator.count("POST", r"^/v1/vector_stores/")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is dialog and range_error in _dialog_text(app)
+        await pilot.press("backspace", "1", "2")
+        await pilot.pause()
+        text = _dialog_text(app)
+        assert "Expires at" in text and "Invalid" not in text  # the preview, no stale error
+        await pilot.press("a")
+        await pilot.pause()
+        assert "Enter a whole number of days (1–365)" in _dialog_text(app)
+        await pilot.press("backspace", "backspace", "backspace", "9", "9", "9")
+        await pilot.pause()
+        assert "but got 999 instead." in _dialog_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is dialog
+        assert server.simulator.count("POST", r"^/v1/vector_stores/") == posts  # none sent
 
 
 async def test_go_to_files_names_the_store(make_app):

@@ -166,7 +166,8 @@ class ConfirmScreen(Dialog):
 
 
 class PromptScreen(Dialog):
-    """One line of input, validated before it is accepted."""
+    """One line of input, validated before it is accepted. A message goes as soon as the
+    input changes; with ``live`` the input is validated as it is typed."""
 
     def __init__(
         self,
@@ -176,6 +177,7 @@ class PromptScreen(Dialog):
         placeholder: str = "",
         hint: str = "",
         validate: Validator | None = None,
+        live: bool = False,
     ) -> None:
         super().__init__()
         self.title_text = title
@@ -183,6 +185,7 @@ class PromptScreen(Dialog):
         self.placeholder = placeholder
         self.hint = hint
         self.validate = validate
+        self.live = live
 
     def compose(self) -> ComposeResult:
         with DialogBox():
@@ -205,14 +208,24 @@ class PromptScreen(Dialog):
     def _cancel(self) -> None:
         self.dismiss(None)
 
+    def problem(self, value: str) -> str | None:
+        """Why ``value`` is refused; None when it is accepted."""
+        try:
+            return self.validate(value) if self.validate else None
+        except ValueError:  # a validator tripped on odd input: refuse it, never crash
+            return "That is not a valid value; check it and try again."
+
+    @on(Input.Changed)
+    def _edited(self, event: Input.Changed) -> None:
+        # The message was about what was there before (a refused value, a server's reply).
+        problem = self.problem(event.value) if self.live else None
+        self.query_one("#error", Label).update(problem or "")
+
     @on(Button.Pressed, "#ok")
     @on(Input.Submitted)
     def _ok(self) -> None:
         value = self.query_one(Input).value
-        try:
-            problem = self.validate(value) if self.validate else None
-        except ValueError:  # a validator tripped on odd input: refuse it, never crash
-            problem = "That is not a valid value; check it and try again."
+        problem = self.problem(value)
         if problem:
             self.query_one("#error", Label).update(problem)
             return
