@@ -5,6 +5,7 @@ the screen shows."""
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Input
 
 from vstui.screens.dialogs import ConfirmScreen, HelpScreen, JsonScreen, PromptScreen
 from vstui.screens.file_list import FileListScreen
@@ -323,6 +324,9 @@ async def test_batch_monitor_filter_status_sort_and_marks(make_app):
 
 
 async def test_create_store_validates_then_creates(make_app):
+    """At 80x24 a refused field's message was below the fold of the dialog (nothing
+    visible changed on ctrl+s), and only the first problem was told. Now every problem is
+    shown under its field, the first field has focus, and its message is on screen."""
     from vstui.screens.create_store import CreateStoreScreen
 
     app, server = make_app("demo")
@@ -337,18 +341,34 @@ async def test_create_store_validates_then_creates(make_app):
         assert "Create" in text and "ctrl+s: Create" in text  # buttons and keys at 80x24
         form.query_one("#name").value = "release-notes"
         form.query_one("#days").value = "400"
+        form.query_one("#metadata").value = "team docs"
         await pilot.press("ctrl+s")
+        await settle(pilot)
+        text = " ".join(line.strip(" █") for line in screen_lines(app))
+        assert "a whole number of days from 1 to 365" in text
+        assert "'team docs' is not key=value." in text  # both at once
+        assert form.query_one("#days").has_focus
+        assert set(server.account.stores) == before  # nothing was sent
+        await pilot.press("backspace", "backspace", "backspace", "3", "0")
         await pilot.pause()
-        assert "1 to 365" in str(form.query_one("#error").render())
-        form.query_one("#days").value = "30"
+        text = screen_text(app)
+        assert "1 to 365" not in text and "'team docs' is not key=value." in text
         form.query_one("#metadata").value = "team=docs, env=prod"
         form.query_one("#chunking").value = "static"
         form.query_one("#size").value = "800"
         form.query_one("#overlap").value = "500"
+        form.query_one("#files").value = "file-1 file-1"
         await pilot.press("ctrl+s")
-        await pilot.pause()
-        assert "overlap" in str(form.query_one("#error").render())
+        await settle(pilot)
+        assert form.query_one("#overlap").has_focus
+        text = screen_text(app)
+        assert "overlap" in text and "key=value" not in text
         form.query_one("#overlap").value = "400"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert form.query_one("#files").has_focus
+        assert "A file ID appears twice." in screen_text(app)  # at the bottom: scrolled to
+        form.query_one("#files").value = ""
         await pilot.press("ctrl+s")
         await settle(pilot)
         new = set(server.account.stores) - before
@@ -356,6 +376,52 @@ async def test_create_store_validates_then_creates(make_app):
         store = server.account.stores[new.pop()]
         assert store.name == "release-notes" and store.metadata == {"team": "docs", "env": "prod"}
         assert app.screen.table.current.name == "release-notes"
+
+
+def _dialog_text(app) -> str:
+    """The screen's text with a dialog's wrapped lines joined (frame and padding off)."""
+    return " ".join(" ".join(line.strip(" █▊▎").split()) for line in screen_lines(app))
+
+
+async def test_expiry_dialog_validates_as_typed_and_drops_a_stale_message(make_app):
+    """A refused `0` left its message under the dialog after `12` was typed (under the
+    new preview), and `999` or `12a` got no message until Enter. Now the message is
+    about what is in the box, as it is typed; nothing refused reaches the server."""
+    from vstui.screens.store_detail import ExpiryPrompt, StoreDetailScreen
+
+    app, server = make_app("demo")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, StoreDetailScreen)
+        await pilot.press("x")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ExpiryPrompt)
+        field = dialog.query_one(Input)
+        await pilot.press(*["backspace"] * len(field.value), "0")
+        await pilot.pause()
+        range_error = "expected a value between 1 and 365, but got 0 instead."
+        assert range_error in _dialog_text(app)
+        posts = server.simulator.count("POST", r"^/v1/vector_stores/")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is dialog and range_error in _dialog_text(app)
+        await pilot.press("backspace", "1", "2")
+        await pilot.pause()
+        text = _dialog_text(app)
+        assert "Expires at" in text and "Invalid" not in text  # the preview, no stale error
+        await pilot.press("a")
+        await pilot.pause()
+        assert "Enter a whole number of days (1–365)" in _dialog_text(app)
+        await pilot.press("backspace", "backspace", "backspace", "9", "9", "9")
+        await pilot.pause()
+        assert "but got 999 instead." in _dialog_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is dialog
+        assert server.simulator.count("POST", r"^/v1/vector_stores/") == posts  # none sent
 
 
 async def test_go_to_files_names_the_store(make_app):
@@ -559,6 +625,54 @@ async def test_keys_typed_with_slash_go_to_the_filter_box(make_app):
         _burst(app, "/zz")
         await settle(pilot)
         assert cleanup.query_one(FilterInput).value == "zz"
+
+
+async def test_keys_typed_with_slash_go_to_the_help_search(make_app):
+    """In help, `/quit` in one burst left the search box empty (`q` closed help): the
+    box had focus only after the keys already queued. A `/` in the box is text."""
+    app, _ = make_app("demo")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        _burst(app, "/quit")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        text = screen_text(app)
+        assert "Quit" in text and "Refresh" not in text
+        _burst(app, "/x")
+        await settle(pilot)
+        assert "No key matches 'quit/x'." in screen_text(app)
+
+
+async def test_keys_typed_with_slash_go_to_the_content_search(make_app):
+    """In the content viewer, `/migrations` in one burst left the search box empty (Enter
+    then searched again for the previous text; `n` and `g` moved in the text). A `/` in
+    the box is text."""
+    from vstui.screens.dialogs import TextPager
+
+    app, _ = make_app("demo")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for key in ("enter", "f", "v"):
+            await pilot.press(key)
+            await settle(pilot)
+        assert isinstance(app.screen, TextPager)
+        found = app.screen.text.lower().count("migrations")
+        assert found
+        _burst(app, "/migrations")
+        await settle(pilot)
+        assert any(line.strip(" ▊▎") == "migrations" for line in screen_lines(app))  # the box
+        await pilot.press("enter")
+        await settle(pilot)
+        assert f"match 1 of {found} for 'migrations'" in screen_text(app)
+        _burst(app, "/1/2")
+        await settle(pilot)
+        assert any("1/2" in line for line in screen_lines(app))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "No match for '1/2'." in screen_text(app)
 
 
 def test_header_sub_title_gives_up_the_label_and_host_before_the_key():

@@ -10,6 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select
 
 from ..api import limits
@@ -53,47 +54,77 @@ def parse_metadata(text: str) -> dict[str, str] | None:
     return pairs or None
 
 
+class FormError(ValueError):
+    """Every field the API would refuse, as (field id, sentence) pairs, in form order."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__(" ".join(message for _, message in problems))
+        self.problems = problems
+
+
 def read_form(
     name: str, days: str, metadata: str, chunking: str, size: str, overlap: str, files: str
 ) -> NewStore:
-    """The form's fields as a :class:`NewStore`; ValueError with a sentence when one is
-    not what the API accepts (the same limits the API documents)."""
+    """The form's fields as a :class:`NewStore`; :class:`FormError` naming every field
+    that is not what the API accepts (the same limits the API documents)."""
+    problems: list[tuple[str, str]] = []
     expires = None
     if days.strip():
         number = whole_number(days)
         if number is None or not limits.EXPIRY_DAYS_MIN <= number <= limits.EXPIRY_DAYS_MAX:
-            raise ValueError(
-                f"Expiry: a whole number of days from {limits.EXPIRY_DAYS_MIN} to "
-                f"{limits.EXPIRY_DAYS_MAX}, or empty for never."
+            problems.append(
+                (
+                    "days",
+                    f"Expiry: a whole number of days from {limits.EXPIRY_DAYS_MIN} to "
+                    f"{limits.EXPIRY_DAYS_MAX}, or empty for never.",
+                )
             )
-        expires = {"anchor": "last_active_at", "days": number}
-    meta = parse_metadata(metadata)
-    problem = limits.check_metadata(meta)
-    if problem:
-        raise ValueError(problem[1])
+        else:
+            expires = {"anchor": "last_active_at", "days": number}
+    meta = None
+    try:
+        meta = parse_metadata(metadata)
+    except ValueError as exc:
+        problems.append(("metadata", str(exc)))
+    else:
+        problem = limits.check_metadata(meta)
+        if problem:
+            problems.append(("metadata", problem[1]))
     strategy: dict[str, Any] | None = None
     if chunking == "static":
         numbers = [whole_number(size), whole_number(overlap)]
         if None in numbers:
-            raise ValueError("Static chunking: chunk size and overlap are whole numbers of tokens.")
-        strategy = {
-            "type": "static",
-            "static": {"max_chunk_size_tokens": numbers[0], "chunk_overlap_tokens": numbers[1]},
-        }
-        problem = limits.check_chunking_strategy(strategy)
-        if problem:
-            raise ValueError(problem[1])
+            field = "size" if numbers[0] is None else "overlap"
+            problems.append(
+                (field, "Static chunking: chunk size and overlap are whole numbers of tokens.")
+            )
+        else:
+            strategy = {
+                "type": "static",
+                "static": {
+                    "max_chunk_size_tokens": numbers[0],
+                    "chunk_overlap_tokens": numbers[1],
+                },
+            }
+            problem = limits.check_chunking_strategy(strategy)
+            if problem:
+                problems.append(("overlap" if "overlap" in problem[0] else "size", problem[1]))
     elif chunking == "auto":
         strategy = {"type": "auto"}
     ids = [i for i in re.split(r"[\s,]+", files.strip()) if i]
     bad = [i for i in ids if not _FILE_ID.match(i)]
     if bad:
-        raise ValueError(f"Not a file ID: {bad[0]!r}.")
-    if len(ids) > limits.STORE_FILE_IDS_MAX:
-        raise ValueError(f"At most {limits.STORE_FILE_IDS_MAX} file IDs.")
-    if len(set(ids)) != len(ids):
-        raise ValueError("A file ID appears twice.")
+        problems.append(("files", f"Not a file ID: {bad[0]!r}."))
+    elif len(ids) > limits.STORE_FILE_IDS_MAX:
+        problems.append(("files", f"At most {limits.STORE_FILE_IDS_MAX} file IDs."))
+    elif len(set(ids)) != len(ids):
+        problems.append(("files", "A file ID appears twice."))
+    if problems:
+        raise FormError(problems)
     return NewStore(name.strip() or None, expires, meta, strategy, ids)
+
+
+_ERROR_ROW = {"size": "sizes", "overlap": "sizes"}  # the chunk sizes share one message row
 
 
 class CreateStoreScreen(Dialog):
@@ -116,14 +147,25 @@ class CreateStoreScreen(Dialog):
     CreateStoreScreen #static-sizes Input {
         width: 1fr;
     }
-    CreateStoreScreen.auto #static-sizes {
+    CreateStoreScreen.auto #static-sizes, CreateStoreScreen.auto #sizes-error {
         display: none;
+    }
+    CreateStoreScreen .field-error {
+        padding-left: 14;
+        display: none;
+    }
+    CreateStoreScreen .field-error.shown {
+        display: block;
     }
     """
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
         Binding("ctrl+s", "create", "Create"),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._checked: dict[str | None, str] = {}  # each field's value when last checked
 
     def compose(self) -> ComposeResult:
         with DialogBox():
@@ -134,9 +176,11 @@ class CreateStoreScreen(Dialog):
             with Horizontal(classes="field"):
                 yield Label("Expire after")
                 yield Input(placeholder="days without activity, 1–365; empty: never", id="days")
+            yield Label("", classes="error field-error", id="days-error", markup=False)
             with Horizontal(classes="field"):
                 yield Label("Metadata")
                 yield Input(placeholder="team=docs, env=prod", id="metadata")
+            yield Label("", classes="error field-error", id="metadata-error", markup=False)
             with Horizontal(classes="field"):
                 yield Label("Chunking")
                 yield Select(
@@ -157,15 +201,16 @@ class CreateStoreScreen(Dialog):
                     id="size",
                 )
                 yield Input("400", placeholder="overlap ≤ half the size", id="overlap")
+            yield Label("", classes="error field-error", id="sizes-error", markup=False)
             with Horizontal(classes="field"):
                 yield Label("File IDs")
                 yield Input(placeholder="optional: file-abc… file-def…", id="files")
+            yield Label("", classes="error field-error", id="files-error", markup=False)
             yield Label(
                 f"Chunk size {limits.CHUNK_SIZE_MIN}–{limits.CHUNK_SIZE_MAX} tokens, overlap at "
                 "most half of it; metadata at most 16 pairs. Checked before anything is sent.",
                 classes="hint",
             )
-            yield Label("", classes="error", id="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Create", id="create", variant="primary")
@@ -199,7 +244,45 @@ class CreateStoreScreen(Dialog):
                 value("#overlap"),
                 value("#files"),
             )
-        except ValueError as exc:
-            self.query_one("#error", Label).update(str(exc))
+        except FormError as exc:
+            self._show_problems(exc.problems)
             return
+        self._show_problems([])
         self.dismiss(form)
+
+    def _show_problems(self, problems: list[tuple[str, str]]) -> None:
+        """Each problem under its field, all at once; the first field gets focus, with its
+        message in view (the dialog scrolls inside on a small terminal)."""
+        self._checked = {box.id: box.value for box in self.query(Input)}
+        messages: dict[str, list[str]] = {}
+        for name, message in problems:
+            messages.setdefault(_ERROR_ROW.get(name, name), []).append(message)
+        for label in self.query(".field-error").results(Label):
+            text = " ".join(messages.get((label.id or "").removesuffix("-error"), []))
+            label.update(text)
+            label.set_class(bool(text), "shown")
+        if problems:
+            first = problems[0][0]
+            field = self.query_one(f"#{first}", Input)
+            label = self.query_one(f"#{_ERROR_ROW.get(first, first)}-error", Label)
+            field.focus(scroll_visible=False)
+            self.call_after_refresh(self._scroll_into_view, field, label)
+
+    def _scroll_into_view(self, field: Input, label: Label) -> None:
+        """Scroll the dialog so the field's row and its message show, above the buttons."""
+        row = field.parent
+        assert isinstance(row, Widget)
+        region = row.virtual_region_with_margin.union(label.virtual_region_with_margin)
+        self.query_one(DialogBox).scroll_to_region(
+            region, spacing=label.dock_gutter, animate=False, immediate=True
+        )
+
+    @on(Input.Changed)
+    def _edited(self, event: Input.Changed) -> None:
+        """A field's message goes as soon as the field is edited."""
+        if self._checked.get(event.input.id) == event.value:
+            return  # the value the message is about (a change that arrived late)
+        row = _ERROR_ROW.get(event.input.id or "", event.input.id)
+        for label in self.query(f"#{row}-error").results(Label):
+            label.update("")
+            label.remove_class("shown")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from rich.text import Text
@@ -20,6 +20,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from ..text import clean, clean_block
+from ..widgets.filter_input import FILTER_BINDING, focus_box_at_once
 from ..widgets.safe import SafeInput, SafeStatic, SafeTextArea
 
 Validator = Callable[[str], str | None]
@@ -165,7 +166,8 @@ class ConfirmScreen(Dialog):
 
 
 class PromptScreen(Dialog):
-    """One line of input, validated before it is accepted."""
+    """One line of input, validated before it is accepted. A message goes as soon as the
+    input changes; with ``live`` the input is validated as it is typed."""
 
     def __init__(
         self,
@@ -175,6 +177,7 @@ class PromptScreen(Dialog):
         placeholder: str = "",
         hint: str = "",
         validate: Validator | None = None,
+        live: bool = False,
     ) -> None:
         super().__init__()
         self.title_text = title
@@ -182,6 +185,7 @@ class PromptScreen(Dialog):
         self.placeholder = placeholder
         self.hint = hint
         self.validate = validate
+        self.live = live
 
     def compose(self) -> ComposeResult:
         with DialogBox():
@@ -204,14 +208,24 @@ class PromptScreen(Dialog):
     def _cancel(self) -> None:
         self.dismiss(None)
 
+    def problem(self, value: str) -> str | None:
+        """Why ``value`` is refused; None when it is accepted."""
+        try:
+            return self.validate(value) if self.validate else None
+        except ValueError:  # a validator tripped on odd input: refuse it, never crash
+            return "That is not a valid value; check it and try again."
+
+    @on(Input.Changed)
+    def _edited(self, event: Input.Changed) -> None:
+        # The message was about what was there before (a refused value, a server's reply).
+        problem = self.problem(event.value) if self.live else None
+        self.query_one("#error", Label).update(problem or "")
+
     @on(Button.Pressed, "#ok")
     @on(Input.Submitted)
     def _ok(self) -> None:
         value = self.query_one(Input).value
-        try:
-            problem = self.validate(value) if self.validate else None
-        except ValueError:  # a validator tripped on odd input: refuse it, never crash
-            problem = "That is not a valid value; check it and try again."
+        problem = self.problem(value)
         if problem:
             self.query_one("#error", Label).update(problem)
             return
@@ -535,7 +549,7 @@ class HelpScreen(Dialog):
     """
     BINDINGS = [
         Binding("escape,question_mark,q", "cancel", "Close"),
-        Binding("slash", "search", "Search keys", show=False),
+        replace(FILTER_BINDING, action="search", description="Search keys", show=False),
     ]
 
     def __init__(self, screen: Screen[Any]) -> None:
@@ -586,7 +600,7 @@ class HelpScreen(Dialog):
         return rows
 
     def action_search(self) -> None:
-        self.query_one("#help-search", Input).focus()
+        focus_box_at_once(self, self.query_one("#help-search", Input))
 
     @on(Input.Changed, "#help-search")
     def _searched(self, event: Input.Changed) -> None:
@@ -675,7 +689,7 @@ class TextPager(Screen[None]):
     """
     BINDINGS = [
         Binding("escape,q", "back", "Back"),
-        Binding("slash", "search", "Search"),
+        replace(FILTER_BINDING, action="search", description="Search"),
         Binding("n", "next_match(1)", "Next match"),
         Binding("N", "next_match(-1)", "Previous match"),
         Binding("g", "jump(0)", "Top", show=False),
@@ -724,8 +738,7 @@ class TextPager(Screen[None]):
         return found
 
     def action_search(self) -> None:
-        self.add_class("searching")
-        self.query_one("#pager-search", Input).focus()
+        focus_box_at_once(self, self.query_one("#pager-search", Input), "searching")
 
     @on(Input.Submitted, "#pager-search")
     def _searched(self, event: Input.Submitted) -> None:

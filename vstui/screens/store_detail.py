@@ -96,6 +96,7 @@ class ExpiryPrompt(PromptScreen):
             placeholder="1–365; empty for never",
             hint="Counted from last activity (anchor last_active_at).",
             validate=validate_days,
+            live=True,
         )
         self.store = store
         self.now = now

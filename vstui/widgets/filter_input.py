@@ -17,16 +17,32 @@ from textual.widgets import Input, TextArea
 FILTER_BINDING = Binding("slash", "filter", "Filter", priority=True)
 
 
-def open_filter(screen: Screen[Any], box: Input) -> None:
-    """Show the filter box and give it the next key at once.
+def typing_in_a_box(screen: Screen[Any]) -> bool:
+    """Whether the focused widget takes ``/`` as text (an Input, an editable TextArea)."""
+    focused = screen.focused
+    if isinstance(focused, TextArea):
+        return not focused.read_only
+    return isinstance(focused, Input)
+
+
+def focus_box_at_once(screen: Screen[Any], box: Input, screen_class: str = "") -> None:
+    """Give ``box`` the next key at once (and ``screen_class`` to ``screen``, which shows it):
+    the action of a priority ``/`` binding (filter boxes, the help and pager searches).
 
     ``Widget.focus`` moves focus only after the keys already queued, which went to the
-    table instead (``s`` sorted, ``d`` ...). A ``/`` typed into a text box stays text.
+    widget focused before (the table: ``s`` sorted, ``d`` ...). A ``/`` typed into a text
+    box stays text (a read-only TextArea takes no text: ``/`` opens the box there).
     """
-    if isinstance(screen.focused, Input | TextArea):
+    if typing_in_a_box(screen):
         raise SkipAction
-    screen.add_class("filtering")
+    if screen_class:
+        screen.add_class(screen_class)
     screen.set_focus(box)
+
+
+def open_filter(screen: Screen[Any], box: Input) -> None:
+    """Show the filter box and give it the next key at once."""
+    focus_box_at_once(screen, box, "filtering")
 
 
 class FilterInput(Input):
