@@ -392,6 +392,7 @@ class CleanupScreen(VstuiScreen):
 
     def action_filter(self) -> None:
         open_filter(self, self.query_one("#filter", Input))
+        self.call_after_refresh(self._fit_summary)  # the filter box takes rows too
 
     @on(Input.Changed, "#filter")
     def _filter_typed(self, event: Input.Changed) -> None:
@@ -402,6 +403,7 @@ class CleanupScreen(VstuiScreen):
     def _filter_kept(self) -> None:
         if not self.text_filter:
             self.remove_class("filtering")
+            self.call_after_refresh(self._fit_summary)
         self.table.focus()
 
     def _clear_filter(self) -> bool:
@@ -774,6 +776,7 @@ class CleanupScreen(VstuiScreen):
         self._stop.clear()
         self.add_class("running")
         self.remove_class("can-retry")
+        self.call_after_refresh(self._fit_summary)  # the progress row takes rows too
         self.refresh_bindings()
         total = len(self.report.of("failed")) if retry and self.report else self._count()
         bar = self.query_one("#progress", ProgressBar)
