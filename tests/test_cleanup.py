@@ -7,9 +7,11 @@ import io
 import json
 import re
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 
+from vstui import fmt
 from vstui.api import ClientSettings, VectorStoresService
 from vstui.cleanup import build_plan, execute, retry_failed
 from vstui.commands import cleanup as headless
@@ -18,7 +20,7 @@ from vstui.screens.dialogs import ConfirmScreen
 from vstui.screens.store_list import StoreListScreen
 from vstui.sim import Fault
 
-from .conftest import KEY, screen_text, settle
+from .conftest import KEY, screen_lines, screen_text, settle
 
 pytestmark = pytest.mark.flavored  # every simulator test runs on both server flavours
 
@@ -376,3 +378,139 @@ async def test_a_narrow_sorted_column_still_shows_its_arrow(demo_app):
         await settle(pilot)
         header = next(line for line in screen_text(app).splitlines() if "Name" in line)
         assert "▼" in header.split("Name")[0]
+
+
+def flat(app) -> str:
+    """The screen as one line of words: a sentence the terminal wrapped reads whole."""
+    return " ".join(screen_text(app).split())
+
+
+async def _review_with_files_and_one_store_excluded(app, pilot, llama):
+    """X, o, then space on the first row (a store): the screen and the store left out."""
+    await settle(pilot)
+    await pilot.press("X")
+    await settle(pilot)
+    await pilot.press("o")
+    await settle(pilot)
+    screen = app.screen
+    assert isinstance(screen, CleanupScreen)
+    screen.table.cursor = 0
+    await pilot.pause()
+    excluded = screen.table.current
+    assert excluded.kind == "store"
+    await pilot.press("space")
+    await settle(pilot)
+    return screen, excluded
+
+
+async def _delete(app, pilot, screen, llama) -> None:
+    await pilot.press("ctrl+d")
+    await settle(pilot)
+    if llama:  # no file counts: the risk is accepted first
+        await pilot.press(*"trust", "enter")
+        await settle(pilot)
+    dialog = app.screen
+    assert isinstance(dialog, ConfirmScreen)
+    await pilot.press(*dialog.require_text, "enter")
+    await settle(pilot, rounds=8)
+    assert screen.report is not None
+
+
+async def test_excluding_a_store_updates_the_headline_and_keeps_its_files_at_80x24(demo_app, llama):
+    """Space on a store: the headline counts, sizes and saving are what will actually
+    go (checked against build_plan), the files it keeps are explained; after the run the
+    outcome replaces the plan and the result line fits 80 columns."""
+    app, server = demo_app
+    account = server.account
+    planned = build_plan(service_for(server), expired=True, include_files=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen, excluded = await _review_with_files_and_one_store_excluded(app, pilot, llama)
+        held = set(account.stores[excluded.id].files)
+        kept = [f for f in planned.files if f.id in held]
+        assert kept  # the demo's first expired store holds orphaned files
+        going = replace(
+            planned,
+            stores=[s for s in planned.stores if s.id != excluded.id],
+            files=[f for f in planned.files if f.id not in held],
+        )
+        text = flat(app)
+        stores = f"{len(going.stores)} stores to delete"
+        if llama:  # no usage reported: no sizes, no saving
+            assert f"{stores}." in text
+        else:
+            assert (
+                f"{stores}, using {fmt.human_bytes(going.store_bytes)} of vector storage"
+            ) in text
+            assert f"Estimated saving: ${going.saving_per_day:.2f} per day" in text
+        assert (
+            f"{len(going.files)} files ({fmt.human_bytes(going.file_bytes)}) attached to no "
+            "surviving store will be deleted"
+        ) in text
+        assert f"{len(planned.stores)} stores to delete" not in text
+        left_out = 1 + len(kept)
+        count = len(going.stores) + len(going.files)
+        assert (
+            f"{left_out} rows left out (1 excluded with space; {len(kept)} files kept: their "
+            f"store is kept); {count} items will be deleted."
+        ) in text
+        await _delete(app, pilot, screen, llama)
+        # what the screen said is what went
+        assert excluded.id in account.stores and held <= set(account.files)
+        assert not {s.id for s in going.stores} & set(account.stores)
+        assert not {f.id for f in going.files} & set(account.files)
+        text = flat(app)
+        assert f"Deleted {len(going.stores)} stores and {len(going.files)} files." in text
+        assert (
+            f"{left_out} rows left out (1 excluded with space; {len(kept)} files kept: their "
+            "store is kept): not deleted."
+        ) in text
+        assert "to delete" not in text and "will be deleted" not in text
+        result = next(line for line in screen_lines(app) if f"{count} deleted" in line)
+        assert re.search(rf"{count} deleted, 0 already gone, 0 failed in [0-9.]+s", result)
+
+
+async def test_after_the_run_left_out_rows_say_why_they_were_kept(demo_app, llama):
+    app, server = demo_app
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen, excluded = await _review_with_files_and_one_store_excluded(app, pilot, llama)
+        held = set(server.account.stores[excluded.id].files)
+        kept = next(i for i in screen.table.rows if i.id in held)
+
+        def row(item) -> str:
+            screen.table.cursor = screen.table.view.index(item)
+            return next(line for line in screen_lines(app) if item.id in line)
+
+        await pilot.pause()
+        assert "kept: store kept" in row(kept)
+        assert f"store kept: {excluded.name}" in row(kept)
+        assert "in no surviving store" not in row(kept)
+        await _delete(app, pilot, screen, llama)
+        await pilot.pause()
+        assert re.search(r"excluded\s*$", row(excluded))  # left out: still said, not blank
+        assert "kept: store kept" in row(kept) and "pending" not in row(kept)
+        assert f"store kept: {excluded.name}" in row(kept)
+        assert kept.id in server.account.files
+
+
+async def test_a_short_terminal_still_shows_table_rows_and_the_whole_checkbox(demo_app):
+    """At 60x16 the summary gives way (it scrolls): rows stay in view, and the
+    checkbox's label is not cut."""
+    app, _ = demo_app
+    async with app.run_test(size=(60, 16)) as pilot:
+        await settle(pilot)
+        await pilot.press("X")
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CleanupScreen)
+        await pilot.pause()
+        lines = screen_lines(app)
+        rows = [line for line in lines if line.startswith(("store", "file"))]
+        assert len(rows) >= 4, "\n".join(lines)
+        files = len(screen.plan.files)
+        label = (
+            f"Also delete the {files} orphaned files ({fmt.human_bytes(screen.plan.file_bytes)})"
+        )
+        assert label in screen_text(app)
+        assert any("stores to delete" in line for line in lines)  # the headline stays first

@@ -11,10 +11,10 @@ from typing import Any
 
 from rich.markup import escape
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Checkbox, Header, Input, ProgressBar, Static
 
 from .. import fmt
@@ -54,6 +54,18 @@ class Item:
     source: Any = None  # the store or file object, for Enter and y
 
 
+class SummaryBox(VerticalScroll):
+    """The explanation above the table: on a short terminal it shrinks so that rows stay
+    in view, and scrolls (focusable only then: tab reaches it, arrows scroll it)."""
+
+    def allow_focus(self) -> bool:
+        return self.max_scroll_y > 0
+
+
+# Table rows kept in view however short the terminal: the summary gives way first.
+MIN_TABLE_ROWS = 4
+
+
 class CleanupScreen(VstuiScreen):
     TITLE = "Clean-up"
     HELP = (
@@ -69,6 +81,9 @@ class CleanupScreen(VstuiScreen):
     MUTATING = frozenset({"delete", "retry"})
 
     DEFAULT_CSS = """
+    CleanupScreen #summary-box {
+        height: auto;
+    }
     CleanupScreen #summary {
         height: auto;
         padding: 1 2 0 2;
@@ -93,10 +108,13 @@ class CleanupScreen(VstuiScreen):
         display: block;
     }
     CleanupScreen #progress {
-        width: 50;
+        width: auto;
+    }
+    CleanupScreen.finished #progress {
+        display: none;
     }
     CleanupScreen #progress-text {
-        height: 1;
+        height: auto;
         width: 1fr;
     }
     CleanupScreen #buttons {
@@ -167,6 +185,7 @@ class CleanupScreen(VstuiScreen):
         self.orphans_only = orphans_only
         self.heading = title
         self.plan: Plan | None = None
+        self._stores: dict[str, VectorStore] = {}  # the plan's stores by ID
         self.report: Report | None = None
         self.running = False
         self._stop = threading.Event()
@@ -178,8 +197,9 @@ class CleanupScreen(VstuiScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield SafeStatic("Scanning the account…", id="summary")
-        yield Checkbox("Also delete the files left attached to no store", id="with-files")
+        with SummaryBox(id="summary-box"):
+            yield SafeStatic("Scanning the account…", id="summary")
+        yield Checkbox("Also delete the orphaned files", id="with-files")
         yield FilterInput(placeholder=TableScreen.FILTER_PLACEHOLDER, id="filter")
         yield VirtualTable(self._columns(), row_key=lambda i: i.id, id="plan", empty_text="")
         with Horizontal(id="progress-row"):
@@ -204,13 +224,11 @@ class CleanupScreen(VstuiScreen):
                 "failed": self.table.status_style("failed"),
                 "skipped": self.table.status_style("in_progress"),
             }
+            if not item.outcome and (why := self._left_out_label(item)):
+                return Text(why, style=self.table.muted_style())  # left out: never "pending"
             label = item.outcome or ("pending" if self.running else "")
             if item.reason:
                 label += f": {item.reason}"
-            if not item.outcome and self.report is None:
-                why = self._left_out(item)
-                if why:
-                    return Text(why, style=self.table.muted_style())
             return Text(label, style=styles.get(item.outcome, ""))
 
         def size(item: Item) -> str:
@@ -247,8 +265,8 @@ class CleanupScreen(VstuiScreen):
                 "detail",
                 "Details",
                 24,
-                lambda i: i.detail,
-                lambda i: i.detail,
+                self._detail,
+                self._detail,
                 min_width=12,
                 priority=4,
                 grow=True,
@@ -320,6 +338,7 @@ class CleanupScreen(VstuiScreen):
         self.table.loading = False
         self.scanning_files = False
         self.plan = result
+        self._stores = {s.id: s for s in result.stores}
         now = self.session.now()
         items = [self._store_item(s, now) for s in result.stores]
         items += [self._file_item(f) for f in result.files]
@@ -365,15 +384,15 @@ class CleanupScreen(VstuiScreen):
             )
         self._summarise()
 
-    @staticmethod
-    def _filter_fields(item: Item) -> list[str]:
-        return [item.kind, item.name, item.id, item.detail, item.outcome, item.reason]
+    def _filter_fields(self, item: Item) -> list[str]:
+        return [item.kind, item.name, item.id, self._detail(item), item.outcome, item.reason]
 
     # `/` as on every table screen: it narrows what is shown, never what is deleted.
     text_filter = ""
 
     def action_filter(self) -> None:
         open_filter(self, self.query_one("#filter", Input))
+        self.call_after_refresh(self._fit_summary)  # the filter box takes rows too
 
     @on(Input.Changed, "#filter")
     def _filter_typed(self, event: Input.Changed) -> None:
@@ -384,6 +403,7 @@ class CleanupScreen(VstuiScreen):
     def _filter_kept(self) -> None:
         if not self.text_filter:
             self.remove_class("filtering")
+            self.call_after_refresh(self._fit_summary)
         self.table.focus()
 
     def _clear_filter(self) -> bool:
@@ -418,15 +438,40 @@ class CleanupScreen(VstuiScreen):
 
     # -- leaving rows out ------------------------------------------------------------------
 
+    def _holder(self, item: Item) -> VectorStore | None:
+        """The excluded store that holds file ``item`` (it is kept with it), if any."""
+        if item.kind != "file" or self.plan is None or self.plan.holdings is None:
+            return None
+        held = self.plan.holdings.held
+        for sid in sorted(self.excluded):  # (few: the rows the user left out)
+            if item.id in held.get(sid, ()) and (store := self._stores.get(sid)) is not None:
+                return store
+        return None
+
     def _left_out(self, item: Item) -> str:
-        """Why ``item`` will not be deleted ("" when it will)."""
+        """Why ``item`` will not be deleted: "excluded" (space), "store" (an excluded
+        store holds it, so it is kept), or "" when it will be deleted."""
         if item.id in self.excluded:
-            return "excluded (space includes)"
-        if item.kind == "file" and self.plan is not None and self.plan.holdings is not None:
-            held = self.plan.holdings.held
-            if any(item.id in held.get(sid, ()) for sid in self.excluded):
-                return "kept: an excluded store holds it"
+            return "excluded"
+        if self._holder(item) is not None:
+            return "store"
         return ""
+
+    def _left_out_label(self, item: Item) -> str:
+        why = self._left_out(item)
+        if why == "excluded":
+            if self.report is None and not self.running:
+                return "excluded (space includes)"
+            return "excluded"
+        if why == "store":
+            return "kept: store kept"
+        return ""
+
+    def _detail(self, item: Item) -> str:
+        store = self._holder(item)
+        if store is not None:  # not "in no surviving store": its store survives
+            return f"store kept: {store.name or store.id}"
+        return item.detail
 
     def included_stores(self) -> list[VectorStore]:
         if self.plan is None:
@@ -468,18 +513,55 @@ class CleanupScreen(VstuiScreen):
             box = self.query_one("#with-files", Checkbox)
             box.value = not box.value
 
+    def narrowed(self) -> Plan | None:
+        """The plan as the user narrowed it: only what will actually be deleted (the
+        rows not left out). Its sizes and saving are what the summary states."""
+        if self.plan is None:
+            return None
+        return replace(self.plan, stores=self.included_stores(), files=self.included_files())
+
+    def _left_out_counts(self) -> tuple[int, int, int]:
+        """Rows left out: (excluded with space, files kept with an excluded store, the
+        excluded stores that keep them)."""
+        excluded = kept = 0
+        holders: set[str] = set()
+        for item in self.table.rows:
+            if item.kind == "file" and not self.with_files:
+                continue  # not offered for deletion: nothing is left out
+            why = self._left_out(item)
+            if why == "excluded":
+                excluded += 1
+            elif why == "store":
+                kept += 1
+                holders.add(self._holder(item).id)  # type: ignore[union-attr]
+        return excluded, kept, len(holders)
+
+    def _left_out_line(self, finished: bool) -> str:
+        excluded, kept, holders = self._left_out_counts()
+        if not excluded + kept:
+            return ""
+        reasons = [f"{excluded} excluded with space"] if excluded else []
+        if kept:
+            its = "its" if kept == 1 else "their"
+            stores = "store is" if holders == 1 else "stores are"
+            reasons.append(f"{fmt.plural(kept, 'file')} kept: {its} {stores} kept")
+        rows = f"{fmt.plural(excluded + kept, 'row')} left out ({'; '.join(reasons)})"
+        if finished:
+            return f"{rows}: not deleted."
+        return f"{rows}; [b]{fmt.plural(self._count(), 'item')}[/b] will be deleted."
+
     def _summarise(self) -> None:
         plan = self.plan
         if plan is None:
             return
         checkbox = self.query_one("#with-files", Checkbox)
-        if plan.include_files:
+        if plan.include_files:  # (short: it stays whole at 60 columns; the summary explains)
             checkbox.label = (
-                f"Also delete the {fmt.plural(len(plan.files), 'file')} "
-                f"({fmt.human_bytes(plan.file_bytes)}) left attached to no store"
+                f"Also delete the {fmt.plural(len(plan.files), 'orphaned file')} "
+                f"({fmt.human_bytes(plan.file_bytes)})"
             )
         else:  # stores alone need no scan: the files are counted only when asked for
-            checkbox.label = "Also delete the files left attached to no store (not scanned yet)"
+            checkbox.label = "Also delete the orphaned files (not scanned yet)"
         lines = []
         if plan.files_refused:
             checkbox.value = False
@@ -489,30 +571,10 @@ class CleanupScreen(VstuiScreen):
                 "[b]No file will be deleted[/b]: a listing was incomplete — "
                 f"{escape(plan.files_refused)}"
             )
-        if not self.orphans_only and not plan.usage_reported:
-            lines.append(f"[b]{fmt.plural(len(plan.stores), 'store')}[/b] to delete.")
-        elif not self.orphans_only:
-            lines.append(
-                f"[b]{fmt.plural(len(plan.stores), 'store')}[/b] to delete, using "
-                f"[b]{fmt.human_bytes(plan.store_bytes)}[/b] of vector storage "
-                f"(the account uses {fmt.human_bytes(plan.account_usage_bytes)})."
-            )
-            if plan.account_usage_bytes <= 1024**3:
-                lines.append(
-                    "Estimated saving: $0.00 per day — the account's "
-                    f"{fmt.human_bytes(plan.account_usage_bytes)} is within the first free GB."
-                )
-            else:
-                lines.append(
-                    f"Estimated saving: [b]${plan.saving_per_day:.2f} per day[/b] "
-                    f"(${plan.price_per_gb_day:.2f} per GB-day beyond the first free GB)."
-                )
-        if self.with_files:
-            lines.append(
-                f"[b]{fmt.plural(len(plan.files), 'file')}[/b] "
-                f"({fmt.human_bytes(plan.file_bytes)}) attached to no surviving store will be "
-                "deleted from the Files API; files any other store uses are kept."
-            )
+        if self.report is not None:
+            lines.extend(self._outcome_lines(self.report))
+        else:
+            lines.extend(self._plan_lines())
         lines.extend(escape(note) for note in plan.notes)  # what this server does not report
         if (unverified := self.unverified()) and self.report is None:
             accepted = (
@@ -531,22 +593,95 @@ class CleanupScreen(VstuiScreen):
                 f"({escape(', '.join(self.report.unverified[:3]))}"
                 f"{' …' if len(self.report.unverified) > 3 else ''}), as you confirmed."
             )
-        left_out = len(plan.stores) - len(self.included_stores())
-        if self.with_files:
-            left_out += len(plan.files) - len(self.included_files())
-        if left_out:
-            lines.append(
-                f"{fmt.plural(left_out, 'row')} left out (space excludes or includes a row); "
-                f"[b]{fmt.plural(self._count(), 'item')}[/b] will be deleted."
-            )
-        if not self._count():
-            lines.append("Nothing to delete.")
-        if hidden := self._hidden_by_filter():
+        if self.report is None and (hidden := self._hidden_by_filter()):
             lines.append(
                 f"[b]{fmt.plural(hidden, 'row')} hidden by the filter will be deleted too[/b] "
                 "(space on a row leaves it out; escape clears the filter)."
             )
         self.query_one("#summary", Static).update("\n".join(lines))
+        self.call_after_refresh(self._fit_summary)
+
+    def _plan_lines(self) -> list[str]:
+        """What will be deleted: the rows not left out, their sizes, the saving."""
+        chosen = self.narrowed()
+        assert chosen is not None
+        lines = []
+        stores = fmt.plural(len(chosen.stores), "store")
+        if not self.orphans_only and not chosen.usage_reported:
+            lines.append(f"[b]{stores}[/b] to delete.")
+        elif not self.orphans_only:
+            lines.append(
+                f"[b]{stores}[/b] to delete, using "
+                f"[b]{fmt.human_bytes(chosen.store_bytes)}[/b] of vector storage "
+                f"(the account uses {fmt.human_bytes(chosen.account_usage_bytes)})."
+            )
+            if chosen.account_usage_bytes <= 1024**3:
+                lines.append(
+                    "Estimated saving: $0.00 per day — the account's "
+                    f"{fmt.human_bytes(chosen.account_usage_bytes)} is within the first free GB."
+                )
+            else:
+                lines.append(
+                    f"Estimated saving: [b]${chosen.saving_per_day:.2f} per day[/b] "
+                    f"(${chosen.price_per_gb_day:.2f} per GB-day beyond the first free GB)."
+                )
+        if self.with_files:
+            lines.append(
+                f"[b]{fmt.plural(len(chosen.files), 'file')}[/b] "
+                f"({fmt.human_bytes(chosen.file_bytes)}) attached to no surviving store will be "
+                "deleted from the Files API; files any other store uses are kept."
+            )
+        if left_out := self._left_out_line(finished=False):
+            lines.append(left_out)
+        if not self._count():
+            lines.append("Nothing to delete.")
+        return lines
+
+    def _outcome_lines(self, report: Report) -> list[str]:
+        """What happened: deleted, already gone, failed, kept; and what was left out."""
+
+        def counted(result: str) -> str:
+            outcomes = report.of(result)
+            stores = sum(1 for o in outcomes if o.kind == "store")
+            files = len(outcomes) - stores
+            parts = [fmt.plural(stores, "store")] if stores else []
+            parts += [fmt.plural(files, "file")] if files else []
+            return " and ".join(parts) or "nothing"
+
+        deleted = counted("deleted")
+        lines = [
+            f"[b]Deleted {deleted}[/b]." if deleted != "nothing" else "[b]Nothing was deleted[/b]."
+        ]
+        if report.of("already gone"):
+            lines.append(f"Already gone (someone deleted them first): {counted('already gone')}.")
+        if report.of("skipped"):
+            lines.append(f"Kept, attached to a store again: {counted('skipped')}.")
+        if report.of("failed"):
+            lines.append(f"[b]Failed: {counted('failed')}[/b] (see Outcome); R retries only these.")
+        if report.interrupted:
+            lines.append("Stopped by you: what was not sent yet was not deleted.")
+        if left_out := self._left_out_line(finished=True):
+            lines.append(left_out)
+        return lines
+
+    def _fit_summary(self) -> None:
+        """Keep at least :data:`MIN_TABLE_ROWS` table rows in view: the summary above the
+        table takes what the other parts leave, and scrolls when that is too little."""
+        if not self.is_mounted:
+            return
+        box = self.query_one("#summary-box", SummaryBox)
+        others = sum(
+            widget.outer_size.height
+            for widget in self.query("Header, #with-files, #filter, #progress-row, #buttons")
+            if widget.display
+        )
+        others += sum(footer.outer_size.height for footer in self.query(FitFooter))
+        room = self.size.height - others - (1 + MIN_TABLE_ROWS)  # the table's header too
+        box.styles.max_height = max(2, room)
+
+    def on_resize(self, event: events.Resize) -> None:
+        super().on_resize(event)
+        self.call_after_refresh(self._fit_summary)
 
     def _hidden_by_filter(self) -> int:
         """Rows that will be deleted but that the `/` filter does not show."""
@@ -641,6 +776,7 @@ class CleanupScreen(VstuiScreen):
         self._stop.clear()
         self.add_class("running")
         self.remove_class("can-retry")
+        self.call_after_refresh(self._fit_summary)  # the progress row takes rows too
         self.refresh_bindings()
         total = len(self.report.of("failed")) if retry and self.report else self._count()
         bar = self.query_one("#progress", ProgressBar)
