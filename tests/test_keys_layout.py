@@ -742,3 +742,31 @@ async def test_the_store_list_status_line_keeps_its_ending_at_80_columns(make_ap
         await pilot.resize_terminal(140, 30)
         await settle(pilot)
         assert "expired (X to clean up)" in screen_lines(app)[1]
+
+
+async def test_keys_typed_after_tab_go_to_the_next_field(make_app):
+    """A form filled fast (or pasted) with Tab between fields: "docs<Tab>30" put "30" in
+    the name field, as focus moved only after the keys already queued."""
+    from textual import events
+    from textual.widgets import Input
+
+    from vstui.screens.create_store import CreateStoreScreen
+
+    app, _ = make_app("demo")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, CreateStoreScreen)
+        dialog.query_one("#name", Input).focus()
+        await pilot.pause()
+        for char in "docs\t30":
+            app.post_message(events.Key("tab" if char == "\t" else char, char))
+        await settle(pilot)
+        assert dialog.query_one("#name", Input).value == "docs"
+        assert dialog.query_one("#days", Input).value == "30"
+        assert "docs" in screen_text(app) and "30" in screen_text(app)
+        app.post_message(events.Key("shift+tab", None))
+        await settle(pilot)
+        assert dialog.focused is dialog.query_one("#name", Input)

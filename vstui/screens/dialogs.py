@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from rich.text import Text
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -85,10 +86,25 @@ class Dialog(ModalScreen[Any]):
         height: 12;
     }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        # Read as they arrive (priority), so focus has moved before the next key is read:
+        # "name<Tab>400" typed fast or pasted put "400" in the name field.
+        Binding("tab", "focus_step(1)", "Next field", show=False, priority=True),
+        Binding("shift+tab", "focus_step(-1)", "Previous field", show=False, priority=True),
+    ]
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def action_focus_step(self, step: int) -> None:
+        focused = self.focused
+        if isinstance(focused, TextArea) and focused.tab_behavior == "indent":
+            raise SkipAction  # (a tab typed into the text)
+        if step > 0:
+            self.focus_next()
+        else:
+            self.focus_previous()
 
 
 class ConfirmScreen(Dialog):
