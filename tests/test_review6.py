@@ -11,7 +11,7 @@ from vstui.screens.dialogs import ConfirmScreen
 from vstui.screens.file_list import FileListScreen
 from vstui.sim import Fault
 
-from .conftest import KEY, notes, screen_lines, settle
+from .conftest import KEY, notes, screen_lines, screen_text, settle
 
 
 async def test_a_multi_file_detach_that_fails_partway_removes_and_names_what_was_done(make_app):
@@ -117,3 +117,43 @@ async def test_a_long_store_name_does_not_push_the_masked_key_out_of_the_header(
         header = screen_lines(app)[0]
         assert "customer-support-knowledge-base-2024-q3-archive" in header
         assert header.rstrip().endswith(key)
+
+
+async def test_the_retry_run_shows_its_progress_bar(make_app, monkeypatch):
+    """R runs again what failed; the bar was hidden during that run (the first run's
+    "finished" hid it, and a retry never took it off)."""
+    import vstui.screens.cleanup as cleanup_screen
+
+    app, server = make_app("demo")
+    gate = threading.Event()
+    real = cleanup_screen.retry_failed
+
+    def held(*args, **kwargs):
+        gate.wait(5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cleanup_screen, "retry_failed", held)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.table
+        table.cursor = 0
+        await pilot.press("space", "space")
+        first = sorted(s.id for s in table.marked_rows)[0]
+        server.simulator.inject(
+            Fault(path=f"/vector_stores/{first}$", method="DELETE", status=500, times=3)
+        )
+        await pilot.press("ctrl+d")
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("ctrl+d", "2", "enter")
+        await settle(pilot, rounds=6)
+        assert screen.report is not None and screen.has_class("can-retry")
+        assert "0%" not in screen_text(app)
+        await pilot.press("R")
+        await pilot.pause()
+        await pilot.pause()
+        shown = screen_text(app)
+        gate.set()
+        await settle(pilot, rounds=6)
+        assert "0%" in shown  # the bar, at its start
+        assert screen.report.ok
