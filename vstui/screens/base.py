@@ -135,6 +135,13 @@ class VstuiScreen(Screen[Any]):
             session.read_only,
             self.app.size.width,
         )
+        from textual.widgets import Header, Static
+
+        # The header cuts the title to what the sub-title leaves (App.format_title): the
+        # width changed, the sub-title perhaps not (its watcher would not run).
+        for header in self.query(Header):
+            for line in header.query("HeaderTitle").results(Static):
+                line.update(header.format_title())
 
     # What the app asks a screen (it never digs into a screen's widgets).
 

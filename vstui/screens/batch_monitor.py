@@ -482,7 +482,7 @@ class BatchMonitorScreen(TableScreen):
                 self.track(store_id, batch_id)
 
         self.run_io(
-            "open",
+            f"open {store_id} {batch_id}",  # (one key for all: a second open dropped the first)
             partial(self.session.service.retrieve_batch, store_id, batch_id),
             lambda batch: self.track(store_id, batch_id, batch),
             failed,

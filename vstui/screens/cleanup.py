@@ -775,7 +775,7 @@ class CleanupScreen(VstuiScreen):
         self.running = True
         self._stop.clear()
         self.add_class("running")
-        self.remove_class("can-retry")
+        self.remove_class("can-retry", "finished")  # (a retry: "finished" hid the bar)
         self.call_after_refresh(self._fit_summary)  # the progress row takes rows too
         self.refresh_bindings()
         total = len(self.report.of("failed")) if retry and self.report else self._count()

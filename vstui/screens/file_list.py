@@ -547,14 +547,31 @@ class FileListScreen(TableScreen):
             require = str(len(rows))
         file_ids = [r.id for r in rows]
 
-        def run_all() -> list[str]:
-            return [fn(file_id) for file_id in file_ids]
-
         names = {r.id: self.file_name(r) for r in rows}  # (a deleted file's name goes)
 
-        def finished(done_ids: list[str]) -> None:
+        def run_all() -> tuple[list[str], tuple[str, BaseException] | None]:
+            # One refused stops the rest (an expired key would refuse them all); the ones
+            # done before it are done, and said so.
+            done: list[str] = []
+            for file_id in file_ids:
+                try:
+                    done.append(fn(file_id))
+                except Exception as error:
+                    return done, (file_id, error)
+            return done, None
+
+        def finished(result: tuple[list[str], tuple[str, BaseException] | None]) -> None:
+            done_ids, failure = result
             if done_ids:
                 self._gone({file_id: names[file_id] for file_id in done_ids}, report)
+            if failure is not None:
+                file_id, error = failure
+                left = len(file_ids) - len(done_ids) - 1
+                self.notify_error(
+                    error,
+                    title=f"Failed at {names[file_id]} ({file_id})"
+                    + (f"; {fmt.plural(left, 'file')} not tried" if left else ""),
+                )
 
         def done(confirmed: bool | None) -> None:
             if confirmed:

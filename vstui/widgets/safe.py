@@ -204,5 +204,16 @@ class SafeApp(App[None]):
         )
 
     def format_title(self, title: str, sub_title: str) -> Content:
-        """The header: titles quote store names, so they are cleaned like any server text."""
-        return super().format_title(clean(title), clean(sub_title))
+        """The header: titles quote store names, so they are cleaned like any server text.
+        The sub-title (fitted to the width: the masked key at least) stays whole; a title
+        too long for it (a store's name) is cut, not the key at the end of the line."""
+        from rich.cells import cell_len, set_cell_size
+
+        from ..fmt import HEADER_SIDES
+
+        title, sub_title = clean(title), clean(sub_title)
+        if sub_title:
+            room = self.size.width - HEADER_SIDES - cell_len(" — ") - cell_len(sub_title)
+            if cell_len(title) > room:
+                title = set_cell_size(title, max(room - 1, 0)).rstrip() + "…"
+        return super().format_title(title, sub_title)
