@@ -101,6 +101,10 @@ class Dialog(ModalScreen[Any]):
         focused = self.focused
         if isinstance(focused, TextArea) and focused.tab_behavior == "indent":
             raise SkipAction  # (a tab typed into the text)
+        if any(
+            getattr(complete, "target", None) is focused for complete in self.query("AutoComplete")
+        ):
+            raise SkipAction  # Tab completes there (the completer reads it from the box)
         if step > 0:
             self.focus_next()
         else:
