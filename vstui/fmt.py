@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -152,9 +153,31 @@ def iso(timestamp: float | None) -> str:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-# -- the header's sub-title -----------------------------------------------------------------
+# -- one line that fits -----------------------------------------------------------------------
+
+
+def first_fitting(variants: Iterable[str], room: int) -> str:
+    """The first of ``variants`` (longest first) that fits in ``room`` cells, else the last
+    (the terminal cuts it): lines give up their least useful parts rather than their end."""
+    from rich.cells import cell_len
+
+    text = ""
+    for text in variants:
+        if cell_len(text) <= room:
+            break
+    return text
+
 
 HEADER_SIDES = 18  # Textual's header: its icon (8) and the space it keeps for a clock (10)
+HEADER_JOIN = " — "  # between the title and the sub-title (App.format_title)
+
+
+def header_room(width: int, other: str) -> int:
+    """Cells left in a header ``width`` columns wide for the title or the sub-title when
+    the ``other`` one takes what it needs."""
+    from rich.cells import cell_len
+
+    return width - HEADER_SIDES - cell_len(HEADER_JOIN) - cell_len(other)
 
 
 def header_sub_title(
@@ -164,14 +187,14 @@ def header_sub_title(
     parts that do not fit go first (the label's "(…)", then the host, then the label);
     "[READ-ONLY]" and the masked key stay. The header cuts what is too long at its end,
     which cut the key to "sk-……" on an 80-column terminal."""
-    from rich.cells import cell_len
-
-    room = width - HEADER_SIDES - cell_len(title) - len(" — ")
     short = label.split(" (", 1)[0] if label.endswith(")") else label
     prefix = "[READ-ONLY] " if read_only else ""
-    variants = ((label, host, masked_key), (short, host, masked_key), (short, masked_key))
-    for parts in variants:
-        text = prefix + " · ".join(parts)
-        if cell_len(text) <= room:
-            return text
-    return prefix + masked_key
+    variants = (
+        (label, host, masked_key),
+        (short, host, masked_key),
+        (short, masked_key),
+        (masked_key,),
+    )
+    return first_fitting(
+        (prefix + " · ".join(parts) for parts in variants), header_room(width, title)
+    )

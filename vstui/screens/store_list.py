@@ -6,7 +6,6 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events, on
@@ -397,21 +396,12 @@ class StoreListScreen(TableScreen):
         status = self.query_one("#status", Static)
         # What does not fit goes first (the line is cut at its end): the hint, then the
         # data's age ("updated 4s" had lost its "ago" at 80 columns).
-        room = status.content_region.width if status.size else 0
-        for with_hint, with_age in ((True, True), (False, True), (False, False)):
-            text = " · ".join(
-                part
-                for part in (
-                    *parts,
-                    expired + hint if with_hint and expired else expired,
-                    self.load_error or "",
-                    age if with_age else "",
-                )
-                if part
-            )
-            if not room or cell_len(text) <= room:
-                break
-        status.update(text)
+        room = status.content_region.width if status.size else 1 << 16  # (not laid out yet)
+        variants = (
+            " · ".join(part for part in (*parts, full, self.load_error, when) if part)
+            for full, when in ((expired + hint, age), (expired, age), (expired, ""))
+        )
+        status.update(fmt.first_fitting(variants, room))
 
     def on_resize(self, event: events.Resize) -> None:
         # (Textual calls the other classes' on_resize too.)

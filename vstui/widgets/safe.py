@@ -209,11 +209,11 @@ class SafeApp(App[None]):
         too long for it (a store's name) is cut, not the key at the end of the line."""
         from rich.cells import cell_len, set_cell_size
 
-        from ..fmt import HEADER_SIDES
+        from ..fmt import header_room
 
         title, sub_title = clean(title), clean(sub_title)
         if sub_title:
-            room = self.size.width - HEADER_SIDES - cell_len(" — ") - cell_len(sub_title)
+            room = header_room(self.size.width, sub_title)
             if cell_len(title) > room:
                 title = set_cell_size(title, max(room - 1, 0)).rstrip() + "…"
         return super().format_title(title, sub_title)
