@@ -231,11 +231,17 @@ def start_simulator(scenario: str, latency_ms: float) -> tuple[subprocess.Popen[
 def in_child(kind: str, base_url: str) -> dict[str, float]:
     out = subprocess.run(
         [sys.executable, __file__, "--child", kind, base_url],
-        check=True,
         capture_output=True,
         text=True,
     )
-    data: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    lines = out.stdout.strip().splitlines()
+    if out.returncode != 0:
+        # What the child said (a crash at exit, after its result was printed, still
+        # leaves the result: it is used, and the crash is reported).
+        print(f"{kind} child exited with {out.returncode}:\n{out.stderr[-3000:]}", file=sys.stderr)
+        if not lines or not lines[-1].startswith("{"):
+            raise SystemExit(f"the {kind} child failed")
+    data: dict[str, float] = json.loads(lines[-1])
     return data
 
 

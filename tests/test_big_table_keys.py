@@ -154,6 +154,7 @@ async def test_a_new_sort_order_filters_again_in_slices_and_keeps_the_cursors_ro
     time (top of the screen first), not in one go: the rows shown meanwhile are the top
     of the final result, and the cursor ends on the row it was on."""
     monkeypatch.setattr(table_module, "SCAN_CHUNK", 50)
+    monkeypatch.setattr(table_module, "SCAN_FINISH_NOW", 0)  # no scan ends in its first frame
     monkeypatch.setattr(table_module, "SCAN_BUDGET", 0.0)
     app = TableApp()
     async with app.run_test(size=(40, 20)) as pilot:
@@ -237,6 +238,7 @@ async def test_a_filter_paints_a_first_screenful_and_looks_at_the_rest_between_f
     """The key's own frame: the scan stops as soon as the screen is full (however much
     time is left), the rest of the rows are looked at between frames."""
     monkeypatch.setattr(table_module, "SCAN_CHUNK", 50)
+    monkeypatch.setattr(table_module, "SCAN_FINISH_NOW", 0)  # no scan ends in its first frame
     monkeypatch.setattr(table_module, "SCAN_FIRST_CHUNK", 10)
     monkeypatch.setattr(table_module, "SCAN_BUDGET", 60.0)  # time is never what stops it
     app = TableApp()

@@ -44,6 +44,7 @@ def test_a_presorted_list_behaves_as_one_sorted_in_full():
 @pytest.fixture
 def sliced(monkeypatch):
     monkeypatch.setattr(table_module, "SCAN_CHUNK", 7)
+    monkeypatch.setattr(table_module, "SCAN_FINISH_NOW", 0)  # no scan ends in its first frame
     monkeypatch.setattr(table_module, "SCAN_BUDGET", 0.0)
     monkeypatch.setattr(table_module, "BACKGROUND_SORT_ROWS", 50)
 

@@ -56,6 +56,7 @@ async def test_random_sorts_with_orders_emptied_at_once_show_what_a_full_rebuild
     replaced rows are emptied in place the moment they are given up: the table shows,
     after every step, exactly what a full sort and filter would."""
     monkeypatch.setattr(table_module, "SCAN_CHUNK", 5)
+    monkeypatch.setattr(table_module, "SCAN_FINISH_NOW", 0)  # no scan ends in its first frame
     monkeypatch.setattr(table_module, "SCAN_FIRST_CHUNK", 3)
     monkeypatch.setattr(table_module, "SCAN_BUDGET", 0.0)
     monkeypatch.setattr(table_module, "BACKGROUND_SORT_ROWS", 40)

@@ -257,6 +257,7 @@ async def test_a_sliced_filter_shows_the_top_rows_first_and_ends_where_a_full_on
     from vstui.widgets import table as table_module
 
     monkeypatch.setattr(table_module, "SCAN_CHUNK", 50)
+    monkeypatch.setattr(table_module, "SCAN_FINISH_NOW", 0)  # no scan ends in its first frame
     monkeypatch.setattr(table_module, "SCAN_BUDGET", 0.0)
     app = CountingApp()
     async with app.run_test(size=(40, 20)) as pilot:
@@ -293,6 +294,7 @@ async def test_the_store_list_paints_a_filters_first_rows_then_its_final_count(
     from vstui.widgets import table as table_module
 
     monkeypatch.setattr(table_module, "SCAN_CHUNK", 100)
+    monkeypatch.setattr(table_module, "SCAN_FINISH_NOW", 0)  # no scan ends in its first frame
     monkeypatch.setattr(table_module, "SCAN_BUDGET", 0.0)
     app, server = make_app("empty")
     for i in range(950):

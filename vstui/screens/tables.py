@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
 from ..widgets.filter_input import FILTER_BINDING, FilterInput, open_filter
+from ..widgets.frames import same_frame
 from ..widgets.safe import SafeStatic
 from ..widgets.table import VirtualTable
 from .base import VstuiScreen
@@ -207,10 +208,12 @@ class TableScreen(VstuiScreen):
     @on(VirtualTable.Filtered)
     def _filtered(self, event: VirtualTable.Filtered) -> None:
         self.filters_changed()  # the count is final
+        same_frame(self)
 
     @on(VirtualTable.Highlighted)
     def _show_detail(self, event: VirtualTable.Highlighted) -> None:
         self.update_detail()
+        same_frame(self)
 
     def update_detail(self) -> None:
         for detail in self.query("#detail").results(SafeStatic):
@@ -247,6 +250,9 @@ class TableScreen(VstuiScreen):
             table.search_fields = self.filter_fields
         table.set_filter(extra, text=needle, narrower=narrower, cache_key=self._applied)
         self.filters_changed()
+        # The row under the cursor changed: its detail line goes into this frame too (the
+        # Highlighted message comes after the frame, and then finds it up to date).
+        self.update_detail()
 
     def extra_key(self) -> object:
         """What identifies the extra predicate (the status filter chosen): a filter is
@@ -274,6 +280,7 @@ class TableScreen(VstuiScreen):
     def _filter_now(self) -> None:
         self._filter_pending = False
         self.apply_filter()
+        same_frame(self)
 
     @on(Input.Submitted, "#filter")
     def _filter_kept(self) -> None:

@@ -193,6 +193,11 @@ def sort_label(label: str, mark: str, width: int) -> str:
     return label + mark if room > 0 else mark.strip()
 
 
+def _copy(text: str) -> str:
+    """A new string equal to ``text`` (slicing or ``str()`` would give back the same one)."""
+    return "".join((text, ""))
+
+
 class _Order:
     """Every row's entry for one sort column, in ascending order."""
 
@@ -229,6 +234,10 @@ class _Order:
 SCAN_CHUNK = 4_096  # entries a filter tests at once (in C, with the slicing: 1–2 ms)
 SCAN_BUDGET = 0.004  # seconds a filter scans before a frame gets its turn
 SCAN_FIRST_CHUNK = 1_024  # entries tested at once while looking for a first screenful
+# A scan with no more than this many entries left once a screenful is found finishes in
+# the key's own frame (about 2 ms here): one repaint instead of two (the second, for the
+# final count and scrollbar, costs more than the rest of such a scan).
+SCAN_FINISH_NOW = 32_768
 
 
 class _Scan:
@@ -669,6 +678,8 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         self._shown = found
         self._scan = scan
         self._scan_for(SCAN_BUDGET, self._screenful())
+        if self._scan is not None and len(scan.source) - scan.position <= SCAN_FINISH_NOW:
+            self._scan_for(float("inf"))
 
     def _scan_started(self) -> None:
         """After a filter was set (its first slices shown): the rest of its scan runs
@@ -757,7 +768,11 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             if self._scan is None:
                 self._scan_done(scan, before)
                 return
-            self._resize_virtual(Size(self._content_width(), self.shown_count + 1))
+            # Rows found below the screen wait for the end of the scan: the scrollbar is
+            # painted once, not on every frame (unless the user moved the cursor: it may
+            # need rows below to scroll to).
+            if self._on_screen(before) or self.cursor != scan.cursor:
+                self._resize_virtual(Size(self._content_width(), self.shown_count + 1))
             if self._on_screen(before):
                 self.refresh()
 
@@ -887,6 +902,12 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
                 ]
                 merged = list(heapq.merge(*chunks))
                 del values, chunks
+                # Made again in the new order, search texts copied: a filter reads the
+                # entries in the order shown, and entries strewn over memory (as the rows
+                # arrived) cost it a cache miss or three each, 2-3x the time of entries
+                # laid out in order (35 vs 12 ms for 100,000 rows, measured here).
+                merged = [(value, number, key, _copy(hay)) for value, number, key, hay in merged]
+                entries = {entry[2]: entry for entry in merged}
                 column_key = column.key if column is not None and sort_key else None
                 order = _Order(column_key, entries, merged)
                 # This worker and its closure form a cycle that is frozen here and freed

@@ -67,6 +67,9 @@ class WaitingLine(SafeStatic):
         text = waiting_text(
             self._inflight(), self._clock(), after=self.after, give_up=self._give_up
         )
-        self.display = text is not None
+        if self.display != (text is not None):
+            # (Set only when it changes: the first assignment of the same value would lay
+            # out the whole screen, a second after it appeared.)
+            self.display = text is not None
         if text is not None:
             self.update(text)
