@@ -22,15 +22,16 @@ thus waited for and its repaint counted.
 
 Per key it reports the **latency** (wall time from the key's handling to the end of the last
 repaint it caused), the UI thread's **CPU** time in that window (``time.thread_time``, less
-the probe's own polling) and the longest **event-loop stall** (a 5 ms ``call_later`` ticker,
-cheaper than a Textual timer and blind to nothing the loop does). A key that paints nothing
-has no latency.
+the probe's own polling and the ticker's ticks, see :meth:`KeyProbe.calibrate`) and the
+longest **event-loop stall** (a 5 ms ``call_later`` ticker, cheaper than a Textual timer and
+blind to nothing the loop does). A key that paints nothing has no latency.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import statistics
 import time
 import unicodedata
 from collections.abc import Callable, Coroutine
@@ -64,7 +65,14 @@ class Ticker:
         self.gaps: list[tuple[float, int]] = []
         self.label = 0
         self.last = time.perf_counter()
+        self.ticks = 0  # every tick since the start (never reset)
+        self.cost = 0.0  # the UI thread's CPU seconds a tick costs (see KeyProbe.calibrate)
         self._handle: asyncio.TimerHandle | None = None
+
+    @property
+    def spent(self) -> float:
+        """The UI thread's CPU seconds the ticks so far have cost (estimated)."""
+        return self.ticks * self.cost
 
     def start(self) -> None:
         self.last = time.perf_counter()
@@ -76,6 +84,7 @@ class Ticker:
             self._handle = None
 
     def _tick(self) -> None:
+        self.ticks += 1
         now = time.perf_counter()
         self.gaps.append((now - self.last, self.label))
         self.last = now
@@ -144,7 +153,7 @@ class KeyProbe:
             ):
                 window.started = True
                 window.start_cpu = time.thread_time()
-                window.start_harness = probe.harness
+                window.start_harness = probe.spent
                 window.start = time.perf_counter()
             await on_event(self, event)
 
@@ -157,7 +166,7 @@ class KeyProbe:
             probe.paints += 1
             window = probe._window
             if window is not None and window.started:
-                window.paints.append((time.perf_counter(), time.thread_time(), probe.harness))
+                window.paints.append((time.perf_counter(), time.thread_time(), probe.spent))
             else:
                 probe.stray += 1
 
@@ -165,7 +174,7 @@ class KeyProbe:
             await dispatch(self, message)
             window = probe._window
             if window is not None and window.started:
-                window.last_message = (time.perf_counter(), time.thread_time(), probe.harness)
+                window.last_message = (time.perf_counter(), time.thread_time(), probe.spent)
 
         App.on_event = timed_on_event  # type: ignore[method-assign]
         App._display = timed_display  # type: ignore[method-assign]
@@ -218,6 +227,36 @@ class KeyProbe:
             self.harness += time.thread_time() - cpu
             if done:
                 return
+
+    @property
+    def spent(self) -> float:
+        """The UI thread's CPU seconds the harness has cost so far: the probe's polling
+        (measured) and the ticker's ticks (estimated by :meth:`calibrate`)."""
+        return self.harness + self.ticker.spent
+
+    async def calibrate(self, pairs: int = 5, seconds: float = 0.4) -> float:
+        """Measure what a tick of the ticker costs the UI thread (its wake-up of the event
+        loop and its callback: a few ms in a 300 ms key such as a background sort): the UI
+        thread's CPU over ``seconds`` of idling with the ticker, then as long without it,
+        ``pairs`` times; the median of the differences per tick (a garbage collection or
+        a timer of the app's landing in one half of a pair moves that pair only) is
+        subtracted from every key, like the probe's own polling. Returns the cost per
+        tick in microseconds."""
+        ticker = self.ticker
+        costs: list[float] = []
+        for _ in range(pairs):
+            before, ticks = time.thread_time(), ticker.ticks
+            await asyncio.sleep(seconds)
+            with_ticker, ticks = time.thread_time() - before, ticker.ticks - ticks
+            ticker.stop()
+            before = time.thread_time()
+            await asyncio.sleep(seconds)
+            without = time.thread_time() - before
+            ticker.start()
+            if ticks:
+                costs.append((with_ticker - without) / ticks)
+        ticker.cost = max(0.0, statistics.median(costs)) if costs else 0.0
+        return ticker.cost * 1e6
 
     async def idle_paints(self, seconds: float) -> int:
         """Repaints while nothing is pressed (should be 0, or keys would be charged for
