@@ -32,6 +32,7 @@ from ..cleanup import (
 from ..listing import IncompleteListing
 from ..widgets.filter_input import FILTER_BINDING, FilterInput, open_filter
 from ..widgets.footer import FitFooter
+from ..widgets.frames import same_frame
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable, id_column
 from .base import VstuiScreen
@@ -398,6 +399,7 @@ class CleanupScreen(VstuiScreen):
     def _filter_typed(self, event: Input.Changed) -> None:
         self.text_filter = event.value.strip()
         self._apply_file_choice()
+        same_frame(self)  # the rows and the summary in the key's frame
 
     @on(Input.Submitted, "#filter")
     def _filter_kept(self) -> None:

@@ -16,6 +16,7 @@ from ..api import SearchResultsPage, VectorStore, limits
 from ..api.models import SearchResult
 from ..filters import parse_filter
 from ..widgets.footer import FitFooter
+from ..widgets.frames import same_frame
 from ..widgets.safe import SafeStatic
 from ..widgets.table import Column, VirtualTable
 from .base import StoreRef, VstuiScreen
@@ -236,6 +237,7 @@ class SearchScreen(VstuiScreen):
     @on(VirtualTable.Highlighted, "#results")
     def _highlighted(self, event: VirtualTable.Highlighted) -> None:
         self._show(event.row)
+        same_frame(self)  # the result's text in the cursor's frame
 
     def _show(self, row: Any) -> None:
         text = Text()

@@ -862,7 +862,10 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
 
     def _sort_in_background(self, column_key: str | None, reverse: bool) -> None:
         column = self._column(column_key)
-        keys = list(self._rows)  # only the keys: rows changed meanwhile are in the journal
+        # The keys are listed by the worker: list() of a dict is one C call, which no
+        # other thread interrupts, and here it cost 2.5 ms of the key's frame at 100,000
+        # rows. Rows changed from now on are in the journal (also if listed).
+        keys: list[str] = []
         rows = self._rows
         # Arrival numbers and search texts from the order shown (it stays the same while
         # this sort is pending: anything that changes the order cancels it).
@@ -886,6 +889,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             nonlocal keys, current, rows
             sort_key = column.sort_key if column is not None else None
             with building_long_lived():
+                keys = list(rows)
                 # What the order compares, without the search texts (they come in below).
                 values: list[tuple[Any, int, str]] = []
                 for key in keys:
