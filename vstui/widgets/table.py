@@ -867,8 +867,9 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         # rows. Rows changed from now on are in the journal (also if listed).
         keys: list[str] = []
         rows = self._rows
-        # Arrival numbers and search texts from the order shown (it stays the same while
-        # this sort is pending: anything that changes the order cancels it).
+        # Arrival numbers and search texts from the order shown. Rows still arrive and go
+        # while this sort is pending (its entries change with them): the worker reads an
+        # entry once, skips the rows gone, and the journal brings the rest up to date.
         current = self._order.entries
         self._sort_generation += 1
         generation = self._sort_generation
@@ -890,15 +891,17 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
             sort_key = column.sort_key if column is not None else None
             with building_long_lived():
                 keys = list(rows)
-                # What the order compares, without the search texts (they come in below).
-                values: list[tuple[Any, int, str]] = []
+                # (Entries compare by value and arrival number, unique: never further.)
+                values: list[Entry] = []
                 for key in keys:
                     row = rows.get(key)
                     known = current.get(key)
                     if row is None or known is None:
                         continue  # removed meanwhile
-                    number = known[1]
-                    values.append((sort_key(row) if sort_key else number, number, key))
+                    # (The search text is taken now: the row may be dropped from the
+                    # shown order's entries before the end; the journal brings it back.)
+                    number, hay = known[1], known[3]
+                    values.append((sort_key(row) if sort_key else number, number, key, hay))
                 # Sorted in chunks and merged (Python code, so the interpreter lock passes
                 # to the UI thread between steps): one sort of every row would hold it.
                 chunks = [
@@ -910,7 +913,7 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
                 # reads them in the order shown, and entries strewn over memory (as the
                 # rows arrived) cost it a cache miss or three each, 2-3x the time of
                 # entries laid out in order (35 vs 12 ms for 100,000 rows, measured here).
-                merged = [(value, n, key, _copy(current[key][3])) for value, n, key in ordered]
+                merged = [(value, n, key, _copy(hay)) for value, n, key, hay in ordered]
                 del ordered, chunks
                 entries = {entry[2]: entry for entry in merged}
                 column_key = column.key if column is not None and sort_key else None
@@ -1202,6 +1205,10 @@ class VirtualTable(ScrollView, Generic[R], can_focus=True):
         return max(0, min(value, count - 1)) if count else 0
 
     def watch_cursor(self, old: int, new: int) -> None:
+        if self._scan is not None and new >= self.virtual_size.height - 1:
+            # A scan sizes the table for the rows found below the screen only when it
+            # ends: the cursor moved past them needs room to scroll to now.
+            self._resize_virtual(Size(self._content_width(), self.shown_count + 1))
         top = int(self.scroll_offset.y)
         self._scroll_cursor_into_view()
         if int(self.scroll_offset.y) == top:
