@@ -213,7 +213,12 @@ class StoreListScreen(TableScreen):
         self.table.sort_by("created", reverse=True)
         self.table.focus()
         self.set_interval(0.1, self._tick)
-        self._buffer = RowBuffer(self, self._stores_arrived)
+        self._buffer = RowBuffer(
+            self,
+            self._stores_arrived,
+            room=lambda rows: self.table.rows_before_growth(rows),
+            grow=lambda: self.table.grow_ahead(),
+        )
         self.action_refresh()
         self.start_auto_refresh()
 
