@@ -108,3 +108,16 @@ async def test_a_long_scan_paints_its_first_rows_then_once_more_at_its_end(make_
         painted = screen_lines(app)
         assert any("950 stores · filter: 'store'" in line for line in painted), painted
         assert not any("filtering" in line for line in painted)
+
+
+async def test_the_datas_age_shows_as_soon_as_the_data_arrives(make_app):
+    """Not at the next half-second tick of the age's timer (the screenshots script caught
+    the store list without its "updated just now" when it was quicker than that tick)."""
+    app, _ = make_app("demo", refresh=30.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, StoreListScreen)
+        while screen.fetching:
+            await pilot.pause()
+        await pilot.pause()
+        assert any("updated just now" in line for line in screen_lines(app)[:3])

@@ -232,6 +232,7 @@ class VstuiScreen(Screen[Any]):
 
     def mark_fresh(self) -> None:
         self.refreshed_at = self.session.now()
+        self.show_data_age()  # at once, not at the next half-second tick
 
     def data_age(self) -> str:
         """How old the data on screen is, for a status line: "updated 12s ago"."""
