@@ -63,13 +63,16 @@ async def test_a_batch_is_cut_where_the_tables_dicts_grow_and_each_grows_in_its_
             table.add_rows(rows)
             turns.append(("rows", table.row_count, *sizes()))
 
+        grow_ahead = table.grow_ahead
+
         def grow() -> bool:
-            grew = table.grow_ahead()
+            grew = grow_ahead()
             if grew:
                 turns.append(("grow", table.row_count, *sizes()))
             return grew
 
-        buffer = RowBuffer(table, apply, interval=60.0, room=table.rows_before_growth, grow=grow)
+        monkeypatch.setattr(table, "grow_ahead", grow)
+        buffer = RowBuffer(table, apply, interval=60.0, table=table)
         buffer.push(items(0, 30))  # first rows: at once (the dicts grow freely under 10)
         assert table.row_count == 30
         turns.clear()
@@ -84,7 +87,7 @@ async def test_a_batch_is_cut_where_the_tables_dicts_grow_and_each_grows_in_its_
         (_, _, rows0, entries0), (_, _, rows1, entries1), (_, _, rows2, entries2) = turns[:3]
         assert rows1 == rows0 and entries1 > entries0
         assert rows2 > rows1 and entries2 == entries1
-        assert table.grow_ahead() is False  # nothing full any more: it never grows twice
+        assert grow_ahead() is False  # nothing full any more: it never grows twice
 
 
 async def test_rows_listed_again_are_not_cut_and_flush_shows_everything(monkeypatch):
@@ -101,13 +104,7 @@ async def test_rows_listed_again_are_not_cut_and_flush_shows_everything(monkeypa
             applied.append(len(rows))
             table.add_rows(rows)
 
-        buffer = RowBuffer(
-            table,
-            apply,
-            interval=60.0,
-            room=table.rows_before_growth,
-            grow=table.grow_ahead,
-        )
+        buffer = RowBuffer(table, apply, interval=60.0, table=table)
         buffer.push(items(0, 42))
         assert applied == [42]  # one batch: no new key
         buffer._last = 10**12  # (the interval has not passed: the next push waits)

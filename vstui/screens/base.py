@@ -4,7 +4,7 @@ notifications, and a stale-result guard."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
@@ -26,6 +26,7 @@ from ..widgets.waiting import WaitingLine
 
 T = TypeVar("T")
 U = TypeVar("U")
+T_contra = TypeVar("T_contra", contravariant=True)
 
 
 class SessionHost(Protocol):
@@ -325,36 +326,41 @@ class VstuiScreen(Screen[Any]):
         self.notify(describe_error(error), title=title, severity="error", timeout=10)
 
 
+class Grows(Protocol[T_contra]):
+    """What :class:`RowBuffer` asks the table it fills (``VirtualTable``)."""
+
+    def rows_before_growth(self, rows: Sequence[T_contra]) -> int | None: ...
+
+    def grow_ahead(self) -> bool: ...
+
+
 class RowBuffer(Generic[T]):
     """Coalesces streamed rows on the UI thread: the first rows go to the table at once,
     later ones at most every ``interval`` seconds (a timer flushes them), so a big
     account re-sorts the table a few times a second rather than once per page, and rows
     never wait for the next page to arrive.
 
-    ``room`` (optional) says how many of a batch's rows the table takes before its dicts
-    of every row grow (``VirtualTable.rows_before_growth``): such a batch is cut there,
-    and the row that makes them grow goes alone, each part in a turn of the event loop of
-    its own (a frame can come between). Growing copies every row's key at once (7–8 ms at
-    87,381 rows here), on top of a batch's own 3 ms. ``grow`` (optional, with ``room``:
-    ``VirtualTable.grow_ahead``) grows the table's other dicts first, one per turn."""
+    With the ``table`` the rows go to, a batch that would make the table's dicts of
+    every row grow (``rows_before_growth``) is cut there: the table grows its other dicts
+    first (``grow_ahead``, one per turn), then the row that grows the rows' dict goes
+    alone, then the rest, each in a turn of the event loop of its own (a frame can come
+    between). Growing copies every row's key at once (7–8 ms at 87,381 rows here), on
+    top of a batch's own 3 ms."""
 
     def __init__(
         self,
         owner: Widget,
         apply: Callable[[list[T]], None],
         interval: float = 0.1,
-        room: Callable[[list[T]], int | None] | None = None,
-        grow: Callable[[], bool] | None = None,
+        table: Grows[T] | None = None,
     ) -> None:
         self._owner = owner
         self._apply = apply
         self._interval = interval
-        self._room = room
-        self._grow = grow
+        self._table = table
         self._pending: list[T] = []
         self._last: float | None = None
         self._unfrozen = 0
-        self._rest_scheduled = False
         owner.set_interval(interval, self._flush_some)
 
     def push(self, rows: list[T]) -> None:
@@ -371,20 +377,18 @@ class RowBuffer(Generic[T]):
     def _flush_some(self) -> None:
         """Show the rows pending, up to where the table's dicts grow (the rest follows in
         the next turns)."""
-        self._rest_scheduled = False
         if not self._pending:
             return
         rows, self._pending = self._pending, []
-        room = self._room(rows) if self._room is not None else None
-        if room is not None:
-            if room == 0 and self._grow is not None and self._grow():
+        table = self._table
+        room = table.rows_before_growth(rows) if table is not None else None
+        if table is not None and room is not None:
+            if room == 0 and table.grow_ahead():
                 rows, self._pending = [], rows  # this turn grew a dict: the rows wait
             else:
                 keep = max(room, 1)  # (room 0: the row that makes them grow, alone)
                 rows, self._pending = rows[:keep], rows[keep:]
-            if not self._rest_scheduled:
-                self._rest_scheduled = True
-                self._owner.call_later(self._flush_some)
+            self._owner.call_later(self._flush_some)  # (a flush in between takes them)
         if rows:
             self._show(rows)
 

@@ -228,12 +228,7 @@ class FileListScreen(TableScreen):
         )
         self.table.sort_by("created", reverse=True)
         self.table.focus()
-        self._buffer = RowBuffer(
-            self,
-            self._files_arrived,
-            room=lambda rows: self.table.rows_before_growth(rows),
-            grow=lambda: self.table.grow_ahead(),
-        )
+        self._buffer = RowBuffer(self, self._files_arrived, table=self.table)
         if not self.session.files.loaded:
             self._load_names()
         self.action_refresh()

@@ -213,12 +213,7 @@ class StoreListScreen(TableScreen):
         self.table.sort_by("created", reverse=True)
         self.table.focus()
         self.set_interval(0.1, self._tick)
-        self._buffer = RowBuffer(
-            self,
-            self._stores_arrived,
-            room=lambda rows: self.table.rows_before_growth(rows),
-            grow=lambda: self.table.grow_ahead(),
-        )
+        self._buffer = RowBuffer(self, self._stores_arrived, table=self.table)
         self.action_refresh()
         self.start_auto_refresh()
 
