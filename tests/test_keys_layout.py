@@ -744,6 +744,29 @@ async def test_the_store_list_status_line_keeps_its_ending_at_80_columns(make_ap
         assert "expired (X to clean up)" in screen_lines(app)[1]
 
 
+async def test_the_file_list_status_line_gives_up_the_store_name_first_at_80_columns(make_app):
+    """With a filter on, the file list's status line ran past 80 columns and was cut after
+    a "·": the store's name (the header has it) gives way first, then the data's age."""
+    from vstui.screens.file_list import FileListScreen
+
+    app, _ = make_app("demo", refresh=30.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"customer-acme", "enter", "enter")
+        await settle(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        assert isinstance(app.screen, FileListScreen)
+        await pilot.press("slash", *"pdf")
+        await settle(pilot)
+        status = screen_lines(app)[1].rstrip()
+        assert "filter: 'pdf' · updated just now" in status, status
+        assert "store demo-customer-acme" not in status and not status.endswith("·")
+        await pilot.resize_terminal(160, 30)
+        await settle(pilot)
+        assert "store demo-customer-acme · updated just now" in screen_lines(app)[1]
+
+
 async def test_keys_typed_after_tab_go_to_the_next_field(make_app):
     """A form filled fast (or pasted) with Tab between fields: "docs<Tab>30" put "30" in
     the name field, as focus moved only after the keys already queued."""

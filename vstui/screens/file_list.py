@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.style import Style
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -429,13 +429,22 @@ class FileListScreen(TableScreen):
             parts.append(f"{len(self.table.marked):,} marked")
         if self.batch_id:
             parts.append(f"batch {self.batch_id}")
-        if self.store is not None:
-            parts.append(f"store {self.store.display_name}")
-        if self.gone_files:
-            parts.append(f"{len(self.gone_files):,} gone")
-        if self._age and not self.fetching:
-            parts.append(self._age)
-        self.query_one("#status", Static).update(" · ".join(parts))
+        store = f"store {self.store.display_name}" if self.store is not None else ""
+        gone = f"{len(self.gone_files):,} gone" if self.gone_files else ""
+        age = self._age if not self.fetching else ""
+        status = self.query_one("#status", Static)
+        # What does not fit goes first (the line is cut at its end, as the store list's):
+        # the store's name (the header has it too), then the data's age.
+        room = status.content_region.width if status.size else 1 << 16  # (not laid out yet)
+        variants = (
+            " · ".join(part for part in (*parts, *extra) if part)
+            for extra in ((store, gone, age), ("", gone, age), ("", gone, ""))
+        )
+        status.update(fmt.first_fitting(variants, room))
+
+    def on_resize(self, event: events.Resize) -> None:
+        # (Textual calls the other classes' on_resize too.) The line is fitted again.
+        self._update_status()
 
     def filter_fields(self, f: VectorStoreFile) -> tuple[str, ...]:
         error = f"{f.last_error.code} {f.last_error.message}" if f.last_error else ""
